@@ -1,0 +1,202 @@
+"""The `claimwatch` command line (DESIGN.md, "The interfaces users rely on")."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from claimwatch import output
+from claimwatch.config import Config, ConfigError, load_config, render_effective
+from claimwatch.importer import import_file
+from claimwatch.records import FORMATS, ImportFileError, detect_format
+from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
+from claimwatch.validate import Limits
+from warehouse import SchemaTooNewError, Warehouse, WarehouseError
+
+DEFAULT_DB = Path("data/claimwatch.duckdb")
+DEFAULT_CONFIG = Path("config/claimwatch.toml")
+
+app = typer.Typer(
+    help="Watch a claim spread across social media and news, and watch it get corrected.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(
+    help="Inspect the configuration.", no_args_is_help=True, rich_markup_mode=None
+)
+db_app = typer.Typer(
+    help="Inspect and maintain the warehouse file.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@dataclass
+class Context:
+    db: Path
+    config_path: Path
+    config_given: bool
+    _config: Config | None = None
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def warehouse(self) -> Warehouse:
+        """The warehouse with the timeouts of the config (defaults when no config file exists)."""
+        lock_timeout, read_timeout = 10.0, 30.0
+        if self.config_given or self.config_path.exists():
+            settings = self.config().warehouse
+            lock_timeout = settings.lock_timeout.total_seconds()
+            read_timeout = settings.read_timeout.total_seconds()
+        return Warehouse(
+            self.db, lock_timeout=lock_timeout, read_timeout=read_timeout, on_wait=_say_waiting
+        )
+
+    def limits(self) -> Limits:
+        if self.config_given or self.config_path.exists():
+            return Limits(max_text_bytes=self.config().warehouse.max_text_bytes)
+        return Limits()
+
+
+def _say_waiting(holder: str | None) -> None:
+    err.print(f"[dim]waiting for the warehouse, held by {holder or 'another process'}…[/]")
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(help=f"Warehouse file [env CLAIMWATCH_DB; default {DEFAULT_DB}]."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help=f"Config file [env CLAIMWATCH_CONFIG; default {DEFAULT_CONFIG}]."
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False)],
+    )
+    env_config = os.environ.get("CLAIMWATCH_CONFIG")
+    ctx.obj = Context(
+        db=db or Path(os.environ.get("CLAIMWATCH_DB") or DEFAULT_DB),
+        config_path=config or Path(env_config or DEFAULT_CONFIG),
+        config_given=bool(config or env_config),
+    )
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate the config and print it in effect, defaults filled in and secrets masked."""
+    context: Context = ctx.obj
+    out.print(render_effective(context.config()), markup=False, highlight=False)
+    err.print(f"[green]{context.config_path}: valid[/]")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .jsonl, .csv or .parquet file of posts.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default: from the extension."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Also write every rejected row (line, reason, excerpt) to this CSV."),
+    ] = None,
+    show: Annotated[int, typer.Option(help="How many rejected rows to list on screen.")] = 20,
+) -> None:
+    """Load posts from JSON Lines, CSV or Parquet. Required fields: source, source_id,
+    created_at (ISO 8601), text; the other Post fields are optional. Bad rows are reported by line
+    with the reason; good rows still load. Exit status: 0 all loaded, 1 some rows rejected,
+    2 nothing could be read."""
+    context: Context = ctx.obj
+    chosen = detect_format(file, fmt)
+    with output.file_progress(err, file) as advance:
+        report = import_file(
+            file, context.warehouse(), chosen, limits=context.limits(), progress=advance
+        )
+    output.print_import_report(out, err, report, show=show)
+    if rejects:
+        output.write_rejects(rejects, report.rejections)
+    raise typer.Exit(1 if report.rejections else 0)
+
+
+@app.command("sql")
+def sql_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="One or more SELECT statements over the views.")],
+    fmt: Annotated[
+        output.Format, typer.Option("--format", help="How to print the result.")
+    ] = output.Format.table,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(help="Stop after this many rows [default: 1000 for table, all otherwise]."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Stop the query after this many seconds.")] = 300,
+) -> None:
+    """Run read-only SQL over the documented views (posts, claim_mentions, corrections,
+    variant_spread, collector_runs). Writes, ATTACH, COPY and file access are refused."""
+    context: Context = ctx.obj
+    limit = max_rows if max_rows is not None else (1000 if fmt is output.Format.table else None)
+    result = run_query(context.warehouse(), query, max_rows=limit, timeout=timeout)
+    output.print_result(out, err, result, fmt)
+
+
+@db_app.command("status")
+def db_status(ctx: typer.Context) -> None:
+    """Where the warehouse is, its schema version, what it holds, and batches waiting to merge."""
+    context: Context = ctx.obj
+    output.print_status(out, context.warehouse())
+
+
+@db_app.command("flush")
+def db_flush(ctx: typer.Context) -> None:
+    """Merge batches that were staged while another process held the warehouse."""
+    context: Context = ctx.obj
+    merged, stats = context.warehouse().flush()
+    out.print(f"merged {merged} staged batch(es): {stats.new} new posts, {stats.updated} updated")
+
+
+def main() -> None:
+    """Entry point: turn known failures into one clear line and exit status 2."""
+    try:
+        app()
+    except (
+        ConfigError,
+        WarehouseError,
+        SchemaTooNewError,
+        ImportFileError,
+        RefusedQueryError,
+        QueryTimeoutError,
+    ) as error:
+        _fail(str(error))
+    except duckdb.Error as error:
+        _fail(f"DuckDB: {error}")
+
+
+def _fail(message: str) -> None:
+    output.print_error(err, message)
+    sys.exit(2)

@@ -1,0 +1,124 @@
+"""What the command line shows: progress, reports, query results, status. Data is never markup."""
+
+from __future__ import annotations
+
+import csv
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from claimwatch.importer import ImportReport
+from claimwatch.records import Rejection
+from claimwatch.sql import QueryResult
+from warehouse import Warehouse
+from warehouse.status import warehouse_status
+
+_CELL_CHARS = 80
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def print_error(console: Console, message: str) -> None:
+    console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
+@contextmanager
+def file_progress(console: Console, path: Path) -> Iterator[Callable[[int], None]]:
+    """A progress bar over the bytes of `path`; yields the function that moves it."""
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def print_import_report(
+    out: Console, err: Console, report: ImportReport, *, show: int
+) -> None:
+    summary = Table(title=f"import {report.path} ({report.fmt})", show_header=False)
+    summary.add_row("rows read", f"{report.rows:,}")
+    summary.add_row("new posts", f"{report.stats.new:,}")
+    summary.add_row("already stored", f"{report.loaded - report.stats.new:,}")
+    summary.add_row("engagement updated", f"{report.stats.updated:,}")
+    summary.add_row("rejected", f"{len(report.rejections):,}")
+    summary.add_row("run", report.run_id)
+    if report.staged_batches:
+        summary.add_row("staged", f"{report.staged_batches} batch(es): the warehouse was busy; "
+                        "they merge on the next write (or `claimwatch db flush`)")
+    out.print(summary)
+    for rejection in report.rejections[:show]:
+        err.print(Text.assemble((f"line {rejection.line}: ", "yellow"), rejection.reason,
+                                (f"  {rejection.excerpt}" if rejection.excerpt else "", "dim")))
+    hidden = len(report.rejections) - show
+    if hidden > 0:
+        err.print(f"… and {hidden:,} more rejected rows (--rejects FILE writes them all)")
+
+
+def write_rejects(path: Path, rejections: list[Rejection]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "reason", "excerpt"])
+        writer.writerows((r.line, r.reason, r.excerpt) for r in rejections)
+
+
+def print_result(out: Console, err: Console, result: QueryResult, fmt: Format) -> None:
+    frame = pl.from_arrow(result.table)
+    assert isinstance(frame, pl.DataFrame)
+    if fmt is Format.csv:
+        out.file.write(frame.write_csv())
+    elif fmt is Format.json:
+        out.file.write(frame.write_json() + "\n")
+    else:
+        out.print(_as_rich_table(result.table))
+    if result.truncated:
+        err.print(f"[yellow]showing the first {result.table.num_rows:,} rows; "
+                  "--max-rows raises the limit[/]")
+
+
+def _as_rich_table(table: pa.Table) -> Table:
+    shown = Table(show_lines=False, header_style="bold")
+    for field in table.schema:
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+        shown.add_column(Text(field.name), justify="right" if numeric else "left")
+    for row in table.to_pylist():
+        shown.add_row(*(_cell(value) for value in row.values()))
+    return shown
+
+
+def _cell(value: object) -> Text:
+    if value is None:
+        return Text("NULL", style="dim")
+    text = " ".join(str(value).split())
+    if len(text) > _CELL_CHARS:
+        text = text[: _CELL_CHARS - 1] + "…"
+    return Text(text)
+
+
+def print_status(out: Console, warehouse: Warehouse) -> None:
+    status = warehouse_status(warehouse)
+    table = Table(title=f"warehouse {warehouse.path}", show_header=False)
+    for key, value in status.items():
+        table.add_row(key, value)
+    out.print(table)
+

@@ -1,0 +1,271 @@
+"""Reading import files into numbered records, one JSON object per row, without losing a line.
+
+Every format becomes the same shape, a table of (line, record): `line` is what a person finds in the
+file (the line of a JSON Lines file, the row of a CSV counting the header as row 1, the row of a
+Parquet file counting from 1) and `record` is the row as JSON text. Rows that cannot even become a
+record (bytes that are not UTF-8, a CSV row with the wrong number of fields) are returned as
+rejections with their line, so validation (`claimwatch.validate`) sees only well-formed text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FORMATS = ("jsonl", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+             ".parquet": "parquet", ".pq": "parquet"}
+_BLOCK_BYTES = 64 << 20
+_CSV_MAX_LINE = 64 << 20
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (not a row: the message says why)."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    reason: str
+    excerpt: str
+
+
+@dataclass
+class RecordChunk:
+    records: pa.Table  # columns: line (int64), record (large_string: a JSON object per row)
+    rejections: list[Rejection]
+    bytes_read: int  # progress through the file, for the progress bar
+
+
+def detect_format(path: Path, given: str | None) -> str:
+    if given:
+        if given not in FORMATS:
+            raise ImportFileError(f"unknown format {given!r}; expected one of {', '.join(FORMATS)}")
+        return given
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise ImportFileError(
+            f"{path}: cannot tell the format from the extension {path.suffix!r};"
+            f" pass --format {'|'.join(FORMATS)}"
+        )
+    return fmt
+
+
+def read_chunks(path: Path, fmt: str, chunk_rows: int) -> Iterator[RecordChunk]:
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    if fmt == "jsonl":
+        yield from _jsonl_chunks(path, chunk_rows)
+    elif fmt == "csv":
+        yield from _csv_chunks(path, chunk_rows)
+    else:
+        yield from _parquet_chunks(path, chunk_rows)
+
+
+def excerpt(raw: bytes | str, limit: int = 80) -> str:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = text.replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# JSON Lines ----------------------------------------------------------------------------------
+
+
+def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+    first_line = 1
+    carry = b""
+    with path.open("rb") as handle:
+        _refuse_json_array(handle, path)
+        while True:
+            block = handle.read(_BLOCK_BYTES)
+            data = carry + block
+            if not block:
+                carry = b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                data, carry = data[:cut], data[cut:]
+            if data:
+                if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
+                    data = b"   " + data[3:]  # a byte-order mark: blank it, keep offsets
+                lines = _split_lines(data, first_line)
+                first_line += lines.count
+                yield from lines.chunks(chunk_rows, handle.tell() - len(carry))
+            if not block:
+                return
+
+
+def _refuse_json_array(handle: BinaryIO, path: Path) -> None:
+    head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    handle.seek(0)
+    if head.startswith(b"["):
+        raise ImportFileError(
+            f"{path} holds a JSON array; import takes JSON Lines, one object per line"
+            f" (convert it with: jq -c '.[]' {path} > posts.jsonl)"
+        )
+
+
+@dataclass
+class _Lines:
+    data: bytes
+    starts: np.ndarray  # byte offset where each line starts
+    ends: np.ndarray  # byte offset just past each line's content (newline and CR excluded)
+    first_line: int
+
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+    def chunks(self, chunk_rows: int, bytes_read: int) -> Iterator[RecordChunk]:
+        for lo in range(0, self.count, chunk_rows):
+            hi = min(lo + chunk_rows, self.count)
+            yield self._chunk(lo, hi, bytes_read if hi == self.count else 0)
+
+    def _chunk(self, lo: int, hi: int, bytes_read: int) -> RecordChunk:
+        starts, ends = self.starts[lo:hi], self.ends[lo:hi]
+        numbers = np.arange(self.first_line + lo, self.first_line + hi, dtype=np.int64)
+        # blank lines (empty or only whitespace) are skipped, not rejected
+        keep = (ends > starts) & ~_only_whitespace(self.data, starts, ends)
+        bad = _invalid_utf8(self.data, starts, ends, keep)
+        rejections = [
+            Rejection(int(numbers[i]), "not valid UTF-8 text",
+                      excerpt(self.data[starts[i]:ends[i]]))
+            for i in np.flatnonzero(bad)
+        ]
+        keep &= ~bad
+        records = _gather(self.data, starts[keep], ends[keep])
+        table = pa.table({"line": pa.array(numbers[keep]), "record": records})
+        return RecordChunk(table, rejections, bytes_read)
+
+
+def _split_lines(data: bytes, first_line: int) -> _Lines:
+    view = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(view == 10)
+    ends = newlines if len(data) and data[-1:] == b"\n" else np.append(newlines, len(data))
+    starts = np.concatenate(([0], newlines + 1))[: len(ends)]
+    has_cr = (ends > starts) & (view[np.maximum(ends - 1, 0)] == 13)
+    return _Lines(data, starts, ends - has_cr, first_line)
+
+
+def _only_whitespace(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    short = np.flatnonzero((ends - starts) <= 8)  # only short lines can be whitespace worth a look
+    result = np.zeros(len(starts), dtype=bool)
+    for i in short:
+        result[i] = not data[starts[i]:ends[i]].strip()
+    return result
+
+
+def _invalid_utf8(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    bad = np.zeros(len(starts), dtype=bool)
+    try:
+        data.decode("utf-8")
+        return bad
+    except UnicodeDecodeError:
+        pass
+    for i in np.flatnonzero(keep):  # only a file that has bad bytes pays for a look at each line
+        try:
+            data[starts[i]:ends[i]].decode("utf-8")
+        except UnicodeDecodeError:
+            bad[i] = True
+    return bad
+
+
+def _gather(data: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The lines as one Arrow string array, copied out of `data` without a Python loop."""
+    lengths = (ends - starts).astype(np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    source = np.frombuffer(data, dtype=np.uint8)
+    if len(lengths) == 0:
+        values = np.zeros(0, dtype=np.uint8)
+    else:
+        # index of every byte to keep: each line's start, repeated, plus its position in the line
+        index = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
+        values = source[index]
+    return pa.Array.from_buffers(
+        pa.large_string(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+    )
+
+
+# CSV -----------------------------------------------------------------------------------------
+
+
+def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+    con = duckdb.connect()
+    try:
+        con.execute(
+            """CREATE TABLE rows AS
+               SELECT * FROM read_csv(?, header = true,
+                   all_varchar = true, store_rejects = true, max_line_size = ?,
+                   strict_mode = true, auto_detect = true)""",
+            [str(path), _CSV_MAX_LINE],
+        )
+        rejected = con.execute(
+            "SELECT line, error_type, error_message FROM reject_errors ORDER BY line"
+        ).fetchall()
+        rejections = [Rejection(int(line), _csv_reason(kind, msg), "") for line, kind, msg in rejected]
+        good = int(con.execute("SELECT count(*) FROM rows").fetchone()[0])  # type: ignore[index]
+        rows_of = _csv_row_numbers(good, [r.line for r in rejections])
+        size = path.stat().st_size
+        for lo in range(0, max(good, 1), chunk_rows):
+            chunk = con.execute(
+                "SELECT rowid, to_json(rows) AS record FROM rows"
+                " WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
+                [lo, lo + chunk_rows],
+            ).fetch_arrow_table()
+            numbers = pa.array(rows_of[chunk.column("rowid").to_numpy()])
+            table = pa.table({"line": numbers, "record": chunk.column("record")})
+            done = size if lo + chunk_rows >= good else int(size * (lo + chunk_rows) / good)
+            yield RecordChunk(table, rejections if lo == 0 else [], done)
+    except duckdb.Error as error:
+        raise ImportFileError(f"{path}: not a CSV file that can be read: {error}") from None
+    finally:
+        con.close()
+
+
+def _csv_row_numbers(good: int, rejected_rows: list[int]) -> np.ndarray:
+    """Row numbers (header = 1) of the good rows, given the row numbers that were rejected."""
+    total = good + len(rejected_rows)
+    every = np.arange(2, total + 2, dtype=np.int64)
+    return np.setdiff1d(every, np.asarray(rejected_rows, dtype=np.int64), assume_unique=True)
+
+
+def _csv_reason(kind: str, message: str) -> str:
+    if kind == "INVALID ENCODING" or kind == "INVALID UNICODE":
+        return "not valid UTF-8 text"
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return f"row longer than {_CSV_MAX_LINE >> 20} MB"
+    return f"{kind.lower()}: {message}"
+
+
+# Parquet -------------------------------------------------------------------------------------
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ImportFileError(f"{path}: not a Parquet file that can be read: {error}") from None
+    total = max(parquet.metadata.num_rows, 1)
+    size = path.stat().st_size
+    con = duckdb.connect()
+    first = 1
+    try:
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            con.register("_rows", batch)
+            table = con.execute(
+                "SELECT (row_number() OVER () + ? - 1)::BIGINT AS line, to_json(t) AS record"
+                " FROM _rows t",
+                [first],
+            ).fetch_arrow_table()
+            con.unregister("_rows")
+            first += batch.num_rows
+            yield RecordChunk(table, [], int(size * (first - 1) / total))
+    finally:
+        con.close()

@@ -1,0 +1,85 @@
+"""Read-only ad-hoc SQL over the documented views (`claimwatch sql`, the dashboard's SQL page).
+
+Three walls, each enough alone: every statement is classified before anything runs and only queries
+pass; the file is opened read-only; and the session may not touch any other file (no ATTACH, COPY,
+read_csv, extensions) nor change those settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from warehouse import Warehouse
+
+_ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+VIEW_NAMES = ("posts", "claim_mentions", "corrections", "variant_spread", "collector_runs")
+
+
+class RefusedQueryError(ValueError):
+    """The query would change something, or is not a query at all."""
+
+
+class QueryTimeoutError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    table: pa.Table
+    truncated: bool  # more rows existed than max_rows
+
+
+def check_read_only(query: str) -> None:
+    """Raise RefusedQueryError unless every statement in `query` only reads."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as error:
+        raise RefusedQueryError(f"the query does not parse: {error}") from None
+    if not statements:
+        raise RefusedQueryError("the query is empty")
+    for number, statement in enumerate(statements, start=1):
+        if statement.type not in _ALLOWED:
+            kind = statement.type.name
+            where = f" (statement {number})" if len(statements) > 1 else ""
+            raise RefusedQueryError(
+                f"claimwatch sql is read-only: a {kind} statement{where} is refused and nothing"
+                f" was run. Query the views ({', '.join(VIEW_NAMES)}) with SELECT."
+            )
+
+
+def run_query(
+    warehouse: Warehouse, query: str, *, max_rows: int | None = None, timeout: float | None = None
+) -> QueryResult:
+    check_read_only(query)
+    with warehouse.reading(sandboxed=True) as con:
+        timer = threading.Timer(timeout, con.interrupt) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            result = con.execute(query)
+            if max_rows is None:
+                table = result.fetch_arrow_table()
+                return QueryResult(table, truncated=False)
+            reader = result.fetch_record_batch(rows_per_batch=min(max_rows + 1, 100_000))
+            table = _first_rows(reader, max_rows + 1)
+        except duckdb.InterruptException:
+            raise QueryTimeoutError(f"the query ran past the {timeout:g} s limit and was stopped")
+        finally:
+            if timer:
+                timer.cancel()
+    return QueryResult(table.slice(0, max_rows), truncated=table.num_rows > max_rows)
+
+
+def _first_rows(reader: pa.RecordBatchReader, limit: int) -> pa.Table:
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows >= limit:
+            break
+    return pa.Table.from_batches(batches, schema=reader.schema).slice(0, limit)

@@ -1,0 +1,144 @@
+"""Opening the DuckDB file for a moment, from any process, without lock errors reaching users.
+
+DuckDB lets one process hold a file read-write, or any number hold it read-only, never both. So
+nobody in claimwatch holds the file for long: a writer opens it, applies a batch and closes it; a
+reader opens it read-only for one query and closes it. Whoever finds the file taken waits, with
+growing pauses, up to a deadline. docs/read-while-writing.md explains the whole design.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrations import LATEST_VERSION, check_not_too_new, migrate, schema_version
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the warehouse file that a user can act on; the message says how."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another process held the file for longer than we were willing to wait."""
+
+    def __init__(self, path: Path, waited: float, holder: str | None, mode: str) -> None:
+        who = f" by {holder}" if holder else ""
+        hint = (
+            " claimwatch holds the file only for moments; if another program keeps it open"
+            " (a DuckDB shell, a notebook), close it, or open it read-only"
+            " (`duckdb -readonly`) so that claimwatch can still read it."
+        )
+        super().__init__(
+            f"the warehouse {path} was held{who} for the {waited:.0f} s we waited to open it"
+            f" {mode}.{hint}"
+        )
+        self.holder = holder
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    return isinstance(error, duckdb.IOException) and "Could not set lock on file" in str(error)
+
+
+def lock_holder(error: BaseException) -> str | None:
+    match = _LOCK_HOLDER.search(str(error))
+    if not match:
+        return None
+    return f"{Path(match['program']).name} (PID {match['pid']})"
+
+
+def _connect_when_free(
+    connect: Callable[[], duckdb.DuckDBPyConnection],
+    path: Path,
+    timeout: float,
+    mode: str,
+    on_wait: Callable[[str | None], None] | None,
+) -> duckdb.DuckDBPyConnection:
+    start = time.monotonic()
+    pause = 0.005
+    told = False
+    while True:
+        try:
+            return connect()
+        except duckdb.IOException as error:
+            if not is_lock_conflict(error):
+                raise
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                raise WarehouseBusyError(path, waited, lock_holder(error), mode) from None
+            if on_wait and not told and waited > 0.5:
+                on_wait(lock_holder(error))
+                told = True
+            time.sleep(min(pause, max(timeout - waited, 0.001)))
+            pause = min(pause * 2, 0.25)
+
+
+def _session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def writing(
+    path: Path, timeout: float, on_wait: Callable[[str | None], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The file opened read-write (created and migrated if needed), closed on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect_when_free(lambda: duckdb.connect(str(path)), path, timeout, "to write", on_wait)
+    try:
+        _session(con)
+        migrate(con, where=str(path))
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(
+    path: Path,
+    timeout: float,
+    on_wait: Callable[[str | None], None] | None = None,
+    sandboxed: bool = True,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The file opened read-only, closed on exit.
+
+    `sandboxed` forbids the session from touching anything but this file (no reading or writing
+    other files, no ATTACH, no extension loading) and from changing that setting back. A database
+    from an older claimwatch is first upgraded, which takes the write lock for a moment.
+    """
+    if not path.exists():
+        raise WarehouseError(
+            f"there is no warehouse at {path} yet: `claimwatch import FILE` or `claimwatch collect`"
+            " creates it (or pass --db / set CLAIMWATCH_DB to use another file)"
+        )
+    con = _open_read_only(path, timeout, on_wait, sandboxed)
+    try:
+        version = schema_version(con)
+        check_not_too_new(version, str(path))
+        if version < LATEST_VERSION:
+            con.close()
+            with writing(path, timeout, on_wait):
+                pass
+            con = _open_read_only(path, timeout, on_wait, sandboxed)
+        if sandboxed:
+            con.execute("SET lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def _open_read_only(
+    path: Path, timeout: float, on_wait: Callable[[str | None], None] | None, sandboxed: bool
+) -> duckdb.DuckDBPyConnection:
+    config = {"enable_external_access": "false"} if sandboxed else {}
+    con = _connect_when_free(
+        lambda: duckdb.connect(str(path), read_only=True, config=config),
+        path, timeout, "to read", on_wait,
+    )
+    return _session(con)

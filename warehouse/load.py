@@ -1,0 +1,261 @@
+"""Bulk, idempotent loading of a batch into an open write connection.
+
+A batch is applied in one transaction: posts (new ones inserted, known ones given their newer
+engagement), engagement snapshots, parent edges, collector runs, cursors and quarantined pages. The
+whole batch is a handful of set-based statements over an Arrow table: no statement per post.
+
+Loading the same posts again changes nothing: a post is new when its `post_uid` is not stored yet, and
+a known post is updated (and snapshotted) only when a copy collected later reports different counts.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.schema import ENGAGEMENT, POST_COLUMN_NAMES, conform_posts
+
+# Normalised text for `content_hash`: NFC, lower case, links removed, every run of characters that
+# are not letters or digits (punctuation, emoji, zero-width marks, whitespace) folded to one space.
+CONTENT_HASH_SQL = (
+    "md5(trim(regexp_replace(regexp_replace(lower(nfc_normalize({text})),"
+    r" '(https?://|www\.)\S+', ' ', 'g'), '[^\pL\pN]+', ' ', 'g')))"
+)
+
+_TRACKED = (*ENGAGEMENT, "author_followers")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One collector run (or import), as the `collector_runs` view shows it."""
+
+    run_id: str
+    source: str
+    topic: str | None
+    started_at: datetime
+    status: str
+    finished_at: datetime | None = None
+    fetched: int | None = None
+    new: int | None = None
+    error: str | None = None
+    rate_limit: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CursorUpdate:
+    source: str
+    topic: str
+    cursor: str | None
+    scope: str = ""
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    source: str
+    error: str
+    payload: str | None
+    location: str | None = None
+    run_id: str | None = None
+
+
+@dataclass
+class Batch:
+    """What one writer hands the warehouse at once; applied all or nothing."""
+
+    posts: pa.Table | None = None
+    runs: list[RunRecord] = field(default_factory=list)
+    cursors: list[CursorUpdate] = field(default_factory=list)
+    quarantine: list[QuarantineRow] = field(default_factory=list)
+    run_id: str | None = None  # the run that brought these posts, kept as posts.first_run_id
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    received: int = 0  # rows in the batch
+    distinct: int = 0  # distinct posts among them
+    new: int = 0
+    updated: int = 0  # known posts whose engagement changed
+
+    def __add__(self, other: LoadStats) -> LoadStats:
+        return LoadStats(
+            self.received + other.received,
+            self.distinct + other.distinct,
+            self.new + other.new,
+            self.updated + other.updated,
+        )
+
+
+def apply_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
+    """Apply `batch` atomically; a batch already applied (same batch_id) is skipped."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if _already_applied(con, batch.batch_id):
+            con.execute("ROLLBACK")
+            return LoadStats()
+        stats = _load_posts(con, batch.posts, batch.run_id) if batch.posts else LoadStats()
+        _upsert_runs(con, batch.runs)
+        _upsert_cursors(con, batch.cursors)
+        _insert_quarantine(con, batch.quarantine)
+        con.execute("INSERT INTO store.applied_batches VALUES (?, now())", [batch.batch_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return stats
+
+
+def _already_applied(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM store.applied_batches WHERE batch_id = ?", [batch_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _load_posts(
+    con: duckdb.DuckDBPyConnection, posts: pa.Table, run_id: str | None
+) -> LoadStats:
+    table = conform_posts(posts)
+    con.register("_batch", table)
+    try:
+        distinct = _stage_incoming(con)
+        new = _insert_new(con, run_id)
+        updated = _update_known(con)
+        _insert_snapshots(con)
+        _insert_edges(con)
+    finally:
+        con.unregister("_batch")
+        con.execute("DROP TABLE IF EXISTS _incoming")
+        con.execute("DROP TABLE IF EXISTS _delta")
+    return LoadStats(received=table.num_rows, distinct=distinct, new=new, updated=updated)
+
+
+def _stage_incoming(con: duckdb.DuckDBPyConnection) -> int:
+    """Fill `_incoming` with one row per post (the latest copy when a batch repeats a post)."""
+    derived = f"""
+        SELECT * REPLACE (
+            coalesce(post_uid, source || ':' || source_id) AS post_uid,
+            coalesce(collected_at, now()) AS collected_at,
+            coalesce(content_hash, {CONTENT_HASH_SQL.format(text="text")}) AS content_hash
+        ) FROM _batch"""
+    con.execute(f"CREATE TEMP TABLE _incoming AS {derived}")
+    counts = con.execute("SELECT count(*), count(DISTINCT post_uid) FROM _incoming").fetchone()
+    total, distinct = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    if distinct < total:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _incoming AS
+            SELECT * EXCLUDE (_ord) FROM (SELECT *, row_number() OVER () AS _ord FROM _incoming)
+            QUALIFY row_number() OVER (PARTITION BY post_uid ORDER BY collected_at DESC, _ord DESC)
+                    = 1""")
+    _stage_delta(con)
+    return distinct
+
+
+def _stage_delta(con: duckdb.DuckDBPyConnection) -> None:
+    """`_delta`: the posts that are new, or known and observed later with different counts."""
+    merged = ", ".join(f"coalesce(i.{c}, p.{c}) AS {c}" for c in _TRACKED)
+    changed = " OR ".join(f"coalesce(i.{c}, p.{c}) IS DISTINCT FROM p.{c}" for c in _TRACKED)
+    con.execute(f"""
+        CREATE TEMP TABLE _delta AS
+        SELECT i.post_uid, i.collected_at, i.kind, i.parent_uid, i.root_uid, {merged},
+               p.post_uid IS NULL AS is_new
+        FROM _incoming i LEFT JOIN store.posts p USING (post_uid)
+        WHERE p.post_uid IS NULL
+           OR (i.collected_at > coalesce(p.updated_at, p.collected_at) AND ({changed}))""")
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, run_id: str | None) -> int:
+    columns = ", ".join(POST_COLUMN_NAMES)
+    row = con.execute(
+        f"""INSERT INTO store.posts ({columns}, updated_at, first_run_id)
+            SELECT {columns}, collected_at, ? FROM _incoming
+            WHERE post_uid IN (SELECT post_uid FROM _delta WHERE is_new)""",
+        [run_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _update_known(con: duckdb.DuckDBPyConnection) -> int:
+    assignments = ", ".join(f"{c} = d.{c}" for c in _TRACKED)
+    row = con.execute(f"""
+        UPDATE store.posts p SET {assignments}, updated_at = d.collected_at
+        FROM _delta d WHERE p.post_uid = d.post_uid AND NOT d.is_new""").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _insert_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    tracked = ", ".join(_TRACKED)
+    con.execute(f"""
+        INSERT INTO store.engagement_snapshots (post_uid, observed_at, {tracked})
+        SELECT d.post_uid, d.collected_at, {", ".join(f"d.{c}" for c in _TRACKED)}
+        FROM _delta d
+        WHERE coalesce({", ".join(f"d.{c}" for c in ENGAGEMENT)}) IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM store.engagement_snapshots s
+                          WHERE s.post_uid = d.post_uid AND s.observed_at = d.collected_at)""")
+
+
+def _insert_edges(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        INSERT INTO store.post_edges
+        SELECT DISTINCT e.post_uid, e.target_uid, e.relation, e.collected_at
+        FROM (
+            SELECT post_uid, parent_uid AS target_uid, collected_at,
+                   CASE kind WHEN 'repost' THEN 'repost' WHEN 'quote' THEN 'quote'
+                             ELSE 'reply' END AS relation
+            FROM _delta WHERE is_new AND parent_uid IS NOT NULL
+            UNION ALL
+            SELECT post_uid, root_uid, collected_at, 'root'
+            FROM _delta WHERE is_new AND root_uid IS NOT NULL
+              AND root_uid IS DISTINCT FROM parent_uid
+        ) e
+        ANTI JOIN store.post_edges x
+          ON x.post_uid = e.post_uid AND x.target_uid = e.target_uid
+         AND x.relation = e.relation""")
+
+
+def _upsert_runs(con: duckdb.DuckDBPyConnection, runs: list[RunRecord]) -> None:
+    for run in runs:  # a handful per batch, never one per post
+        con.execute(
+            """INSERT OR REPLACE INTO store.collector_runs
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                run.run_id, run.source, run.topic, run.started_at, run.finished_at, run.status,
+                run.fetched, run.new, run.error,
+                json.dumps(run.rate_limit) if run.rate_limit is not None else None,
+            ],
+        )
+
+
+def _upsert_cursors(con: duckdb.DuckDBPyConnection, cursors: list[CursorUpdate]) -> None:
+    for c in cursors:
+        con.execute(
+            "INSERT OR REPLACE INTO store.cursors VALUES (?, ?, ?, ?, now(), ?)",
+            [c.source, c.topic, c.scope, c.cursor, c.run_id],
+        )
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, rows: list[QuarantineRow]) -> None:
+    if not rows:
+        return
+    table = pa.table(
+        {
+            "quarantined_at": pa.array([datetime.now(UTC)] * len(rows), pa.timestamp("us", "UTC")),
+            "source": [r.source for r in rows],
+            "run_id": [r.run_id for r in rows],
+            "location": [r.location for r in rows],
+            "error": [r.error for r in rows],
+            "payload": [r.payload for r in rows],
+        }
+    )
+    con.register("_quarantine", table)
+    try:
+        con.execute("INSERT INTO store.quarantine SELECT * FROM _quarantine")
+    finally:
+        con.unregister("_quarantine")

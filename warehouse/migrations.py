@@ -1,0 +1,184 @@
+"""Schema migrations: ordered, recorded, atomic.
+
+Each migration runs inside one transaction together with the row that records it in
+`store.schema_migrations`, so a database is always at exactly one version. A database whose version
+is newer than this code knows is refused rather than guessed at.
+
+Tables live in the `store` schema; users query the views in `main` (see `views.py`), which stay
+stable while the tables underneath change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse.schema import POST_COLUMNS
+from warehouse.views import create_views
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer claimwatch than this one."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _post_columns_sql() -> str:
+    return ",\n    ".join(f"{c.name} {c.sql_type}" for c in POST_COLUMNS)
+
+
+def _core(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE TABLE store.posts (
+            {_post_columns_sql()},
+            updated_at TIMESTAMPTZ,   -- last time a copy of this post changed its engagement
+            first_run_id VARCHAR      -- the collector run or import that first stored it
+        )""")
+    con.execute("""
+        CREATE TABLE store.post_edges (
+            post_uid VARCHAR NOT NULL,
+            target_uid VARCHAR NOT NULL,
+            relation VARCHAR NOT NULL,
+            first_seen_at TIMESTAMPTZ NOT NULL
+        )""")
+    con.execute("""
+        CREATE TABLE store.engagement_snapshots (
+            post_uid VARCHAR NOT NULL,
+            observed_at TIMESTAMPTZ NOT NULL,
+            likes BIGINT, reposts BIGINT, replies BIGINT, quotes BIGINT,
+            author_followers BIGINT
+        )""")
+    con.execute("""
+        CREATE TABLE store.collector_runs (
+            run_id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            topic VARCHAR,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,
+            fetched BIGINT,
+            new BIGINT,
+            error VARCHAR,
+            rate_limit JSON
+        )""")
+    con.execute("""
+        CREATE TABLE store.cursors (
+            source VARCHAR NOT NULL,
+            topic VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,   -- e.g. a Mastodon instance or a news edition; '' if none
+            cursor VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL,
+            run_id VARCHAR,
+            PRIMARY KEY (source, topic, scope)
+        )""")
+    con.execute("""
+        CREATE TABLE store.applied_batches (   -- makes replaying a staged batch a no-op
+            batch_id VARCHAR PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL
+        )""")
+
+
+def _analysis(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE store.claim_mentions (
+            post_uid VARCHAR NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            variant VARCHAR,
+            stance VARCHAR NOT NULL,
+            matched_text VARCHAR,
+            span_start INTEGER,
+            span_end INTEGER,
+            claim_version VARCHAR,   -- fingerprint of the claim definition that produced the row
+            analyzed_at TIMESTAMPTZ NOT NULL
+        )""")
+    con.execute("""
+        CREATE TABLE store.corrections (
+            post_uid VARCHAR NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            variant VARCHAR,
+            kind VARCHAR NOT NULL,
+            claim_version VARCHAR,
+            analyzed_at TIMESTAMPTZ NOT NULL
+        )""")
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE store.quarantine (
+            quarantined_at TIMESTAMPTZ NOT NULL,
+            source VARCHAR NOT NULL,
+            run_id VARCHAR,
+            location VARCHAR,    -- a URL for a fetched page, or FILE:LINE for an imported row
+            error VARCHAR NOT NULL,
+            payload VARCHAR      -- the raw bytes as text, cut to a bounded size
+        )""")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
+    Migration(2, "claim mentions and corrections", _analysis),
+    Migration(3, "quarantine for pages and rows that could not be parsed", _quarantine),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version a database is at; 0 for an empty one."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'store' AND table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM store.schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_not_too_new(version: int, where: str) -> None:
+    if version > LATEST_VERSION:
+        raise SchemaTooNewError(
+            f"{where} is at schema version {version}, but this claimwatch knows versions up to "
+            f"{LATEST_VERSION}. Upgrade claimwatch to read it; it was not changed."
+        )
+
+
+def migrate(
+    con: duckdb.DuckDBPyConnection, *, target: int = LATEST_VERSION, where: str = "the warehouse"
+) -> list[Migration]:
+    """Bring the database to `target`, one atomic step per migration; return the steps applied."""
+    version = schema_version(con)
+    check_not_too_new(version, where)
+    pending = [m for m in MIGRATIONS if version < m.version <= target]
+    for migration in pending:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if migration.version == 1:
+                _bootstrap(con)
+            migration.apply(con)
+            con.execute(
+                "INSERT INTO store.schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+            create_views(con, migration.version)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return pending
+
+
+def _bootstrap(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS store")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS store.schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL
+        )""")

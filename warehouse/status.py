@@ -1,0 +1,37 @@
+"""A short account of the warehouse, for `claimwatch db status` and the dashboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from warehouse.migrations import LATEST_VERSION, schema_version
+
+if TYPE_CHECKING:
+    from warehouse.store import Warehouse
+
+
+def warehouse_status(warehouse: Warehouse) -> dict[str, str]:
+    status = {"file": str(warehouse.path)}
+    staged = warehouse.staged()
+    status["staged batches"] = f"{len(staged)} waiting to merge" if staged else "none"
+    if not warehouse.path.exists():
+        status["state"] = "not created yet"
+        return status
+    status["size"] = f"{warehouse.path.stat().st_size / 1e6:,.1f} MB"
+    with warehouse.reading() as con:
+        status["schema version"] = f"{schema_version(con)} (this claimwatch: {LATEST_VERSION})"
+        row = con.execute("""
+            SELECT (SELECT count(*) FROM posts), (SELECT count(DISTINCT source) FROM posts),
+                   (SELECT min(created_at)::VARCHAR || ' .. ' || max(created_at)::VARCHAR
+                      FROM posts),
+                   (SELECT count(*) FROM claim_mentions), (SELECT count(*) FROM corrections),
+                   (SELECT count(*) FROM collector_runs),
+                   (SELECT count(*) FROM store.quarantine)""").fetchone()
+    assert row is not None
+    status["posts"] = f"{row[0]:,} from {row[1]:,} source(s)"
+    status["created"] = row[2] or "-"
+    status["claim mentions"] = f"{row[3]:,}"
+    status["corrections"] = f"{row[4]:,}"
+    status["runs"] = f"{row[5]:,}"
+    status["quarantined"] = f"{row[6]:,} page(s) or row(s) that could not be read"
+    return status
