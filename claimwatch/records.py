@@ -45,6 +45,8 @@ class RecordChunk:
 
 
 def detect_format(path: Path, given: str | None) -> str:
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
     if given:
         if given not in FORMATS:
             raise ImportFileError(f"unknown format {given!r}; expected one of {', '.join(FORMATS)}")
@@ -218,7 +220,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
                 "SELECT rowid, to_json(rows) AS record FROM rows"
                 " WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
                 [lo, lo + chunk_rows],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             numbers = pa.array(rows_of[chunk.column("rowid").to_numpy()])
             table = pa.table({"line": numbers, "record": chunk.column("record")})
             done = size if lo + chunk_rows >= good else int(size * (lo + chunk_rows) / good)
@@ -263,7 +265,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
                 "SELECT (row_number() OVER () + ? - 1)::BIGINT AS line, to_json(t) AS record"
                 " FROM _rows t",
                 [first],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             con.unregister("_rows")
             first += batch.num_rows
             yield RecordChunk(table, [], int(size * (first - 1) / total))

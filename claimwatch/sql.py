@@ -62,9 +62,9 @@ def run_query(
         try:
             result = con.execute(query)
             if max_rows is None:
-                table = result.fetch_arrow_table()
+                table = result.to_arrow_table()
                 return QueryResult(table, truncated=False)
-            reader = result.fetch_record_batch(rows_per_batch=min(max_rows + 1, 100_000))
+            reader = result.to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
             table = _first_rows(reader, max_rows + 1)
         except duckdb.InterruptException:
             raise QueryTimeoutError(f"the query ran past the {timeout:g} s limit and was stopped")

@@ -44,7 +44,7 @@ def validate_chunk(
             "SELECT line, array_to_string(problems, '; '), left(record, 200) FROM _checked"
             " WHERE len(problems) > 0 ORDER BY line"
         ).fetchall()
-        posts = con.execute(_POSTS_SQL).fetch_arrow_table()
+        posts = con.execute(_POSTS_SQL).to_arrow_table()
     finally:
         con.close()
     return posts, [Rejection(int(line), reason, _short(text)) for line, reason, text in rejected]
