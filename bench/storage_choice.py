@@ -8,6 +8,8 @@ Compares, in one run, on the same generated data:
               ``INSERT`` plus ``UPDATE ... FROM`` for changed engagement.
 * ``B``       DuckLake, SQLite catalog, Parquet data files; anti-join ``INSERT`` plus
               ``UPDATE ... FROM`` (same SQL as A2).
+* ``B-wal``   as B, but the writer attaches with ``META_JOURNAL_MODE 'WAL'`` (SQLite
+              WAL journal for the catalog; readers attach as in B).
 * ``B-merge`` DuckLake as B, but one ``MERGE INTO`` statement per write.
 
 For each backend: (1) bulk load of N posts from an Arrow table, (2) re-load of the same
@@ -51,11 +53,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-ALL_BACKENDS = ("A", "A2", "B", "B-merge")
+ALL_BACKENDS = ("A", "A2", "B", "B-wal", "B-merge")
 DEFAULT_WORKDIR = Path("/tmp/claimwatch-storage-bench")
 SOURCES = ("bluesky", "mastodon", "reddit", "youtube", "news", "telegram")
 NEW_PER_BATCH_FRACTION = 0.5
-PROBE_TIMEOUT_S = 30.0
+PROBE_TIMEOUT_S = 20.0
 POLL_S = 0.05
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -183,12 +185,10 @@ SELECT
     uri := 'at://did:plc:' || author_id || '/app.bsky.feed.post/' || source_id,
     cid := md5(source_id),
     author := struct_pack(did := 'did:plc:' || author_id,
-                          handle := 'user' || author_id || '.example',
-                          displayName := 'User ' || author_id),
+                          handle := 'user' || author_id || '.example'),
     record := struct_pack("$type" := 'app.bsky.feed.post',
                           createdAt := strftime(created_at, '%Y-%m-%dT%H:%M:%S.000Z'),
-                          langs := ['en'],
-                          text := left(text, 120)),
+                          langs := ['en']),
     counts := struct_pack(likeCount := likes, repostCount := likes // 4),
     embed := struct_pack("$type" := 'app.bsky.embed.external',
                          uri := 'https://news.example/a/' || md5(author_id),
@@ -316,6 +316,8 @@ class Backend:
         con.execute("LOAD ducklake")
         con.execute("LOAD sqlite_scanner")
         opts = "READ_ONLY" if read_only else f"DATA_PATH '{self.data_path}/'"
+        if self.name == "B-wal" and not read_only:
+            opts += ", META_JOURNAL_MODE 'WAL'"
         con.execute(f"ATTACH 'ducklake:sqlite:{self.catalog}' AS lake ({opts})")
         con.execute("USE lake")
         return con
@@ -365,7 +367,9 @@ class Backend:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A failed COMMIT has already ended the transaction; keep the original error.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
         return {"updated": updated, "inserted": inserted}
 
@@ -442,7 +446,7 @@ def probe_main(args: argparse.Namespace) -> None:
     if args.probe == "poll":
         attempts = 0
         first_error = None
-        while time.time() - start < PROBE_TIMEOUT_S:
+        while time.time() - start < float(args.timeout):
             attempts += 1
             try:
                 con = be.connect(read_only=True)
@@ -460,7 +464,7 @@ def probe_main(args: argparse.Namespace) -> None:
             con.execute("BEGIN TRANSACTION")
         out["count"] = fetch_count(con, "SELECT count(*) FROM posts")
         print("READY", flush=True)
-        time.sleep(args.hold)
+        time.sleep(float(args.hold))
         if args.probe == "hold-txn":
             out["count_again"] = fetch_count(con, "SELECT count(*) FROM posts")
             con.execute("COMMIT")
@@ -469,7 +473,9 @@ def probe_main(args: argparse.Namespace) -> None:
     print(json.dumps(out), flush=True)
 
 
-def spawn_probe(be: Backend, probe: str, hold: float) -> subprocess.Popen[str]:
+def spawn_probe(
+    be: Backend, probe: str, hold: float, timeout: float = PROBE_TIMEOUT_S
+) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -483,18 +489,76 @@ def spawn_probe(be: Backend, probe: str, hold: float) -> subprocess.Popen[str]:
         str(be.ext_dir),
         "--hold",
         str(hold),
+        "--timeout",
+        str(timeout),
     ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
 
 def probe_result(proc: subprocess.Popen[str]) -> dict[str, Any]:
-    stdout, _ = proc.communicate(timeout=PROBE_TIMEOUT_S + 30)
+    stdout, _ = proc.communicate(timeout=PROBE_TIMEOUT_S + 60)
     lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     return dict(json.loads(lines[-1])) if lines else {"error": stdout}
 
 
+def write_while_reader_holds(
+    be: Backend, sample: pa.Table, key: str, probe: str, probe_hold: float
+) -> dict[str, Any]:
+    """A second process holds a read; this process retries an open-write-close cycle
+    until it succeeds or until 5 s after the reader let go."""
+    proc = spawn_probe(be, probe, probe_hold)
+    assert proc.stdout is not None
+    ready = proc.stdout.readline().strip()
+    if ready != "READY":
+        proc.kill()
+        return {"error": f"probe did not start: {ready!r}"}
+    t0 = time.time()
+    deadline = t0 + probe_hold + 5.0
+    attempts = 0
+    errors: list[str] = []
+    t_first_error = None
+    t_ok = None
+    while time.time() < deadline:
+        attempts += 1
+        con = None
+        try:
+            con = be.connect()
+            with registered(con, with_uid_prefix(sample.slice(0, 100), f"{key}|")):
+                be.upsert(con)
+            con.close()
+            t_ok = time.time()
+            break
+        except duckdb.Error as exc:
+            t_first_error = t_first_error or time.time()
+            msg = f"{type(exc).__name__}: {exc}"
+            if msg not in errors:
+                errors.append(msg)
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
+            time.sleep(POLL_S)
+    r = probe_result(proc)
+    out: dict[str, Any] = {
+        "reader_hold_s": probe_hold,
+        "writer_ok": t_ok is not None,
+        "writer_wait_s": round(t_ok - t0, 3) if t_ok else None,
+        "first_error_at_s": round(t_first_error - t0, 3) if t_first_error else None,
+        "reader_released_at_s": round(r["released"] - t0, 3) if "released" in r else None,
+        "attempts": attempts,
+        "errors": errors,
+    }
+    if t_ok is None:
+        # The reader is gone. Can a third process still read?
+        after = probe_result(spawn_probe(be, "poll", 0.0, timeout=5.0))
+        out["third_process_read_after"] = {
+            "ok": "success" in after,
+            "first_error": after.get("first_error"),
+        }
+    return out
+
+
 def concurrency(be: Backend, sample: pa.Table, hold: float) -> dict[str, Any]:
-    """(5) cross-process behaviour."""
+    """(5) cross-process behaviour. 5b runs last: it may leave this process unusable."""
     res: dict[str, Any] = {}
 
     # 5a: this process holds an open write transaction (uncommitted rows) for `hold`
@@ -522,49 +586,14 @@ def concurrency(be: Backend, sample: pa.Table, hold: float) -> dict[str, Any]:
         "attempts": r.get("attempts"),
         "first_error": r.get("first_error"),
     }
-
-    # 5b/5c: a second process holds a read (explicit transaction / idle connection);
-    # this process tries an open-write-close cycle and retries on error.
-    for key, probe, probe_hold in (
-        ("5b_writer_during_read_txn", "hold-txn", 2 * hold),
-        ("5c_writer_during_idle_reader", "hold-idle", hold),
-    ):
-        proc = spawn_probe(be, probe, probe_hold)
-        assert proc.stdout is not None
-        ready = proc.stdout.readline().strip()
-        if ready != "READY":
-            res[key] = {"error": f"probe did not start: {ready!r}"}
-            proc.kill()
-            continue
-        t0 = time.time()
-        attempts = 0
-        errors: list[str] = []
-        t_ok = None
-        while time.time() - t0 < PROBE_TIMEOUT_S:
-            attempts += 1
-            try:
-                con = be.connect()
-                with registered(con, with_uid_prefix(sample.slice(0, 100), f"{key}|")):
-                    be.upsert(con)
-                con.close()
-                t_ok = time.time()
-                break
-            except duckdb.Error as exc:
-                msg = f"{type(exc).__name__}: {exc}"
-                if msg not in errors:
-                    errors.append(msg)
-                with contextlib.suppress(Exception):
-                    con.close()
-                time.sleep(POLL_S)
-        r = probe_result(proc)
-        res[key] = {
-            "reader_hold_s": probe_hold,
-            "writer_ok": t_ok is not None,
-            "writer_wait_s": round(t_ok - t0, 3) if t_ok else None,
-            "reader_released_at_s": round(r["released"] - t0, 3) if "released" in r else None,
-            "attempts": attempts,
-            "errors": errors,
-        }
+    # 5c: a second process has a read-only connection open, idle between queries.
+    res["5c_writer_during_idle_reader"] = write_while_reader_holds(
+        be, sample, "5c", "hold-idle", hold
+    )
+    # 5b: a second process holds an explicit read transaction for 2 * hold seconds.
+    res["5b_writer_during_read_txn"] = write_while_reader_holds(
+        be, sample, "5b", "hold-txn", 2 * hold
+    )
     return res
 
 
@@ -583,7 +612,7 @@ def reader_latency(be: Backend) -> dict[str, float]:
     for _ in range(3):
         t0 = time.perf_counter()
         con = be.connect(read_only=True)
-        con.execute(READER_QUERY).fetch_arrow_table()
+        con.execute(READER_QUERY).to_arrow_table()
         con.close()
         cold.append(time.perf_counter() - t0)
     con = be.connect(read_only=True)
@@ -591,7 +620,7 @@ def reader_latency(be: Backend) -> dict[str, float]:
     groups = 0
     for _ in range(5):
         t0 = time.perf_counter()
-        groups = con.execute(READER_QUERY).fetch_arrow_table().num_rows
+        groups = con.execute(READER_QUERY).to_arrow_table().num_rows
         warm.append(time.perf_counter() - t0)
     con.close()
     return {
@@ -667,17 +696,28 @@ def child_main(args: argparse.Namespace) -> None:
     ]
     del all_batches
     log(f"{be.name}: {nb} small batches of {batches[0].num_rows} posts")
-    times = []
+    times: list[float] = []
+    parts: dict[str, list[float]] = {"open": [], "write": [], "close": []}
     for batch in batches:
         t0 = time.perf_counter()
         con = be.connect()
+        t1 = time.perf_counter()
         with registered(con, batch):
             be.upsert(con)
+        t2 = time.perf_counter()
         con.close()
-        times.append(time.perf_counter() - t0)
+        t3 = time.perf_counter()
+        times.append(t3 - t0)
+        parts["open"].append(t1 - t0)
+        parts["write"].append(t2 - t1)
+        parts["close"].append(t3 - t2)
     res["batch_ms_median"] = round(1000 * statistics.median(times), 1)
     res["batch_ms_p95"] = round(1000 * percentile(times, 0.95), 1)
     res["batch_ms_max"] = round(1000 * max(times), 1)
+    res["batch_ms_median_parts"] = {
+        k: round(1000 * statistics.median(v), 1) for k, v in parts.items()
+    }
+    res["batch_ms_p95_parts"] = {k: round(1000 * percentile(v, 0.95), 1) for k, v in parts.items()}
     res["disk_after_batches"] = be.disk()
     check_state(be, expected["rows_after_batches"], expected["likes_after_batches"], "batches")
 
@@ -742,10 +782,13 @@ def fmt_5bc(c: dict[str, Any]) -> str:
     if "error" in c:
         return c["error"]
     if not c["writer_ok"]:
-        return "writer never got in"
+        third = c.get("third_process_read_after", {})
+        leak = "; then reads fail too" if third and not third["ok"] else ""
+        return f"FAILS at {c['first_error_at_s']:.1f}s, no retry succeeds{leak}"
     wait = c["writer_wait_s"]
-    note = f", {len(c['errors'])} error kind(s)" if c["errors"] else ""
-    return f"waits {wait:.1f}s ({c['attempts']} tries{note})"
+    if not c["errors"]:
+        return f"no wait ({wait:.2f}s)"
+    return f"waits {wait:.1f}s ({c['attempts']} tries)"
 
 
 def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
@@ -755,6 +798,7 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         "3 batch of 100: median ms",
         "3 batch of 100: p95 ms",
         "3 batch of 100: max ms",
+        "3 median open / write / close ms",
         "4 reader query: cold ms / warm ms",
         "4 same, after maintenance",
         "5a reader while writer txn open",
@@ -777,6 +821,7 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
             f"{r['batch_ms_median']}",
             f"{r['batch_ms_p95']}",
             f"{r['batch_ms_max']}",
+            "{open} / {write} / {close}".format(**r["batch_ms_median_parts"]),
             f"{q['cold_ms']} / {q['warm_ms']}",
             f"{qm['cold_ms']} / {qm['warm_ms']}",
             fmt_5a(conc["5a_reader_during_write"]),
@@ -862,6 +907,7 @@ def main() -> None:
     p.add_argument("--backend", help=argparse.SUPPRESS)
     p.add_argument("--root", help=argparse.SUPPRESS)
     p.add_argument("--ext-dir", help=argparse.SUPPRESS)
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.probe:
         probe_main(args)

@@ -110,7 +110,7 @@ def main_options(
 def config_check(ctx: typer.Context) -> None:
     """Validate the config and print it in effect, defaults filled in and secrets masked."""
     context: Context = ctx.obj
-    out.print(render_effective(context.config()), markup=False, highlight=False)
+    out.print(render_effective(context.config()), markup=False, highlight=False, soft_wrap=True)
     err.print(f"[green]{context.config_path}: valid[/]")
 
 

@@ -45,17 +45,18 @@ def print_error(console: Console, message: str) -> None:
 def file_progress(console: Console, path: Path) -> Iterator[Callable[[int], None]]:
     """A progress bar over the bytes of `path`; yields the function that moves it."""
     columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
         yield lambda done: progress.update(task, completed=done)
 
 
-def print_import_report(
-    out: Console, err: Console, report: ImportReport, *, show: int
-) -> None:
+def print_import_report(out: Console, err: Console, report: ImportReport, *, show: int) -> None:
     summary = Table(title=f"import {report.path} ({report.fmt})", show_header=False)
     summary.add_row("rows read", f"{report.rows:,}")
     summary.add_row("new posts", f"{report.stats.new:,}")
@@ -64,12 +65,20 @@ def print_import_report(
     summary.add_row("rejected", f"{len(report.rejections):,}")
     summary.add_row("run", report.run_id)
     if report.staged_batches:
-        summary.add_row("staged", f"{report.staged_batches} batch(es): the warehouse was busy; "
-                        "they merge on the next write (or `claimwatch db flush`)")
+        summary.add_row(
+            "staged",
+            f"{report.staged_batches} batch(es): the warehouse was busy; "
+            "they merge on the next write (or `claimwatch db flush`)",
+        )
     out.print(summary)
     for rejection in report.rejections[:show]:
-        err.print(Text.assemble((f"line {rejection.line}: ", "yellow"), rejection.reason,
-                                (f"  {rejection.excerpt}" if rejection.excerpt else "", "dim")))
+        err.print(
+            Text.assemble(
+                (f"line {rejection.line}: ", "yellow"),
+                rejection.reason,
+                (f"  {rejection.excerpt}" if rejection.excerpt else "", "dim"),
+            )
+        )
     hidden = len(report.rejections) - show
     if hidden > 0:
         err.print(f"… and {hidden:,} more rejected rows (--rejects FILE writes them all)")
@@ -92,8 +101,10 @@ def print_result(out: Console, err: Console, result: QueryResult, fmt: Format) -
     else:
         out.print(_as_rich_table(result.table))
     if result.truncated:
-        err.print(f"[yellow]showing the first {result.table.num_rows:,} rows; "
-                  "--max-rows raises the limit[/]")
+        err.print(
+            f"[yellow]showing the first {result.table.num_rows:,} rows; "
+            "--max-rows raises the limit[/]"
+        )
 
 
 def _as_rich_table(table: pa.Table) -> Table:
@@ -121,4 +132,3 @@ def print_status(out: Console, warehouse: Warehouse) -> None:
     for key, value in status.items():
         table.add_row(key, value)
     out.print(table)
-

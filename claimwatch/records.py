@@ -20,8 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FORMATS = ("jsonl", "csv", "parquet")
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-             ".parquet": "parquet", ".pq": "parquet"}
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _BLOCK_BYTES = 64 << 20
 _CSV_MAX_LINE = 64 << 20
 
@@ -136,8 +142,9 @@ class _Lines:
         keep = (ends > starts) & ~_only_whitespace(self.data, starts, ends)
         bad = _invalid_utf8(self.data, starts, ends, keep)
         rejections = [
-            Rejection(int(numbers[i]), "not valid UTF-8 text",
-                      excerpt(self.data[starts[i]:ends[i]]))
+            Rejection(
+                int(numbers[i]), "not valid UTF-8 text", excerpt(self.data[starts[i] : ends[i]])
+            )
             for i in np.flatnonzero(bad)
         ]
         keep &= ~bad
@@ -159,11 +166,13 @@ def _only_whitespace(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.nd
     short = np.flatnonzero((ends - starts) <= 8)  # only short lines can be whitespace worth a look
     result = np.zeros(len(starts), dtype=bool)
     for i in short:
-        result[i] = not data[starts[i]:ends[i]].strip()
+        result[i] = not data[starts[i] : ends[i]].strip()
     return result
 
 
-def _invalid_utf8(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _invalid_utf8(
+    data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
     bad = np.zeros(len(starts), dtype=bool)
     try:
         data.decode("utf-8")
@@ -172,7 +181,7 @@ def _invalid_utf8(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.nd
         pass
     for i in np.flatnonzero(keep):  # only a file that has bad bytes pays for a look at each line
         try:
-            data[starts[i]:ends[i]].decode("utf-8")
+            data[starts[i] : ends[i]].decode("utf-8")
         except UnicodeDecodeError:
             bad[i] = True
     return bad
@@ -211,7 +220,9 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
         rejected = con.execute(
             "SELECT line, error_type, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
-        rejections = [Rejection(int(line), _csv_reason(kind, msg), "") for line, kind, msg in rejected]
+        rejections = [
+            Rejection(int(line), _csv_reason(kind, msg), "") for line, kind, msg in rejected
+        ]
         good = int(con.execute("SELECT count(*) FROM rows").fetchone()[0])  # type: ignore[index]
         rows_of = _csv_row_numbers(good, [r.line for r in rejections])
         size = path.stat().st_size

@@ -67,7 +67,9 @@ def run_query(
             reader = result.to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
             table = _first_rows(reader, max_rows + 1)
         except duckdb.InterruptException:
-            raise QueryTimeoutError(f"the query ran past the {timeout:g} s limit and was stopped")
+            raise QueryTimeoutError(
+                f"the query ran past the {timeout:g} s limit and was stopped"
+            ) from None
         finally:
             if timer:
                 timer.cancel()

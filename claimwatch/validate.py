@@ -21,7 +21,7 @@ _IDS = ("source", "source_id", "author_id", "parent_uid", "root_uid")  # numbers
 _COUNTS = ("author_followers", "likes", "reposts", "replies", "quotes")
 _TIMES = ("created_at", "collected_at")
 _FIELDS = (*_IDS, "kind", *_STRINGS, *_COUNTS, *_TIMES, "raw")
-_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+_NUMBER_TYPES = "'BIGINT', 'UBIGINT', 'DOUBLE'"
 _SOURCE_NAME = "^[a-z0-9][a-z0-9_.-]*$"
 
 
@@ -37,6 +37,7 @@ def validate_chunk(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         con.register("_records", records)
         con.execute(_PARSE)
         con.execute(_checked_sql(limits), [collected_at])
@@ -85,58 +86,82 @@ def _present(field: str) -> str:
     return f"coalesce({_type(field)} NOT IN ('NULL'), false) AND {_val(field)} IS NOT NULL"
 
 
+def _quoted(field: str) -> str:
+    """SQL splice showing the field's value, quoted and cut short, inside a reason."""
+    return f"''' || left({_val(field)}, 40) || '''"
+
+
+def _got(field: str) -> str:
+    return f"' || {_described(field)} || '"
+
+
 def _problems(limits: Limits) -> list[tuple[str, str]]:
     """(condition that makes a row bad, the reason given), checked only for JSON objects."""
-    checks: list[tuple[str, str]] = []
-    for field in REQUIRED_POST_FIELDS:
-        if field == "text":  # text may be empty, but must be there
-            checks.append((f"coalesce({_type(field)}, 'NULL') = 'NULL'", "text: missing"))
-        else:
-            checks.append((f"NOT ({_present(field)})", f"{field}: missing"))
+    checks = [
+        (f"coalesce({_type('text')}, 'NULL') = 'NULL'", "text: missing"),  # may be empty
+        *((f"NOT ({_present(f)})", f"{f}: missing") for f in REQUIRED_POST_FIELDS if f != "text"),
+    ]
     for field in _IDS:
-        checks.append((
-            f"{_type(field)} NOT IN ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT')",
-            f"{field}: expected a string or an integer, got ' || {_described(field)} || '",
-        ))
+        checks.append(
+            (
+                f"{_type(field)} NOT IN ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT')",
+                f"{field}: expected a string or an integer, got {_got(field)}",
+            )
+        )
     for field in (*_STRINGS, "kind"):
-        checks.append((
-            f"{_type(field)} NOT IN ('NULL', 'VARCHAR')",
-            f"{field}: expected a string, got ' || {_described(field)} || '",
-        ))
+        checks.append(
+            (
+                f"{_type(field)} NOT IN ('NULL', 'VARCHAR')",
+                f"{field}: expected a string, got {_got(field)}",
+            )
+        )
     for field in _TIMES:
-        checks.append((
-            f"{_type(field)} NOT IN ('NULL', 'VARCHAR')",
-            f"{field}: expected an ISO 8601 date-time string, got ' || {_described(field)} || '",
-        ))
-        checks.append((
-            f"{_type(field)} = 'VARCHAR' AND {_val(field)} IS NOT NULL"
-            f" AND try_cast({_val(field)} AS TIMESTAMPTZ) IS NULL",
-            f"{field}: cannot read ''' || left({_val(field)}, 40) || ''' as an ISO 8601 date-time",
-        ))
+        checks.append(
+            (
+                f"{_type(field)} NOT IN ('NULL', 'VARCHAR')",
+                f"{field}: expected an ISO 8601 date-time string, got {_got(field)}",
+            )
+        )
+        checks.append(
+            (
+                f"{_type(field)} = 'VARCHAR' AND try_cast({_val(field)} AS TIMESTAMPTZ) IS NULL"
+                f" AND {_val(field)} IS NOT NULL",
+                f"{field}: cannot read {_quoted(field)} as an ISO 8601 date-time",
+            )
+        )
     for field in _COUNTS:
-        value = f"try_cast({_val(field)} AS DOUBLE)"
-        checks.append((
-            f"{_type(field)} NOT IN ('NULL', 'VARCHAR', {_NUMBER_TYPES[1:-1]})"
-            f" OR ({_val(field)} IS NOT NULL AND ({value} IS NULL OR {value} < 0"
-            f" OR {value} <> floor({value}) OR {value} > 9e18))",
-            f"{field}: expected a whole number >= 0, got ''' || left({_val(field)}, 40) || '''",
-        ))
-    checks.append((
-        f"{_present('source')} AND NOT regexp_full_match(lower({_val('source')}), '{_SOURCE_NAME}')",
-        "source: ''' || left(" + _val("source") + ", 40) || ''' is not a source name"
-        " (letters, digits, dot, dash, underscore)",
-    ))
+        number = f"try_cast({_val(field)} AS DOUBLE)"
+        checks.append(
+            (
+                f"{_type(field)} NOT IN ('NULL', 'VARCHAR', {_NUMBER_TYPES})"
+                f" OR ({_val(field)} IS NOT NULL AND ({number} IS NULL OR {number} < 0"
+                f" OR {number} <> floor({number}) OR {number} > 9e18))",
+                f"{field}: expected a whole number >= 0, got {_quoted(field)}",
+            )
+        )
+    source = f"lower({_val('source')})"
+    checks.append(
+        (
+            f"{_present('source')} AND NOT regexp_full_match({source}, '{_SOURCE_NAME}')",
+            f"source: {_quoted('source')} is not a source name"
+            " (letters, digits, dot, dash, underscore)",
+        )
+    )
     kinds = ", ".join(f"'{k}'" for k in POST_KINDS)
-    checks.append((
-        f"{_val('kind')} IS NOT NULL AND lower({_val('kind')}) NOT IN ({kinds})",
-        f"kind: ''' || left({_val('kind')}, 40) || ''' is not one of {', '.join(POST_KINDS)}",
-    ))
-    text_bytes = f"strlen(coalesce(vals[{_FIELDS.index('text') + 1}], ''))"
-    checks.append((
-        f"{text_bytes} > {limits.max_text_bytes}",
-        f"text: ' || format('{{:,}}', {text_bytes}) || ' bytes, over the limit of"
-        f" {limits.max_text_bytes:,} (warehouse.max_text_bytes)",
-    ))
+    checks.append(
+        (
+            f"{_val('kind')} IS NOT NULL AND lower({_val('kind')}) NOT IN ({kinds})",
+            f"kind: {_quoted('kind')} is not one of {', '.join(POST_KINDS)}",
+        )
+    )
+    size = f"strlen(coalesce(vals[{_FIELDS.index('text') + 1}], ''))"
+    checks.append(
+        (
+            f"{size} > {limits.max_text_bytes}",
+            f"text: ' || format('{{:,}}', {size}) || ' bytes, over the limit of"
+            f" {limits.max_text_bytes:,} (warehouse.max_text_bytes)",
+        )
+    )
     return checks
 
 
@@ -165,27 +190,27 @@ def _uid(field: str) -> str:
 
 
 _POSTS_SQL = f"""
-    SELECT lower({_val('source')}) AS source,
-           {_val('source_id')} AS source_id,
-           {_val('url')} AS url,
-           coalesce(lower({_val('kind')}), 'post') AS kind,
-           {_val('author_id')} AS author_id,
-           {_val('author_handle')} AS author_handle,
-           {_val('author_name')} AS author_name,
-           {_val('author_followers')}::DOUBLE::BIGINT AS author_followers,
-           {_val('created_at')}::TIMESTAMPTZ AS created_at,
-           coalesce({_val('collected_at')}::TIMESTAMPTZ, _collected_at) AS collected_at,
-           lower({_val('lang')}) AS lang,
-           replace(coalesce(vals[{_FIELDS.index('text') + 1}], ''), chr(0), '') AS text,
-           {_val('title')} AS title,
-           {_uid('parent_uid')} AS parent_uid,
-           {_uid('root_uid')} AS root_uid,
-           {_val('likes')}::DOUBLE::BIGINT AS likes,
-           {_val('reposts')}::DOUBLE::BIGINT AS reposts,
-           {_val('replies')}::DOUBLE::BIGINT AS replies,
-           {_val('quotes')}::DOUBLE::BIGINT AS quotes,
-           CASE WHEN {_type('raw')} IN ('OBJECT', 'ARRAY') THEN (j -> '$.raw')::VARCHAR
-                WHEN {_type('raw')} = 'VARCHAR' AND json_valid({_val('raw')}) THEN {_val('raw')}
-                WHEN {_type('raw')} = 'VARCHAR' THEN to_json({_val('raw')})::VARCHAR
+    SELECT lower({_val("source")}) AS source,
+           {_val("source_id")} AS source_id,
+           {_val("url")} AS url,
+           coalesce(lower({_val("kind")}), 'post') AS kind,
+           {_val("author_id")} AS author_id,
+           {_val("author_handle")} AS author_handle,
+           {_val("author_name")} AS author_name,
+           {_val("author_followers")}::DOUBLE::BIGINT AS author_followers,
+           {_val("created_at")}::TIMESTAMPTZ AS created_at,
+           coalesce({_val("collected_at")}::TIMESTAMPTZ, _collected_at) AS collected_at,
+           lower({_val("lang")}) AS lang,
+           replace(coalesce(vals[{_FIELDS.index("text") + 1}], ''), chr(0), '') AS text,
+           {_val("title")} AS title,
+           {_uid("parent_uid")} AS parent_uid,
+           {_uid("root_uid")} AS root_uid,
+           {_val("likes")}::DOUBLE::BIGINT AS likes,
+           {_val("reposts")}::DOUBLE::BIGINT AS reposts,
+           {_val("replies")}::DOUBLE::BIGINT AS replies,
+           {_val("quotes")}::DOUBLE::BIGINT AS quotes,
+           CASE WHEN {_type("raw")} IN ('OBJECT', 'ARRAY') THEN (j -> '$.raw')::VARCHAR
+                WHEN {_type("raw")} = 'VARCHAR' AND json_valid({_val("raw")}) THEN {_val("raw")}
+                WHEN {_type("raw")} = 'VARCHAR' THEN to_json({_val("raw")})::VARCHAR
                 ELSE record END AS raw
     FROM _checked WHERE len(problems) = 0 ORDER BY line"""

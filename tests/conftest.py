@@ -61,12 +61,16 @@ def make_posts(
 ) -> pa.Table:
     """`n` posts with ids start..start+n-1, one minute apart, all with `likes` likes."""
     ids = range(start, start + n)
-    return pa.table({
-        "source": [source] * n,
-        "source_id": [str(i) for i in ids],
-        "created_at": pa.array([T0 + timedelta(minutes=i) for i in ids], pa.timestamp("us", "UTC")),
-        "collected_at": pa.array([collected_at] * n, pa.timestamp("us", "UTC")),
-        "text": [f"post number {i}: there are 5 ICE stations in Canada" for i in ids],
-        "author_handle": [f"user{i % 7}" for i in ids],
-        "likes": [likes] * n,
-    })
+    return pa.table(
+        {
+            "source": [source] * n,
+            "source_id": [str(i) for i in ids],
+            "created_at": pa.array(
+                [T0 + timedelta(minutes=i) for i in ids], pa.timestamp("us", "UTC")
+            ),
+            "collected_at": pa.array([collected_at] * n, pa.timestamp("us", "UTC")),
+            "text": [f"post number {i}: there are 5 ICE stations in Canada" for i in ids],
+            "author_handle": [f"user{i % 7}" for i in ids],
+            "likes": [likes] * n,
+        }
+    )

@@ -14,8 +14,12 @@ import pytest
 from conftest import FIXTURES, CliResult
 
 Cli = Callable[..., CliResult]
-GOOD = {"source": "x", "source_id": "1", "created_at": "2026-01-28T10:00:00Z",
-        "text": "BREAKING: There are 5 #ICE stations Canada!!"}
+GOOD = {
+    "source": "x",
+    "source_id": "1",
+    "created_at": "2026-01-28T10:00:00Z",
+    "text": "BREAKING: There are 5 #ICE stations Canada!!",
+}
 
 
 def jsonl(path: Path, *rows: object) -> Path:
@@ -28,8 +32,9 @@ def good(i: int, **fields: object) -> dict[str, object]:
     return {**GOOD, "source_id": str(i), **fields}
 
 
-def stored(db_path: Path, query: str = "SELECT source_id FROM posts ORDER BY source_id::INT"
-           ) -> list[tuple[object, ...]]:
+def stored(
+    db_path: Path, query: str = "SELECT source_id FROM posts ORDER BY source_id::INT"
+) -> list[tuple[object, ...]]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return con.execute(query).fetchall()
 
@@ -39,27 +44,48 @@ def test_the_seed_story_imports_and_reimports_once(cli: Cli, db_path: Path) -> N
     again = cli("import", str(FIXTURES / "seed_posts.jsonl"))
     assert (first.code, again.code) == (0, 0)
     assert stored(db_path, "SELECT count(*), count(DISTINCT post_uid) FROM posts") == [(5, 5)]
-    assert stored(db_path, "SELECT fetched, new, status FROM collector_runs ORDER BY started_at"
-                  ) == [(5, 5, "ok"), (5, 0, "ok")]
+    assert stored(
+        db_path, "SELECT fetched, new, status FROM collector_runs ORDER BY started_at"
+    ) == [(5, 5, "ok"), (5, 0, "ok")]
 
 
-@pytest.mark.parametrize(("row", "reason"), [
-    (good(2, source_id=None), "line 2: source_id: missing"),
-    ({k: v for k, v in good(2).items() if k != "text"}, "line 2: text: missing"),
-    (good(2, created_at="28/01/2026"), "line 2: created_at: cannot read '28/01/2026' as an ISO 8601"),
-    (good(2, created_at=1769594400), "line 2: created_at: expected an ISO 8601 date-time string, got an integer"),
-    (good(2, likes="many"), "line 2: likes: expected a whole number >= 0, got 'many'"),
-    (good(2, likes=-3), "line 2: likes: expected a whole number >= 0, got '-3'"),
-    (good(2, likes=2.5), "line 2: likes: expected a whole number >= 0, got '2.5'"),
-    (good(2, text={"html": "<p>5 stations</p>"}), "line 2: text: expected a string, got an object"),
-    (good(2, kind="tweet"), "line 2: kind: 'tweet' is not one of post, reply"),
-    (good(2, source="Twit ter"), "line 2: source: 'Twit ter' is not a source name"),
-    (b'{"source": "x", "source_id": "2", "created_at": "2026-01-28", "text": "caf\xe9"}',
-     "line 2: not valid UTF-8 text"),
-    (b'{"source": "x", "source_id": "2", "created_at": ', "line 2: not a JSON object: cannot parse"),
-    ([1, 2], "line 2: not a JSON object: the line holds a JSON array"),
-    (good(2, text="a" * (10 << 20)), "line 2: text: 10,485,760 bytes, over the limit of 1,048,576"),
-])
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (good(2, source_id=None), "line 2: source_id: missing"),
+        ({k: v for k, v in good(2).items() if k != "text"}, "line 2: text: missing"),
+        (
+            good(2, created_at="28/01/2026"),
+            "line 2: created_at: cannot read '28/01/2026' as an ISO 8601",
+        ),
+        (
+            good(2, created_at=1769594400),
+            "line 2: created_at: expected an ISO 8601 date-time string, got an integer",
+        ),
+        (good(2, likes="many"), "line 2: likes: expected a whole number >= 0, got 'many'"),
+        (good(2, likes=-3), "line 2: likes: expected a whole number >= 0, got '-3'"),
+        (good(2, likes=2.5), "line 2: likes: expected a whole number >= 0, got '2.5'"),
+        (
+            good(2, text={"html": "<p>5 stations</p>"}),
+            "line 2: text: expected a string, got an object",
+        ),
+        (good(2, kind="tweet"), "line 2: kind: 'tweet' is not one of post, reply"),
+        (good(2, source="Twit ter"), "line 2: source: 'Twit ter' is not a source name"),
+        (
+            b'{"source": "x", "source_id": "2", "created_at": "2026-01-28", "text": "caf\xe9"}',
+            "line 2: not valid UTF-8 text",
+        ),
+        (
+            b'{"source": "x", "source_id": "2", "created_at": ',
+            "line 2: not a JSON object: cannot parse",
+        ),
+        ([1, 2], "line 2: not a JSON object: the line holds a JSON array"),
+        (
+            good(2, text="a" * (10 << 20)),
+            "line 2: text: 10,485,760 bytes, over the limit of 1,048,576",
+        ),
+    ],
+)
 def test_a_bad_row_is_reported_by_line_and_the_good_rows_load(
     cli: Cli, db_path: Path, tmp_path: Path, row: object, reason: str
 ) -> None:
@@ -68,7 +94,8 @@ def test_a_bad_row_is_reported_by_line_and_the_good_rows_load(
     assert reason in " ".join(result.err.split())
     assert stored(db_path) == [("1",), ("3",)]
     assert stored(db_path, "SELECT location, status FROM store.quarantine, collector_runs") == [
-        (f"{tmp_path / 'p.jsonl'}:2", "partial")]
+        (f"{tmp_path / 'p.jsonl'}:2", "partial")
+    ]
 
 
 def test_every_reason_of_a_row_is_given_at_once(cli: Cli, tmp_path: Path) -> None:
@@ -82,20 +109,35 @@ def test_every_reason_of_a_row_is_given_at_once(cli: Cli, tmp_path: Path) -> Non
 def test_blank_lines_crlf_and_a_byte_order_mark_are_not_errors(
     cli: Cli, db_path: Path, tmp_path: Path
 ) -> None:
-    body = b"\xef\xbb\xbf" + json.dumps(good(1)).encode() + b"\r\n\r\n   \n" + json.dumps(good(2)).encode()
+    body = (
+        b"\xef\xbb\xbf"
+        + json.dumps(good(1)).encode()
+        + b"\r\n\r\n   \n"
+        + json.dumps(good(2)).encode()
+    )
     (tmp_path / "p.jsonl").write_bytes(body)
     assert cli("import", str(tmp_path / "p.jsonl")).code == 0
     assert stored(db_path) == [("1",), ("2",)]
 
 
 def test_fields_are_mapped_to_the_post_contract(cli: Cli, db_path: Path, tmp_path: Path) -> None:
-    row = good(7, kind="Reply", parent_uid="6", likes="12", author_followers=3.0, lang="FR",
-               created_at="2026-01-28 10:00:00+02:00", text="Il y a cinq\u0000 postes",
-               raw={"id": 7, "nested": {"a": [1]}})
+    row = good(
+        7,
+        kind="Reply",
+        parent_uid="6",
+        likes="12",
+        author_followers=3.0,
+        lang="FR",
+        created_at="2026-01-28 10:00:00+02:00",
+        text="Il y a cinq\u0000 postes",
+        raw={"id": 7, "nested": {"a": [1]}},
+    )
     cli("import", str(jsonl(tmp_path / "p.jsonl", row)))
-    assert stored(db_path, "SELECT post_uid, kind, parent_uid, likes, author_followers, lang,"
-                  " created_at::VARCHAR, text, raw->>'$.nested.a[0]' FROM posts") == [
-        ("x:7", "reply", "x:6", 12, 3, "fr", "2026-01-28 08:00:00+00", "Il y a cinq postes", "1")]
+    assert stored(
+        db_path,
+        "SELECT post_uid, kind, parent_uid, likes, author_followers, lang,"
+        " created_at::VARCHAR, text, raw->>'$.nested.a[0]' FROM posts",
+    ) == [("x:7", "reply", "x:6", 12, 3, "fr", "2026-01-28 08:00:00+00", "Il y a cinq postes", "1")]
 
 
 def test_the_whole_record_is_kept_as_raw_when_no_raw_field_is_given(
@@ -127,18 +169,23 @@ def test_csv_rows_are_reported_by_row_number(cli: Cli, db_path: Path, tmp_path: 
 def test_parquet_rows_with_wrong_types_are_rejected(
     cli: Cli, db_path: Path, tmp_path: Path
 ) -> None:
-    table = pa.table({
-        "source": ["x", "x", "x"], "source_id": [1, 2, 3],
-        "created_at": pa.array([1, None, 3], pa.timestamp("s", "UTC")),
-        "text": ["four", "five", "cinq"], "likes": ["1", "2", "x"],
-    })
+    table = pa.table(
+        {
+            "source": ["x", "x", "x"],
+            "source_id": [1, 2, 3],
+            "created_at": pa.array([1, None, 3], pa.timestamp("s", "UTC")),
+            "text": ["four", "five", "cinq"],
+            "likes": ["1", "2", "x"],
+        }
+    )
     pq.write_table(table, tmp_path / "p.parquet")
     result = cli("import", str(tmp_path / "p.parquet"))
     err = " ".join(result.err.split())
     assert "line 2: created_at: missing" in err
     assert "line 3: likes: expected a whole number >= 0, got 'x'" in err
     assert stored(db_path, "SELECT source_id, created_at::VARCHAR, likes FROM posts") == [
-        ("1", "1970-01-01 00:00:01+00", 1)]
+        ("1", "1970-01-01 00:00:01+00", 1)
+    ]
 
 
 def test_a_file_that_cannot_be_read_at_all_exits_2(cli: Cli, tmp_path: Path) -> None:
@@ -150,10 +197,16 @@ def test_a_file_that_cannot_be_read_at_all_exits_2(cli: Cli, tmp_path: Path) -> 
 
 
 def test_rejects_can_be_written_to_a_file(cli: Cli, tmp_path: Path) -> None:
-    cli("import", str(jsonl(tmp_path / "p.jsonl", good(1, likes="x"), good(2))),
-        "--rejects", str(tmp_path / "rejects.csv"))
+    cli(
+        "import",
+        str(jsonl(tmp_path / "p.jsonl", good(1, likes="x"), good(2))),
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+    )
     with (tmp_path / "rejects.csv").open(newline="") as handle:
         table = list(csv.reader(handle))
     assert [row[:2] for row in table] == [
-        ["line", "reason"], ["1", "likes: expected a whole number >= 0, got 'x'"]]
+        ["line", "reason"],
+        ["1", "likes: expected a whole number >= 0, got 'x'"],
+    ]
     assert table[1][2].startswith('{"source": "x", "source_id": "1"')

@@ -14,7 +14,9 @@ from warehouse.views import VIEWS
 
 def versions(path: Path) -> list[tuple[int, str]]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("SELECT version, name FROM store.schema_migrations ORDER BY 1").fetchall()
+        return con.execute(
+            "SELECT version, name FROM store.schema_migrations ORDER BY 1"
+        ).fetchall()
 
 
 def test_an_empty_file_is_migrated_to_the_latest_version_step_by_step(db_path: Path) -> None:
@@ -26,8 +28,12 @@ def test_an_empty_file_is_migrated_to_the_latest_version_step_by_step(db_path: P
 
 def test_every_documented_view_exists_after_migrating(warehouse: Warehouse) -> None:
     with warehouse.writing() as con:
-        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
-                 .fetchall()}
+        views = {
+            r[0]
+            for r in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+        }
     assert views == set(VIEWS)
 
 
@@ -42,12 +48,15 @@ def test_an_older_database_upgrades_itself_and_keeps_its_posts(
 ) -> None:
     with duckdb.connect(str(db_path)) as con:
         m.migrate(con, target=1)
-        con.execute("INSERT INTO store.posts (post_uid, source, source_id, created_at, text)"
-                    " VALUES ('x:1', 'x', '1', '2026-01-27T00:00:00Z', 'there are 4 ICE stations')")
+        con.execute(
+            "INSERT INTO store.posts (post_uid, source, source_id, created_at, text)"
+            " VALUES ('x:1', 'x', '1', '2026-01-27T00:00:00Z', 'there are 4 ICE stations')"
+        )
     assert [v for v, _ in versions(db_path)] == [1]
     with warehouse.reading() as con:  # a reader's first visit upgrades the file
         assert con.execute("SELECT post_uid, text FROM posts").fetchall() == [
-            ("x:1", "there are 4 ICE stations")]
+            ("x:1", "there are 4 ICE stations")
+        ]
         assert con.execute("SELECT count(*) FROM claim_mentions").fetchone() == (0,)
     assert [v for v, _ in versions(db_path)] == list(range(1, LATEST_VERSION + 1))
 
@@ -59,12 +68,11 @@ def test_a_newer_database_is_refused_and_left_unchanged(
         m.migrate(con)
         con.execute("INSERT INTO store.schema_migrations VALUES (99, 'from the future', now())")
     before = versions(db_path)
-    with pytest.raises(SchemaTooNewError, match=r"schema version 99.*knows versions up to 3"):
-        with warehouse.writing():
-            pass
-    with pytest.raises(SchemaTooNewError):
-        with warehouse.reading():
-            pass
+    too_new = r"schema version 99.*knows versions up to 3"
+    with pytest.raises(SchemaTooNewError, match=too_new), warehouse.writing():
+        pass
+    with pytest.raises(SchemaTooNewError), warehouse.reading():
+        pass
     assert versions(db_path) == before
 
 
@@ -81,5 +89,7 @@ def test_a_failing_migration_leaves_no_trace(
         with pytest.raises(duckdb.CatalogException):
             m.migrate(con, target=LATEST_VERSION + 1)
         assert m.schema_version(con) == LATEST_VERSION
-        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half_done'")
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name = 'half_done'"
+        )
         assert tables.fetchall() == []

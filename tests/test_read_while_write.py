@@ -19,8 +19,12 @@ WORKERS = str(Path(__file__).parent / "workers.py")
 
 
 def start(*args: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, WORKERS, *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, WORKERS, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def report(process: subprocess.Popen[str], timeout: float = 120) -> dict[str, object]:
@@ -84,9 +88,9 @@ def test_a_file_held_read_write_by_someone_else_gives_a_clear_message(
     analyst = start("analyst", db_path, 3, "read-write")
     wait_for_line(analyst)
     patient = Warehouse(db_path, lock_timeout=0.3, read_timeout=0.5)
-    with pytest.raises(WarehouseBusyError, match=rf"held by python\S* \(PID {analyst.pid}\)"):
-        with patient.reading():
-            pass
+    holder = rf"held by python\S* \(PID {analyst.pid}\)"
+    with pytest.raises(WarehouseBusyError, match=holder), patient.reading():
+        pass
     assert patient.write(Batch(posts=make_posts(1, start=1))).status == "staged"
     report(analyst)
     assert warehouse.flush()[0] == 1
@@ -109,9 +113,7 @@ def test_a_writer_killed_mid_batch_leaves_all_or_nothing_and_a_rerun_completes(
     assert count(warehouse) == (300_001, 300_001)
 
 
-def test_a_staged_file_cut_short_by_a_crash_is_ignored(
-    db_path: Path, warehouse: Warehouse
-) -> None:
+def test_a_staged_file_cut_short_by_a_crash_is_ignored(db_path: Path, warehouse: Warehouse) -> None:
     warehouse.write(Batch(posts=make_posts(1)))
     folder = db_path.with_name(db_path.name + ".staging")
     folder.mkdir()

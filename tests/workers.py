@@ -14,19 +14,24 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import make_posts  # noqa: E402
+from conftest import make_posts
 
-from claimwatch.sql import run_query  # noqa: E402
-from warehouse import Batch, Warehouse  # noqa: E402
+from claimwatch.sql import run_query
+from warehouse import Batch, Warehouse
 
 
 def writer(db: Path, batches: int, size: int) -> dict[str, object]:
     warehouse = Warehouse(db, lock_timeout=0.5)
-    statuses = [warehouse.write(Batch(posts=make_posts(size, start=i * size))).status
-                for i in range(batches)]
+    statuses = [
+        warehouse.write(Batch(posts=make_posts(size, start=i * size))).status
+        for i in range(batches)
+    ]
     merged, _ = warehouse.flush() if warehouse.staged() else (0, None)
-    return {"committed": statuses.count("committed"), "staged": statuses.count("staged"),
-            "merged_at_end": merged}
+    return {
+        "committed": statuses.count("committed"),
+        "staged": statuses.count("staged"),
+        "merged_at_end": merged,
+    }
 
 
 def reader(db: Path, stop_file: Path) -> dict[str, object]:

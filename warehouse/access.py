@@ -81,6 +81,7 @@ def _connect_when_free(
 
 def _session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -136,9 +137,14 @@ def reading(
 def _open_read_only(
     path: Path, timeout: float, on_wait: Callable[[str | None], None] | None, sandboxed: bool
 ) -> duckdb.DuckDBPyConnection:
-    config = {"enable_external_access": "false"} if sandboxed else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"enable_external_access": False} if sandboxed else {}
+    )
     con = _connect_when_free(
         lambda: duckdb.connect(str(path), read_only=True, config=config),
-        path, timeout, "to read", on_wait,
+        path,
+        timeout,
+        "to read",
+        on_wait,
     )
     return _session(con)

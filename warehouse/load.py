@@ -4,8 +4,9 @@ A batch is applied in one transaction: posts (new ones inserted, known ones give
 engagement), engagement snapshots, parent edges, collector runs, cursors and quarantined pages. The
 whole batch is a handful of set-based statements over an Arrow table: no statement per post.
 
-Loading the same posts again changes nothing: a post is new when its `post_uid` is not stored yet, and
-a known post is updated (and snapshotted) only when a copy collected later reports different counts.
+Loading the same posts again changes nothing: a post is new when its `post_uid` is not stored
+yet, and a known post is updated (and snapshotted) only when a copy collected later reports
+different counts.
 """
 
 from __future__ import annotations
@@ -119,9 +120,7 @@ def _already_applied(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     return bool(row and row[0])
 
 
-def _load_posts(
-    con: duckdb.DuckDBPyConnection, posts: pa.Table, run_id: str | None
-) -> LoadStats:
+def _load_posts(con: duckdb.DuckDBPyConnection, posts: pa.Table, run_id: str | None) -> LoadStats:
     table = conform_posts(posts)
     con.register("_batch", table)
     try:
@@ -226,8 +225,15 @@ def _upsert_runs(con: duckdb.DuckDBPyConnection, runs: list[RunRecord]) -> None:
             """INSERT OR REPLACE INTO store.collector_runs
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                run.run_id, run.source, run.topic, run.started_at, run.finished_at, run.status,
-                run.fetched, run.new, run.error,
+                run.run_id,
+                run.source,
+                run.topic,
+                run.started_at,
+                run.finished_at,
+                run.status,
+                run.fetched,
+                run.new,
+                run.error,
                 json.dumps(run.rate_limit) if run.rate_limit is not None else None,
             ],
         )

@@ -32,7 +32,9 @@ def staging_dir(db_path: Path) -> Path:
 def stage(db_path: Path, batch: Batch) -> Path:
     folder = staging_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
-    posts = conform_posts(batch.posts) if batch.posts is not None else POST_ARROW_SCHEMA.empty_table()
+    posts = (
+        conform_posts(batch.posts) if batch.posts is not None else POST_ARROW_SCHEMA.empty_table()
+    )
     meta = {
         "batch_id": batch.batch_id,
         "run_id": batch.run_id,
@@ -92,4 +94,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -1,8 +1,8 @@
 """The documented SQL views: the stable interface that users, the dashboard and the digest query.
 
-Columns may be added to a view in a later version; none is renamed or removed. Every view and every
-column is explained in docs/views.md (a test checks it). Time buckets are computed in UTC explicitly,
-so a user whose DuckDB session runs in another time zone sees the same buckets.
+Columns may be added to a view in a later version; none is renamed or removed. Every view and
+every column is explained in docs/views.md (a test checks it). Time buckets are computed in UTC
+explicitly, so a user whose DuckDB session runs in another time zone sees the same buckets.
 """
 
 from __future__ import annotations
