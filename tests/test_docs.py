@@ -32,7 +32,10 @@ def test_every_column_of_every_view_is_documented(warehouse: Warehouse, view: st
 def test_every_command_is_in_the_readme() -> None:
     readme = README.read_text(encoding="utf-8")
     names = [c.name for c in app.registered_commands]
-    names += [f"{g.name} {c.name}" for g in app.registered_groups
-              for c in g.typer_instance.registered_commands]
+    names += [
+        f"{g.name} {c.name}"
+        for g in app.registered_groups
+        for c in g.typer_instance.registered_commands
+    ]
     missing = [n for n in names if f"claimwatch {n}" not in readme]
     assert not missing
