@@ -58,9 +58,9 @@ def import_file(
     started = datetime.now(UTC)
     report = ImportReport(path, fmt, run_id=f"import-{uuid.uuid4().hex[:12]}")
     for chunk in read_chunks(path, fmt, chunk_rows):
-        posts, rejected = validate_chunk(chunk.records, started, limits)
+        posts, rejected = validate_chunk(chunk, started, limits)
         rejections = sorted(chunk.rejections + rejected, key=lambda r: r.line)
-        report.rows += chunk.records.num_rows + len(chunk.rejections)
+        report.rows += chunk.rows.num_rows + len(chunk.rejections)
         report.rejections.extend(rejections)
         batch = Batch(
             posts=posts if posts.num_rows else None,

@@ -1,10 +1,10 @@
-"""Reading import files into numbered records, one JSON object per row, without losing a line.
+"""Reading import files into numbered rows, in chunks, without losing a line.
 
-Every format becomes the same shape, a table of (line, record): `line` is what a person finds in the
-file (the line of a JSON Lines file, the row of a CSV counting the header as row 1, the row of a
-Parquet file counting from 1) and `record` is the row as JSON text. Rows that cannot even become a
-record (bytes that are not UTF-8, a CSV row with the wrong number of fields) are returned as
-rejections with their line, so validation (`claimwatch.validate`) sees only well-formed text.
+Every chunk has a `line` column: what a person finds in the file (the line of a JSON Lines file,
+the row of a CSV counting the header as row 1, the row of a Parquet file counting from 1). A JSON
+Lines chunk holds each line's text in `record`; CSV and Parquet chunks hold the file's own columns.
+Rows that cannot even be read (bytes that are not UTF-8, a CSV row with the wrong number of fields)
+are returned as rejections with their line, so validation (`claimwatch.validate`) sees only text.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ class Rejection:
 
 
 @dataclass
-class RecordChunk:
-    records: pa.Table  # columns: line (int64), record (large_string: a JSON object per row)
+class RowChunk:
+    rows: pa.Table  # `line` (int64), then `record` (is_json) or the file's own columns
+    is_json: bool
     rejections: list[Rejection]
     bytes_read: int  # progress through the file, for the progress bar
 
@@ -66,7 +67,7 @@ def detect_format(path: Path, given: str | None) -> str:
     return fmt
 
 
-def read_chunks(path: Path, fmt: str, chunk_rows: int) -> Iterator[RecordChunk]:
+def read_chunks(path: Path, fmt: str, chunk_rows: int) -> Iterator[RowChunk]:
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     if fmt == "jsonl":
@@ -86,7 +87,7 @@ def excerpt(raw: bytes | str, limit: int = 80) -> str:
 # JSON Lines ----------------------------------------------------------------------------------
 
 
-def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
     first_line = 1
     carry = b""
     with path.open("rb") as handle:
@@ -130,12 +131,12 @@ class _Lines:
     def count(self) -> int:
         return len(self.starts)
 
-    def chunks(self, chunk_rows: int, bytes_read: int) -> Iterator[RecordChunk]:
+    def chunks(self, chunk_rows: int, bytes_read: int) -> Iterator[RowChunk]:
         for lo in range(0, self.count, chunk_rows):
             hi = min(lo + chunk_rows, self.count)
             yield self._chunk(lo, hi, bytes_read if hi == self.count else 0)
 
-    def _chunk(self, lo: int, hi: int, bytes_read: int) -> RecordChunk:
+    def _chunk(self, lo: int, hi: int, bytes_read: int) -> RowChunk:
         starts, ends = self.starts[lo:hi], self.ends[lo:hi]
         numbers = np.arange(self.first_line + lo, self.first_line + hi, dtype=np.int64)
         # blank lines (empty or only whitespace) are skipped, not rejected
@@ -148,9 +149,16 @@ class _Lines:
             for i in np.flatnonzero(bad)
         ]
         keep &= ~bad
-        records = _gather(self.data, starts[keep], ends[keep])
-        table = pa.table({"line": pa.array(numbers[keep]), "record": records})
-        return RecordChunk(table, rejections, bytes_read)
+        lines = self.as_arrow().slice(lo, hi - lo).filter(pa.array(keep))
+        table = pa.table({"line": pa.array(numbers[keep]), "record": lines})
+        return RowChunk(table, True, rejections, bytes_read)
+
+    def as_arrow(self) -> pa.Array:
+        """Every line, newline included, as Arrow strings over the block's own bytes (no copy)."""
+        offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+        return pa.Array.from_buffers(
+            pa.large_string(), self.count, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)]
+        )
 
 
 def _split_lines(data: bytes, first_line: int) -> _Lines:
@@ -187,27 +195,10 @@ def _invalid_utf8(
     return bad
 
 
-def _gather(data: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """The lines as one Arrow string array, copied out of `data` without a Python loop."""
-    lengths = (ends - starts).astype(np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    source = np.frombuffer(data, dtype=np.uint8)
-    if len(lengths) == 0:
-        values = np.zeros(0, dtype=np.uint8)
-    else:
-        # index of every byte to keep: each line's start, repeated, plus its position in the line
-        index = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
-        values = source[index]
-    return pa.Array.from_buffers(
-        pa.large_string(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
-    )
-
-
 # CSV -----------------------------------------------------------------------------------------
 
 
-def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
     con = duckdb.connect()
     try:
         con.execute(
@@ -228,14 +219,14 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
         size = path.stat().st_size
         for lo in range(0, max(good, 1), chunk_rows):
             chunk = con.execute(
-                "SELECT rowid, to_json(rows) AS record FROM rows"
-                " WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
+                "SELECT * FROM rows WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
                 [lo, lo + chunk_rows],
             ).to_arrow_table()
-            numbers = pa.array(rows_of[chunk.column("rowid").to_numpy()])
-            table = pa.table({"line": numbers, "record": chunk.column("record")})
+            numbers = pa.array(rows_of[lo : lo + chunk.num_rows])
             done = size if lo + chunk_rows >= good else int(size * (lo + chunk_rows) / good)
-            yield RecordChunk(table, rejections if lo == 0 else [], done)
+            yield RowChunk(
+                chunk.add_column(0, "line", numbers), False, rejections if lo == 0 else [], done
+            )
     except duckdb.Error as error:
         raise ImportFileError(f"{path}: not a CSV file that can be read: {error}") from None
     finally:
@@ -260,25 +251,16 @@ def _csv_reason(kind: str, message: str) -> str:
 # Parquet -------------------------------------------------------------------------------------
 
 
-def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RecordChunk]:
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise ImportFileError(f"{path}: not a Parquet file that can be read: {error}") from None
     total = max(parquet.metadata.num_rows, 1)
     size = path.stat().st_size
-    con = duckdb.connect()
     first = 1
-    try:
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
-            con.register("_rows", batch)
-            table = con.execute(
-                "SELECT (row_number() OVER () + ? - 1)::BIGINT AS line, to_json(t) AS record"
-                " FROM _rows t",
-                [first],
-            ).to_arrow_table()
-            con.unregister("_rows")
-            first += batch.num_rows
-            yield RecordChunk(table, [], int(size * (first - 1) / total))
-    finally:
-        con.close()
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+        first += batch.num_rows
+        rows = pa.Table.from_batches([batch]).add_column(0, "line", numbers)
+        yield RowChunk(rows, False, [], int(size * (first - 1) / total))

@@ -125,35 +125,39 @@ def _load_posts(con: duckdb.DuckDBPyConnection, posts: pa.Table, run_id: str | N
     con.register("_batch", table)
     try:
         distinct = _stage_incoming(con)
+        _stage_delta(con)
         new = _insert_new(con, run_id)
         updated = _update_known(con)
         _insert_snapshots(con)
         _insert_edges(con)
     finally:
-        con.unregister("_batch")
-        con.execute("DROP TABLE IF EXISTS _incoming")
+        con.execute("DROP VIEW IF EXISTS _incoming")
+        con.execute("DROP TABLE IF EXISTS _unique")
         con.execute("DROP TABLE IF EXISTS _delta")
+        con.unregister("_batch")
     return LoadStats(received=table.num_rows, distinct=distinct, new=new, updated=updated)
 
 
 def _stage_incoming(con: duckdb.DuckDBPyConnection) -> int:
-    """Fill `_incoming` with one row per post (the latest copy when a batch repeats a post)."""
-    derived = f"""
-        SELECT * REPLACE (
+    """`_incoming`: one row per post, the latest copy where the batch repeats a post.
+
+    A view over the Arrow batch, not a copy of it: the batch is materialised only in the rare
+    case that it repeats a post.
+    """
+    con.execute("""
+        CREATE TEMP VIEW _incoming AS SELECT * REPLACE (
             coalesce(post_uid, source || ':' || source_id) AS post_uid,
-            coalesce(collected_at, now()) AS collected_at,
-            coalesce(content_hash, {CONTENT_HASH_SQL.format(text="text")}) AS content_hash
-        ) FROM _batch"""
-    con.execute(f"CREATE TEMP TABLE _incoming AS {derived}")
+            coalesce(collected_at, now()) AS collected_at
+        ) FROM _batch""")
     counts = con.execute("SELECT count(*), count(DISTINCT post_uid) FROM _incoming").fetchone()
     total, distinct = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     if distinct < total:
         con.execute("""
-            CREATE OR REPLACE TEMP TABLE _incoming AS
+            CREATE TEMP TABLE _unique AS
             SELECT * EXCLUDE (_ord) FROM (SELECT *, row_number() OVER () AS _ord FROM _incoming)
             QUALIFY row_number() OVER (PARTITION BY post_uid ORDER BY collected_at DESC, _ord DESC)
                     = 1""")
-    _stage_delta(con)
+        con.execute("CREATE OR REPLACE TEMP VIEW _incoming AS SELECT * FROM _unique")
     return distinct
 
 
@@ -171,11 +175,14 @@ def _stage_delta(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert_new(con: duckdb.DuckDBPyConnection, run_id: str | None) -> int:
+    """Insert the new posts, hashing their text on the way in (known posts are not hashed again)."""
     columns = ", ".join(POST_COLUMN_NAMES)
+    content_hash = f"coalesce(content_hash, {CONTENT_HASH_SQL.format(text='text')})"
+    values = ", ".join(content_hash if c == "content_hash" else c for c in POST_COLUMN_NAMES)
     row = con.execute(
         f"""INSERT INTO store.posts ({columns}, updated_at, first_run_id)
-            SELECT {columns}, collected_at, ? FROM _incoming
-            WHERE post_uid IN (SELECT post_uid FROM _delta WHERE is_new)""",
+            SELECT {values}, collected_at, ? FROM _incoming
+            SEMI JOIN (SELECT post_uid FROM _delta WHERE is_new) USING (post_uid)""",
         [run_id],
     ).fetchone()
     return int(row[0]) if row else 0
