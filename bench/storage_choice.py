@@ -403,8 +403,10 @@ class Backend:
 
 
 def fetch_count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    # fetchall(), not fetchone(): a result that is not read to the end keeps the
+    # DuckDB transaction - and with DuckLake the SQLite catalog read lock - open.
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def check_state(be: Backend, rows: int, likes: int, stage: str) -> None:
@@ -505,7 +507,7 @@ def write_while_reader_holds(
     be: Backend, sample: pa.Table, key: str, probe: str, probe_hold: float
 ) -> dict[str, Any]:
     """A second process holds a read; this process retries an open-write-close cycle
-    until it succeeds or until 5 s after the reader let go."""
+    until it succeeds or until 3 s after the reader let go."""
     proc = spawn_probe(be, probe, probe_hold)
     assert proc.stdout is not None
     ready = proc.stdout.readline().strip()
@@ -513,7 +515,7 @@ def write_while_reader_holds(
         proc.kill()
         return {"error": f"probe did not start: {ready!r}"}
     t0 = time.time()
-    deadline = t0 + probe_hold + 5.0
+    deadline = t0 + probe_hold + 3.0
     attempts = 0
     errors: list[str] = []
     t_first_error = None
@@ -642,6 +644,7 @@ def child_main(args: argparse.Namespace) -> None:
     res: dict[str, Any] = {"backend": be.name, "n": n}
 
     posts = pq.read_table(data_dir / "posts.parquet")
+    res["input_arrow_mb"] = round(posts.nbytes / 1e6, 1)
     res["rss_after_reading_input_mb"] = round(peak_rss_mb(), 1)
 
     # (1) bulk load into a fresh store
@@ -739,9 +742,10 @@ def child_main(args: argparse.Namespace) -> None:
     res["reader_query_after_maintenance"] = reader_latency(be)
     check_state(be, expected["rows_after_batches"], expected["likes_after_batches"], "maint")
 
-    # (5) cross-process reads and writes
-    log(f"{be.name}: concurrency probes")
-    res["concurrency"] = concurrency(be, sample, float(args.hold))
+    # (5) cross-process reads and writes (B-merge attaches exactly like B: not repeated)
+    if be.name != "B-merge":
+        log(f"{be.name}: concurrency probes")
+        res["concurrency"] = concurrency(be, sample, float(args.hold))
 
     # (7) peak RSS of this (child) process
     res["peak_rss_mb"] = round(peak_rss_mb(), 1)
@@ -809,11 +813,12 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         "6 disk after batches",
         "6 disk after maintenance",
         "  maintenance time s",
+        "  DuckLake snapshots before maintenance",
         "7 peak RSS MB (after input read)",
     ]
 
     def column(r: dict[str, Any]) -> list[str]:
-        conc = r["concurrency"]
+        conc = r.get("concurrency")
         q, qm = r["reader_query"], r["reader_query_after_maintenance"]
         return [
             f"{r['load_posts_per_s']:,} ({r['load_s']})",
@@ -824,14 +829,15 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
             "{open} / {write} / {close}".format(**r["batch_ms_median_parts"]),
             f"{q['cold_ms']} / {q['warm_ms']}",
             f"{qm['cold_ms']} / {qm['warm_ms']}",
-            fmt_5a(conc["5a_reader_during_write"]),
-            fmt_5bc(conc["5b_writer_during_read_txn"]),
-            fmt_5bc(conc["5c_writer_during_idle_reader"]),
+            fmt_5a(conc["5a_reader_during_write"]) if conc else "not run (attach as B)",
+            fmt_5bc(conc["5b_writer_during_read_txn"]) if conc else "not run (attach as B)",
+            fmt_5bc(conc["5c_writer_during_idle_reader"]) if conc else "not run (attach as B)",
             fmt_disk(r["disk_after_load"]),
             fmt_disk(r["disk_after_reload"]),
             fmt_disk(r["disk_after_batches"]),
             fmt_disk(r["disk_after_maintenance"]),
             f"{r['maintenance_s']}",
+            str(r.get("snapshots_before_maintenance", "-")),
             f"{r['peak_rss_mb']:.0f} ({r['rss_after_reading_input_mb']:.0f})",
         ]
 
@@ -843,7 +849,10 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         f"\nclaimwatch storage benchmark  N={meta['n']:,}  {meta['date']}  "
         f"duckdb {meta['duckdb']}  {meta['cpus']} CPUs  python {meta['python']}"
     )
-    print(f"avg text {meta['avg_text_bytes']} B, avg raw {meta['avg_raw_bytes']} B")
+    print(
+        f"avg text {meta['avg_text_bytes']} B, avg raw {meta['avg_raw_bytes']} B, "
+        f"input Arrow table {results[0]['input_arrow_mb']} MB"
+    )
     for i, row in enumerate(table):
         print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         if i == 0:

@@ -1,7 +1,7 @@
 """Turning imported rows into Posts, a whole chunk at a time, with a reason for every bad row.
 
 Every format is first brought to one shape, `_fields`: per Post field, the JSON type of the value
-as the file gave it (`t_<field>`: string, integer, decimal, boolean, object, array; NULL when
+as the file gave it (`t_<field>`: string, number, boolean, object, array; NULL when
 absent) and its text (`v_<field>`). JSON Lines are parsed once per line (DuckDB's JSON reader);
 CSV and Parquet columns are already typed. Then each field is checked against the Post contract
 with set-based SQL; a row with any problem is rejected with all its reasons, and every other row
@@ -40,14 +40,13 @@ def validate_chunk(
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
-        con.register("_rows", chunk.rows)
-        con.execute(_fields_from_json() if chunk.is_json else _fields_from_columns(chunk.rows))
-        con.execute(_checked_sql(limits), [collected_at])
-        rejected = con.execute(
-            "SELECT line, array_to_string(problems, '; '), left(raw, 200) FROM _checked"
-            " WHERE len(problems) > 0 ORDER BY line"
-        ).fetchall()
-        posts = con.execute(_POSTS_SQL).to_arrow_table()
+        # batches of 64k rows let DuckDB scan the chunk on every core
+        rows = pa.Table.from_batches(chunk.rows.to_batches(max_chunksize=65_536))
+        con.register("_rows", rows)
+        con.execute(_fields_from_json() if chunk.is_json else _fields_from_columns(rows))
+        con.execute(_checked_sql(limits))
+        rejected = con.execute(_reasons_sql(limits)).fetchall()
+        posts = con.execute(_POSTS_SQL, [collected_at]).to_arrow_table()
     finally:
         con.close()
     return posts, [Rejection(int(line), reason, _short(text)) for line, reason, text in rejected]
@@ -60,43 +59,40 @@ def _short(text: str | None) -> str:
 
 # Bringing each format to `_fields` -----------------------------------------------------------
 
-_STRUCT = "{" + ", ".join(f'"{f}": "JSON"' for f in FIELDS) + "}"
+
+def _struct(kind: str) -> str:
+    return "{" + ", ".join(f'"{f}": "{kind}"' for f in FIELDS) + "}"
 
 
 def _json_type(value: str) -> str:
     """The JSON type of a JSON text, read from its first character (no parsing needed)."""
     return (
         f"CASE WHEN {value} IS NULL THEN NULL ELSE CASE left({value}, 1)"
-        f" WHEN '\"' THEN 'string' WHEN '{{' THEN 'object'"
-        f" WHEN '[' THEN 'array' WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean'"
-        f" ELSE CASE WHEN regexp_matches({value}, '[.eE]') THEN 'decimal' ELSE 'integer' END"
-        " END END"
+        f" WHEN '\"' THEN 'string' WHEN '{{' THEN 'object' WHEN '[' THEN 'array'"
+        f" WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean' ELSE 'number' END END"
     )
 
 
 def _fields_from_json() -> str:
-    per_field = ", ".join(
-        f"{_json_type(f'f.{f}')} AS t_{f}, "
-        + (f"f.{f}::VARCHAR AS v_{f}" if f == "raw" else f"f.{f}->>'$' AS v_{f}")
-        for f in FIELDS
-    )
+    """Two parses per line: the JSON text of each field (for its type), and its value as text."""
+    per_field = ", ".join(f"{_json_type(f'j.{f}')} AS t_{f}, v.{f} AS v_{f}" for f in FIELDS)
     return f"""
         CREATE TEMP TABLE _fields AS
         SELECT line, record AS row_json, {per_field},
-               CASE WHEN f IS NULL THEN 'not a JSON object: cannot parse the line as JSON'
+               CASE WHEN j IS NULL THEN 'not a JSON object: cannot parse the line as JSON'
                     WHEN left(ltrim(record), 1) <> '{{'
                         THEN 'not a JSON object: the line holds a JSON '
                              || {_json_type("ltrim(record)")}
                END AS shape_problem
-        FROM (SELECT line, record, try(json_transform(record, '{_STRUCT}')) AS f
+        FROM (SELECT line, record,
+                     try(json_transform(record, '{_struct("JSON")}')) AS j,
+                     try(json_transform(record, '{_struct("VARCHAR")}')) AS v
               FROM (SELECT line, rtrim(record, chr(13) || chr(10)) AS record FROM _rows))"""
 
 
 def _column_type(kind: pa.DataType) -> str:
-    if pa.types.is_integer(kind):
-        return "integer"
-    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return "decimal"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "number"
     if pa.types.is_boolean(kind):
         return "boolean"
     if pa.types.is_struct(kind) or pa.types.is_map(kind):
@@ -129,22 +125,28 @@ def _fields_from_columns(rows: pa.Table) -> str:
 # Checking `_fields` --------------------------------------------------------------------------
 
 
-def _val(field: str) -> str:
-    """The field's text, with an empty or all-blank string read as absent."""
-    return f"nullif(trim(v_{field}), '')"
+def _typed_columns() -> str:
+    """Each value read once: `s_` its trimmed text (blank as absent), `ts_` its time, `n_` its
+    number."""
+    columns = ["line", "row_json", "shape_problem", "t_raw", "v_raw", "t_text", "v_text"]
+    for f in FIELDS:
+        if f not in ("raw", "text"):
+            columns += [f"t_{f}", f"nullif(trim(v_{f}), '') AS s_{f}"]
+    columns += [f"try_cast(nullif(trim(v_{f}), '') AS TIMESTAMPTZ) AS ts_{f}" for f in _TIMES]
+    columns += [f"try_cast(nullif(trim(v_{f}), '') AS DOUBLE) AS n_{f}" for f in _COUNTS]
+    return ", ".join(columns)
 
 
 def _quoted(field: str) -> str:
     """SQL splice showing the field's value, quoted and cut short, inside a reason."""
-    return f"''' || left({_val(field)}, 40) || '''"
+    return f"''' || left(s_{field}, 40) || '''"
 
 
 def _got(field: str) -> str:
     """SQL splice naming the field's JSON type in a user's words, inside a reason."""
     words = (
-        f"CASE t_{field} WHEN 'string' THEN 'a string' WHEN 'integer' THEN 'an integer'"
-        f" WHEN 'decimal' THEN 'a decimal number' WHEN 'boolean' THEN 'true/false'"
-        f" WHEN 'object' THEN 'an object' ELSE 'a list' END"
+        f"CASE t_{field} WHEN 'string' THEN 'a string' WHEN 'number' THEN 'a number'"
+        f" WHEN 'boolean' THEN 'true/false' WHEN 'object' THEN 'an object' ELSE 'a list' END"
     )
     return f"' || {words} || '"
 
@@ -153,13 +155,13 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
     """(condition that makes a row bad, the reason given)."""
     checks = [
         ("t_text IS NULL", "text: missing"),  # text may be empty, but must be there
-        *((f"{_val(f)} IS NULL", f"{f}: missing") for f in REQUIRED_POST_FIELDS if f != "text"),
+        *((f"s_{f} IS NULL", f"{f}: missing") for f in REQUIRED_POST_FIELDS if f != "text"),
     ]
     for field in _IDS:
         checks.append(
             (
-                f"t_{field} NOT IN ('string', 'integer')",
-                f"{field}: expected a string or an integer, got {_got(field)}",
+                f"t_{field} NOT IN ('string', 'number')",
+                f"{field}: expected a string or a number, got {_got(field)}",
             )
         )
     for field in _STRINGS:
@@ -173,24 +175,22 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
         )
         checks.append(
             (
-                f"t_{field} = 'string' AND try_cast({_val(field)} AS TIMESTAMPTZ) IS NULL"
-                f" AND {_val(field)} IS NOT NULL",
+                f"t_{field} = 'string' AND ts_{field} IS NULL AND s_{field} IS NOT NULL",
                 f"{field}: cannot read {_quoted(field)} as an ISO 8601 date-time",
             )
         )
     for field in _COUNTS:
-        number = f"try_cast({_val(field)} AS DOUBLE)"
+        number = f"n_{field}"
         checks.append(
             (
-                f"t_{field} NOT IN ('string', 'integer', 'decimal')"
-                f" OR ({_val(field)} IS NOT NULL AND ({number} IS NULL OR {number} < 0"
-                f" OR {number} <> floor({number}) OR {number} > 9e18))",
+                f"t_{field} NOT IN ('string', 'number') OR (s_{field} IS NOT NULL AND ({number} IS NULL"
+                f" OR {number} < 0 OR {number} <> floor({number}) OR {number} > 9e18))",
                 f"{field}: expected a whole number >= 0, got {_quoted(field)}",
             )
         )
     checks.append(
         (
-            f"NOT regexp_full_match(lower({_val('source')}), '{_SOURCE_NAME}')",
+            f"NOT regexp_full_match(lower(s_source), '{_SOURCE_NAME}')",
             f"source: {_quoted('source')} is not a source name"
             " (letters, digits, dot, dash, underscore)",
         )
@@ -198,7 +198,7 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
     kinds = ", ".join(f"'{k}'" for k in POST_KINDS)
     checks.append(
         (
-            f"lower({_val('kind')}) NOT IN ({kinds})",
+            f"lower(s_kind) NOT IN ({kinds})",
             f"kind: {_quoted('kind')} is not one of {', '.join(POST_KINDS)}",
         )
     )
@@ -213,50 +213,48 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
 
 
 def _checked_sql(limits: Limits) -> str:
-    problems = ", ".join(
+    """`_checked`: the typed values and `bad`, whether any check fails (reasons come later)."""
+    bad = " OR ".join(f"coalesce({condition}, false)" for condition, _ in _problems(limits))
+    return f"""
+        CREATE TEMP TABLE _checked AS
+        SELECT *, shape_problem IS NOT NULL OR {bad} AS bad
+        FROM (SELECT {_typed_columns()} FROM _fields)"""
+
+
+def _reasons_sql(limits: Limits) -> str:
+    """Every reason of every bad row (few rows, so reasons are spelled out only for them)."""
+    reasons = ", ".join(
         f"CASE WHEN coalesce({condition}, false) THEN '{reason}' END"
         for condition, reason in _problems(limits)
     )
     return f"""
-        CREATE TEMP TABLE _checked AS
-        SELECT *, ?::TIMESTAMPTZ AS _collected_at,
-               CASE WHEN t_raw IN ('object', 'array') THEN v_raw
-                    WHEN t_raw = 'string' AND json_valid(v_raw) THEN v_raw
-                    WHEN t_raw = 'string' THEN to_json(v_raw)::VARCHAR
-                    ELSE row_json END AS raw,
-               CASE WHEN shape_problem IS NOT NULL THEN [shape_problem]
-                    ELSE list_filter([{problems}], p -> p IS NOT NULL) END AS problems
-        FROM _fields"""
+        SELECT line, coalesce(shape_problem,
+                              array_to_string(list_filter([{reasons}], p -> p IS NOT NULL), '; ')),
+               left(row_json, 200)
+        FROM _checked WHERE bad ORDER BY line"""
 
 
 def _uid(field: str) -> str:
     """A parent given as a bare id belongs to the same source: "123" becomes "x:123"."""
-    value = _val(field)
+    value = f"s_{field}"
     return (
         f"CASE WHEN {value} IS NULL THEN NULL WHEN contains({value}, ':') THEN {value}"
-        f" ELSE lower({_val('source')}) || ':' || {value} END"
+        f" ELSE lower(s_source) || ':' || {value} END"
     )
 
 
 _POSTS_SQL = f"""
-    SELECT lower({_val("source")}) AS source,
-           {_val("source_id")} AS source_id,
-           {_val("url")} AS url,
-           coalesce(lower({_val("kind")}), 'post') AS kind,
-           {_val("author_id")} AS author_id,
-           {_val("author_handle")} AS author_handle,
-           {_val("author_name")} AS author_name,
-           {_val("author_followers")}::DOUBLE::BIGINT AS author_followers,
-           {_val("created_at")}::TIMESTAMPTZ AS created_at,
-           coalesce({_val("collected_at")}::TIMESTAMPTZ, _collected_at) AS collected_at,
-           lower({_val("lang")}) AS lang,
-           replace(coalesce(v_text, ''), chr(0), '') AS text,
-           {_val("title")} AS title,
-           {_uid("parent_uid")} AS parent_uid,
-           {_uid("root_uid")} AS root_uid,
-           {_val("likes")}::DOUBLE::BIGINT AS likes,
-           {_val("reposts")}::DOUBLE::BIGINT AS reposts,
-           {_val("replies")}::DOUBLE::BIGINT AS replies,
-           {_val("quotes")}::DOUBLE::BIGINT AS quotes,
-           raw
-    FROM _checked WHERE len(problems) = 0 ORDER BY line"""
+    SELECT lower(s_source) AS source, s_source_id AS source_id, s_url AS url,
+           coalesce(lower(s_kind), 'post') AS kind, s_author_id AS author_id,
+           s_author_handle AS author_handle, s_author_name AS author_name,
+           n_author_followers::BIGINT AS author_followers, ts_created_at AS created_at,
+           coalesce(ts_collected_at, ?::TIMESTAMPTZ) AS collected_at, lower(s_lang) AS lang,
+           replace(v_text, chr(0), '') AS text, s_title AS title,
+           {_uid("parent_uid")} AS parent_uid, {_uid("root_uid")} AS root_uid,
+           n_likes::BIGINT AS likes, n_reposts::BIGINT AS reposts,
+           n_replies::BIGINT AS replies, n_quotes::BIGINT AS quotes,
+           CASE WHEN t_raw IN ('object', 'array') THEN v_raw
+                WHEN t_raw = 'string' AND json_valid(v_raw) THEN v_raw
+                WHEN t_raw = 'string' THEN to_json(v_raw)::VARCHAR
+                ELSE row_json END AS raw
+    FROM _checked WHERE NOT bad ORDER BY line"""

@@ -60,7 +60,7 @@ def test_the_seed_story_imports_and_reimports_once(cli: Cli, db_path: Path) -> N
         ),
         (
             good(2, created_at=1769594400),
-            "line 2: created_at: expected an ISO 8601 date-time string, got an integer",
+            "line 2: created_at: expected an ISO 8601 date-time string, got a number",
         ),
         (good(2, likes="many"), "line 2: likes: expected a whole number >= 0, got 'many'"),
         (good(2, likes=-3), "line 2: likes: expected a whole number >= 0, got '-3'"),
