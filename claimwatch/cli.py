@@ -200,3 +200,7 @@ def main() -> None:
 def _fail(message: str) -> None:
     output.print_error(err, message)
     sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

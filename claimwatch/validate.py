@@ -183,8 +183,9 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
         number = f"n_{field}"
         checks.append(
             (
-                f"t_{field} NOT IN ('string', 'number') OR (s_{field} IS NOT NULL AND ({number} IS NULL"
-                f" OR {number} < 0 OR {number} <> floor({number}) OR {number} > 9e18))",
+                f"t_{field} NOT IN ('string', 'number') OR (s_{field} IS NOT NULL"
+                f" AND ({number} IS NULL OR {number} < 0 OR {number} <> floor({number})"
+                f" OR {number} > 9e18))",
                 f"{field}: expected a whole number >= 0, got {_quoted(field)}",
             )
         )

@@ -23,10 +23,10 @@ import pyarrow as pa
 
 from warehouse.schema import ENGAGEMENT, POST_COLUMN_NAMES, conform_posts
 
-# `content_hash` is the MD5 of the text normalised for copies: lower case, links removed, every run of
-# characters that are not letters or digits (punctuation, emoji, zero-width marks, whitespace)
-# folded to one space. The folding runs in Polars (Rust regex, fast on Unicode classes, which
-# DuckDB's regexp_replace is not); DuckDB computes the MD5 of the new posts only.
+# `content_hash` is the MD5 of the text normalised for copies: lower case, links removed, every
+# run of characters that are not letters or digits (punctuation, emoji, zero-width marks,
+# whitespace) folded to one space. The folding runs in Polars (its regex is fast on Unicode
+# classes, DuckDB's regexp_replace is not); DuckDB computes the MD5 of the new posts only.
 _LINK = r"(?:https?://|www\.)\S+"
 _NOT_WORD = r"[^\p{L}\p{N}]+"
 CONTENT_HASH_SQL = "md5({normalised})"
@@ -36,13 +36,18 @@ def normalise_for_hash(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The text that `content_hash` is the MD5 of, for a whole column at once."""
     column = pl.Series("text", texts, dtype=pl.String)
     halves = [column.slice(0, len(column) // 2), column.slice(len(column) // 2)]
-    frames = pl.collect_all([
-        pl.LazyFrame({"text": half}).select(
-            pl.col("text").str.to_lowercase().str.replace_all(_LINK, " ")
-            .str.replace_all(_NOT_WORD, " ").str.strip_chars()
-        )
-        for half in halves
-    ])  # two halves, so both cores work
+    frames = pl.collect_all(
+        [
+            pl.LazyFrame({"text": half}).select(
+                pl.col("text")
+                .str.to_lowercase()
+                .str.replace_all(_LINK, " ")
+                .str.replace_all(_NOT_WORD, " ")
+                .str.strip_chars()
+            )
+            for half in halves
+        ]
+    )  # two halves, so both cores work
     return pl.concat([f.to_series() for f in frames]).to_arrow()
 
 
