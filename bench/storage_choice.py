@@ -37,6 +37,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import statistics
@@ -97,6 +98,16 @@ VOCAB = (  # noqa: SIM905
     "breaking update confirmed denied debunked misleading context missing altered edited old"
 ).split()
 
+N_PHRASES = 4096
+TEXT_PHRASES = 24  # phrases of 3 words concatenated, then cut to 200..399 bytes
+
+
+def make_phrases() -> list[str]:
+    """Fixed 3-word phrases; a post's text is a hash-chosen sequence of them."""
+    rng = random.Random(7)
+    return [" ".join(rng.choice(VOCAB) for _ in range(3)) for _ in range(N_PHRASES)]
+
+
 READER_QUERY = """
 SELECT source, date_trunc('day', created_at) AS day, count(*) AS n
 FROM posts GROUP BY ALL ORDER BY ALL
@@ -141,21 +152,24 @@ def post_select(ids_sql: str, likes_bump_sql: str = "0", extra: str = "") -> str
     the same post; ``likes_bump_sql`` adds to the like count (to simulate engagement change).
     """
     vocab = "[" + ", ".join(f"'{w}'" for w in VOCAB) + "]"
+    phrases = "[" + ", ".join(f"'{p}'" for p in make_phrases()) + "]"
+    picks = ", ".join(
+        f"ph[(1 + h(i, {100 + k}) % {N_PHRASES})::BIGINT]" for k in range(TEXT_PHRASES)
+    )
     sources = "[" + ", ".join(f"'{s}'" for s in SOURCES) + "]"
     return f"""
 WITH ids AS ({ids_sql}),
+phrases AS (SELECT {phrases} AS ph),
 base AS (
   SELECT ids.*,
     {sources}[(1 + i % {len(SOURCES)})::BIGINT] AS source,
-    printf('%08x', hash(i) % 4294967296) || '-' || i::VARCHAR AS source_id,
-    'u' || (hash(i, 1) % 200000)::VARCHAR AS author_id,
-    TIMESTAMPTZ '2025-06-01 00:00:00+00' + to_seconds((hash(i, 4) % 7776000)::BIGINT)
+    printf('%08x', h(i, 0) % 4294967296) || '-' || i::VARCHAR AS source_id,
+    'u' || (h(i, 1) % 200000)::VARCHAR AS author_id,
+    TIMESTAMPTZ '2025-06-01 00:00:00+00' + to_seconds((h(i, 4) % 7776000)::BIGINT)
       AS created_at,
-    left(array_to_string(list_transform(range(64),
-      lambda j: {vocab}[1 + (hash(i, j) % {len(VOCAB)})::BIGINT]), ' '),
-      (200 + hash(i, 6) % 200)::BIGINT) AS text,
-    ((hash(i, 3) % 1000) * (hash(i, 3) % 1000) // 5000)::BIGINT + ({likes_bump_sql}) AS likes
-  FROM ids
+    left(concat_ws(' ', {picks}), (200 + h(i, 6) % 200)::BIGINT) AS text,
+    ((h(i, 3) % 1000) * (h(i, 3) % 1000) // 5000)::BIGINT + ({likes_bump_sql}) AS likes
+  FROM ids, phrases
 )
 SELECT
   source || ':' || source_id AS post_uid,
@@ -164,23 +178,23 @@ SELECT
   'https://' || source || '.example/p/' || source_id AS url,
   author_id,
   'user' || author_id || '.' || source || '.example' AS author_handle,
-  ((hash(i, 2) % 3000) * (hash(i, 2) % 3000) // 100)::BIGINT AS author_followers,
+  ((h(i, 2) % 3000) * (h(i, 2) % 3000) // 100)::BIGINT AS author_followers,
   created_at,
-  created_at + to_seconds((hash(i, 5) % 86400)::BIGINT) AS collected_at,
-  ['en', 'en', 'en', 'de', 'fr', 'es', 'pt', 'nl'][(1 + hash(i, 7) % 8)::BIGINT] AS lang,
+  created_at + to_seconds((h(i, 5) % 86400)::BIGINT) AS collected_at,
+  ['en', 'en', 'en', 'de', 'fr', 'es', 'pt', 'nl'][(1 + h(i, 7) % 8)::BIGINT] AS lang,
   text,
-  CASE WHEN hash(i, 8) % 3 = 0 THEN NULL
-       ELSE '#' || {vocab}[1 + (hash(i, 9) % {len(VOCAB)})::BIGINT] || ',#factcheck' END
+  CASE WHEN h(i, 8) % 3 = 0 THEN NULL
+       ELSE '#' || {vocab}[1 + (h(i, 9) % {len(VOCAB)})::BIGINT] || ',#factcheck' END
     AS hashtags,
-  CASE WHEN hash(i, 10) % 5 = 0
-       THEN source || ':' || printf('%08x', hash(i, 11) % 4294967296) END AS parent_uid,
-  hash(i, 10) % 5 = 0 AS is_reply,
+  CASE WHEN h(i, 10) % 5 = 0
+       THEN source || ':' || printf('%08x', h(i, 11) % 4294967296) END AS parent_uid,
+  h(i, 10) % 5 = 0 AS is_reply,
   likes,
   (likes // 4)::BIGINT AS reposts,
-  (hash(i, 12) % 40)::BIGINT AS replies,
-  (hash(i, 13) % 10)::BIGINT AS quotes,
-  CASE WHEN source = 'youtube' THEN (likes * 37 + hash(i, 14) % 1000)::BIGINT END AS views,
-  CASE WHEN hash(i, 15) % 4 = 0 THEN 'claim-' || (hash(i, 16) % 50)::VARCHAR END AS claim_id,
+  (h(i, 12) % 40)::BIGINT AS replies,
+  (h(i, 13) % 10)::BIGINT AS quotes,
+  CASE WHEN source = 'youtube' THEN (likes * 37 + h(i, 14) % 1000)::BIGINT END AS views,
+  CASE WHEN h(i, 15) % 4 = 0 THEN 'claim-' || (h(i, 16) % 50)::VARCHAR END AS claim_id,
   to_json(struct_pack(
     uri := 'at://did:plc:' || author_id || '/app.bsky.feed.post/' || source_id,
     cid := md5(source_id),
@@ -209,6 +223,8 @@ def generate_data(data_dir: Path, n: int, batches: int, batch_size: int) -> dict
     data_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    # h(i, k): k-th independent hash of post number i (hash(i, k) is not independent).
+    con.execute("CREATE TEMP MACRO h(i, k) AS hash(i * 131 + k)")
     n_new = int(batch_size * NEW_PER_BATCH_FRACTION)
     t0 = time.perf_counter()
     con.execute(
@@ -551,7 +567,7 @@ def write_while_reader_holds(
     }
     if t_ok is None:
         # The reader is gone. Can a third process still read?
-        after = probe_result(spawn_probe(be, "poll", 0.0, timeout=5.0))
+        after = probe_result(spawn_probe(be, "poll", 0.0, timeout=3.0))
         out["third_process_read_after"] = {
             "ok": "success" in after,
             "first_error": after.get("first_error"),
@@ -592,9 +608,10 @@ def concurrency(be: Backend, sample: pa.Table, hold: float) -> dict[str, Any]:
     res["5c_writer_during_idle_reader"] = write_while_reader_holds(
         be, sample, "5c", "hold-idle", hold
     )
-    # 5b: a second process holds an explicit read transaction for 2 * hold seconds.
+    # 5b: a second process holds an explicit read transaction for hold + 4 seconds
+    # (longer than the 5 s SQLite busy timeout DuckLake's catalog connection uses).
     res["5b_writer_during_read_txn"] = write_while_reader_holds(
-        be, sample, "5b", "hold-txn", 2 * hold
+        be, sample, "5b", "hold-txn", hold + 4.0
     )
     return res
 
@@ -910,7 +927,7 @@ def main() -> None:
     p.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="scratch dir (wiped)")
     p.add_argument("--batches", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--hold", type=float, default=3.0, help="seconds locks are held in (5)")
+    p.add_argument("--hold", type=float, default=2.0, help="seconds locks are held in (5)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--probe", help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)

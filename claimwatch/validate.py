@@ -15,6 +15,7 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from claimwatch.records import Rejection, RowChunk
 from warehouse.schema import POST_KINDS, REQUIRED_POST_FIELDS
@@ -43,13 +44,36 @@ def validate_chunk(
         # batches of 64k rows let DuckDB scan the chunk on every core
         rows = pa.Table.from_batches(chunk.rows.to_batches(max_chunksize=65_536))
         con.register("_rows", rows)
-        con.execute(_fields_from_json() if chunk.is_json else _fields_from_columns(rows))
-        con.execute(_checked_sql(limits))
-        rejected = con.execute(_reasons_sql(limits)).fetchall()
-        posts = con.execute(_POSTS_SQL, [collected_at]).to_arrow_table()
+        checked = con.execute(
+            _checked_sql(_fields(rows, chunk.is_json, "_rows"), limits),
+            {"collected_at": collected_at},
+        ).to_arrow_table()
+        bad = checked.column("_bad")
+        posts = checked.filter(pc.invert(bad)).drop_columns(["_line", "_bad"])
+        rejections = _reasons(con, rows, checked.filter(bad).column("_line"), chunk.is_json, limits)
     finally:
         con.close()
-    return posts, [Rejection(int(line), reason, _short(text)) for line, reason, text in rejected]
+    return posts, rejections
+
+
+def _reasons(
+    con: duckdb.DuckDBPyConnection,
+    rows: pa.Table,
+    lines: pa.ChunkedArray,
+    is_json: bool,
+    limits: Limits,
+) -> list[Rejection]:
+    if len(lines) == 0:
+        return []
+    con.register(
+        "_bad_rows", rows.filter(pc.is_in(rows.column("line"), value_set=lines.combine_chunks()))
+    )
+    found = con.execute(_reasons_sql(_fields(rows, is_json, "_bad_rows"), limits)).fetchall()
+    return [Rejection(int(line), reason, _short(text)) for line, reason, text in found]
+
+
+def _fields(rows: pa.Table, is_json: bool, source: str) -> str:
+    return _fields_from_json(source) if is_json else _fields_from_columns(rows, source)
 
 
 def _short(text: str | None) -> str:
@@ -73,11 +97,10 @@ def _json_type(value: str) -> str:
     )
 
 
-def _fields_from_json() -> str:
+def _fields_from_json(source: str) -> str:
     """Two parses per line: the JSON text of each field (for its type), and its value as text."""
     per_field = ", ".join(f"{_json_type(f'j.{f}')} AS t_{f}, v.{f} AS v_{f}" for f in FIELDS)
     return f"""
-        CREATE TEMP TABLE _fields AS
         SELECT line, record AS row_json, {per_field},
                CASE WHEN j IS NULL THEN 'not a JSON object: cannot parse the line as JSON'
                     WHEN left(ltrim(record), 1) <> '{{'
@@ -87,7 +110,7 @@ def _fields_from_json() -> str:
         FROM (SELECT line, record,
                      try(json_transform(record, '{_struct("JSON")}')) AS j,
                      try(json_transform(record, '{_struct("VARCHAR")}')) AS v
-              FROM (SELECT line, rtrim(record, chr(13) || chr(10)) AS record FROM _rows))"""
+              FROM {source})"""
 
 
 def _column_type(kind: pa.DataType) -> str:
@@ -102,7 +125,7 @@ def _column_type(kind: pa.DataType) -> str:
     return "string"  # strings, and dates and times, which are read from their ISO text
 
 
-def _fields_from_columns(rows: pa.Table) -> str:
+def _fields_from_columns(rows: pa.Table, source: str) -> str:
     schema = {field.name: field.type for field in rows.schema if field.name != "line"}
     per_field = []
     for f in FIELDS:
@@ -116,10 +139,9 @@ def _fields_from_columns(rows: pa.Table) -> str:
         )
     originals = ", ".join(f'"{name}" := "{name}"' for name in schema)
     return f"""
-        CREATE TEMP TABLE _fields AS
         SELECT line, to_json(struct_pack({originals}))::VARCHAR AS row_json, {", ".join(per_field)},
                NULL::VARCHAR AS shape_problem
-        FROM _rows"""
+        FROM {source}"""
 
 
 # Checking `_fields` --------------------------------------------------------------------------
@@ -213,17 +235,20 @@ def _problems(limits: Limits) -> list[tuple[str, str]]:
     return checks
 
 
-def _checked_sql(limits: Limits) -> str:
-    """`_checked`: the typed values and `bad`, whether any check fails (reasons come later)."""
+def _checked_sql(fields: str, limits: Limits) -> str:
+    """Every row as a Post, with `_bad` telling whether any check failed (and `_line`).
+
+    One pass, nothing materialised: bad rows are split off in Arrow, and their reasons spelled out
+    by `_reasons_sql` over those rows alone.
+    """
     bad = " OR ".join(f"coalesce({condition}, false)" for condition, _ in _problems(limits))
     return f"""
-        CREATE TEMP TABLE _checked AS
-        SELECT *, shape_problem IS NOT NULL OR {bad} AS bad
-        FROM (SELECT {_typed_columns()} FROM _fields)"""
+        SELECT {_POST_VALUES}, line AS _line, shape_problem IS NOT NULL OR {bad} AS _bad
+        FROM (SELECT {_typed_columns()} FROM ({fields}))"""
 
 
-def _reasons_sql(limits: Limits) -> str:
-    """Every reason of every bad row (few rows, so reasons are spelled out only for them)."""
+def _reasons_sql(fields: str, limits: Limits) -> str:
+    """Every reason of every row of `fields` (run over the bad rows only)."""
     reasons = ", ".join(
         f"CASE WHEN coalesce({condition}, false) THEN '{reason}' END"
         for condition, reason in _problems(limits)
@@ -232,7 +257,7 @@ def _reasons_sql(limits: Limits) -> str:
         SELECT line, coalesce(shape_problem,
                               array_to_string(list_filter([{reasons}], p -> p IS NOT NULL), '; ')),
                left(row_json, 200)
-        FROM _checked WHERE bad ORDER BY line"""
+        FROM (SELECT {_typed_columns()} FROM ({fields})) ORDER BY line"""
 
 
 def _uid(field: str) -> str:
@@ -244,18 +269,18 @@ def _uid(field: str) -> str:
     )
 
 
-_POSTS_SQL = f"""
-    SELECT lower(s_source) AS source, s_source_id AS source_id, s_url AS url,
-           coalesce(lower(s_kind), 'post') AS kind, s_author_id AS author_id,
-           s_author_handle AS author_handle, s_author_name AS author_name,
-           n_author_followers::BIGINT AS author_followers, ts_created_at AS created_at,
-           coalesce(ts_collected_at, ?::TIMESTAMPTZ) AS collected_at, lower(s_lang) AS lang,
-           replace(v_text, chr(0), '') AS text, s_title AS title,
-           {_uid("parent_uid")} AS parent_uid, {_uid("root_uid")} AS root_uid,
-           n_likes::BIGINT AS likes, n_reposts::BIGINT AS reposts,
-           n_replies::BIGINT AS replies, n_quotes::BIGINT AS quotes,
-           CASE WHEN t_raw IN ('object', 'array') THEN v_raw
-                WHEN t_raw = 'string' AND json_valid(v_raw) THEN v_raw
-                WHEN t_raw = 'string' THEN to_json(v_raw)::VARCHAR
-                ELSE row_json END AS raw
-    FROM _checked WHERE NOT bad ORDER BY line"""
+# Casts are TRY casts: this runs over bad rows too, which are then dropped.
+_POST_VALUES = f"""
+    lower(s_source) AS source, s_source_id AS source_id, s_url AS url,
+    coalesce(lower(s_kind), 'post') AS kind, s_author_id AS author_id,
+    s_author_handle AS author_handle, s_author_name AS author_name,
+    try_cast(n_author_followers AS BIGINT) AS author_followers, ts_created_at AS created_at,
+    coalesce(ts_collected_at, $collected_at::TIMESTAMPTZ) AS collected_at, lower(s_lang) AS lang,
+    replace(v_text, chr(0), '') AS text, s_title AS title,
+    {_uid("parent_uid")} AS parent_uid, {_uid("root_uid")} AS root_uid,
+    try_cast(n_likes AS BIGINT) AS likes, try_cast(n_reposts AS BIGINT) AS reposts,
+    try_cast(n_replies AS BIGINT) AS replies, try_cast(n_quotes AS BIGINT) AS quotes,
+    CASE WHEN t_raw IN ('object', 'array') THEN v_raw
+         WHEN t_raw = 'string' AND json_valid(v_raw) THEN v_raw
+         WHEN t_raw = 'string' THEN to_json(v_raw)::VARCHAR
+         ELSE rtrim(row_json, chr(13) || chr(10)) END AS raw"""
