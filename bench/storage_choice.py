@@ -286,6 +286,8 @@ def generate_data(data_dir: Path, n: int, batches: int, batch_size: int) -> dict
         "rows_after_batches": int(final_row[0]),
         "likes_after_batches": int(final_row[1]),
         "changed_in_reload": (n + 9) // 10,
+        "batches": batches,
+        "batch_size": batch_size,
     }
 
 
@@ -801,11 +803,11 @@ def fmt_5a(c: dict[str, Any]) -> str:
 
 def fmt_5bc(c: dict[str, Any]) -> str:
     if "error" in c:
-        return c["error"]
+        return str(c["error"])
     if not c["writer_ok"]:
         third = c.get("third_process_read_after", {})
-        leak = "; then reads fail too" if third and not third["ok"] else ""
-        return f"FAILS at {c['first_error_at_s']:.1f}s, no retry succeeds{leak}"
+        leak = "; then new readers fail too" if third and not third["ok"] else ""
+        return f"write FAILS at {c['first_error_at_s']:.1f}s{leak}"
     wait = c["writer_wait_s"]
     if not c["errors"]:
         return f"no wait ({wait:.2f}s)"
@@ -813,12 +815,13 @@ def fmt_5bc(c: dict[str, Any]) -> str:
 
 
 def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+    bs = meta.get("batch_size", 100)
     labels = [
         "1 bulk load: posts/s (s)",
         "2 re-load, dup + 10% changed: posts/s (s)",
-        "3 batch of 100: median ms",
-        "3 batch of 100: p95 ms",
-        "3 batch of 100: max ms",
+        f"3 batch of {bs}: median ms",
+        f"3 batch of {bs}: p95 ms",
+        f"3 batch of {bs}: max ms",
         "3 median open / write / close ms",
         "4 reader query: cold ms / warm ms",
         "4 same, after maintenance",
@@ -879,9 +882,13 @@ def print_table(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
 def parent_main(args: argparse.Namespace) -> None:
     n = 50_000 if args.quick else int(args.posts)
     work = Path(args.workdir)
+    marker = work / ".storage_choice_workdir"
+    if work.exists() and any(work.iterdir()) and not marker.exists():
+        raise SystemExit(f"{work} is not empty and not a previous benchmark workdir")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    marker.touch()
     install_extensions(work / "extensions")
     log(f"generating {n} posts + {args.batches} batches of {args.batch_size} in {work}")
     expected = generate_data(work / "data", n, int(args.batches), int(args.batch_size))
@@ -924,10 +931,15 @@ def main() -> None:
     p.add_argument("--posts", type=int, default=1_000_000, help="N posts (default 1,000,000)")
     p.add_argument("--quick", action="store_true", help="N = 50,000")
     p.add_argument("--backends", default=",".join(ALL_BACKENDS))
-    p.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="scratch dir (wiped)")
+    p.add_argument(
+        "--workdir",
+        default=str(DEFAULT_WORKDIR),
+        help="scratch dir, wiped at start (default %(default)s)",
+    )
     p.add_argument("--batches", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--hold", type=float, default=2.0, help="seconds locks are held in (5)")
+    p.add_argument("--report", metavar="RESULTS_JSON", help="only re-print a saved results.json")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--probe", help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)
@@ -935,7 +947,10 @@ def main() -> None:
     p.add_argument("--ext-dir", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.probe:
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        print_table(saved["results"], saved["meta"])
+    elif args.probe:
         probe_main(args)
     elif args.child:
         args.backend = args.child

@@ -79,7 +79,7 @@ def test_the_seed_story_imports_and_reimports_once(cli: Cli, db_path: Path) -> N
             b'{"source": "x", "source_id": "2", "created_at": ',
             "line 2: not a JSON object: cannot parse",
         ),
-        ([1, 2], "line 2: not a JSON object: the line holds a JSON array"),
+        ([1, 2], "line 2: not a JSON object: the line holds a list"),
         (
             good(2, text="a" * (10 << 20)),
             "line 2: text: 10,485,760 bytes, over the limit of 1,048,576",

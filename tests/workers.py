@@ -26,7 +26,8 @@ def writer(db: Path, batches: int, size: int) -> dict[str, object]:
         warehouse.write(Batch(posts=make_posts(size, start=i * size))).status
         for i in range(batches)
     ]
-    merged, _ = warehouse.flush() if warehouse.staged() else (0, None)
+    patient = Warehouse(db, lock_timeout=60)  # readers are still busy: wait, then merge
+    merged, _ = patient.flush()
     return {
         "committed": statuses.count("committed"),
         "staged": statuses.count("staged"),

@@ -149,7 +149,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, posts: pa.Table, run_id: str | N
     try:
         distinct = _stage_incoming(con)
         _stage_delta(con)
-        new = _insert_new(con, run_id)
+        new = _insert_new(con, run_id, distinct)
         updated = _update_known(con)
         _insert_snapshots(con)
         _insert_edges(con)
@@ -197,18 +197,24 @@ def _stage_delta(con: duckdb.DuckDBPyConnection) -> None:
            OR (i.collected_at > coalesce(p.updated_at, p.collected_at) AND ({changed}))""")
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, run_id: str | None) -> int:
+def _insert_new(con: duckdb.DuckDBPyConnection, run_id: str | None, distinct: int) -> int:
     """Insert the new posts, hashing their text on the way in (known posts are not hashed again)."""
     columns = ", ".join(POST_COLUMN_NAMES)
     content_hash = f"coalesce(content_hash, {CONTENT_HASH_SQL.format(normalised='_normalised')})"
     values = ", ".join(content_hash if c == "content_hash" else c for c in POST_COLUMN_NAMES)
-    row = con.execute(
+    counted = con.execute("SELECT count(*) FROM _delta WHERE is_new").fetchone()
+    new = int(counted[0]) if counted else 0
+    only_new = (
+        ""
+        if new == distinct
+        else ("SEMI JOIN (SELECT post_uid FROM _delta WHERE is_new) USING (post_uid)")
+    )  # a batch of only new posts (a first load) skips the join
+    con.execute(
         f"""INSERT INTO store.posts ({columns}, updated_at, first_run_id)
-            SELECT {values}, collected_at, ? FROM _incoming
-            SEMI JOIN (SELECT post_uid FROM _delta WHERE is_new) USING (post_uid)""",
+            SELECT {values}, collected_at, ? FROM _incoming {only_new}""",
         [run_id],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    )
+    return new
 
 
 def _update_known(con: duckdb.DuckDBPyConnection) -> int:
