@@ -96,11 +96,12 @@ _NOT_SCALAR = f"({OBJECT}, {ARRAY}, {TRUE}, {FALSE})"
 def _fields_from_json(source: str) -> str:
     """Two parses per line: the JSON text of each field (for its type), and its value as text."""
     per_field = ", ".join(f"ord(j.{f}) AS t_{f}, v.{f} AS v_{f}" for f in FIELDS)
+    first = "ord(ltrim(record))"
     return f"""
         SELECT line, record AS row_json, {per_field},
                CASE WHEN j IS NULL THEN 'not a JSON object: cannot parse the line as JSON'
                     WHEN ord(ltrim(record)) <> {OBJECT}
-                        THEN 'not a JSON object: the line holds ' || {_described("ord(ltrim(record))")}
+                        THEN 'not a JSON object: the line holds ' || {_described(first)}
                END AS shape_problem
         FROM (SELECT line, record,
                      try(json_transform(record, '{_struct("JSON")}')) AS j,
