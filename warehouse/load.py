@@ -29,7 +29,6 @@ from warehouse.schema import ENGAGEMENT, POST_COLUMN_NAMES, conform_posts
 # classes, DuckDB's regexp_replace is not); DuckDB computes the MD5 of the new posts only.
 _LINK = r"(?:https?://|www\.)\S+"
 _NOT_WORD = r"[^\p{L}\p{N}]+"
-CONTENT_HASH_SQL = "md5({normalised})"
 
 
 def normalise_for_hash(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -200,7 +199,7 @@ def _stage_delta(con: duckdb.DuckDBPyConnection) -> None:
 def _insert_new(con: duckdb.DuckDBPyConnection, run_id: str | None, distinct: int) -> int:
     """Insert the new posts, hashing their text on the way in (known posts are not hashed again)."""
     columns = ", ".join(POST_COLUMN_NAMES)
-    content_hash = f"coalesce(content_hash, {CONTENT_HASH_SQL.format(normalised='_normalised')})"
+    content_hash = "coalesce(content_hash, md5(_normalised))"
     values = ", ".join(content_hash if c == "content_hash" else c for c in POST_COLUMN_NAMES)
     counted = con.execute("SELECT count(*) FROM _delta WHERE is_new").fetchone()
     new = int(counted[0]) if counted else 0
