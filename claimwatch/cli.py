@@ -117,7 +117,12 @@ def config_check(ctx: typer.Context) -> None:
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A .jsonl, .csv or .parquet file of posts.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A .jsonl, .csv or .parquet file of posts (.jsonl.gz and .csv.gz too)."
+        ),
+    ],
     fmt: Annotated[
         str | None,
         typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default: from the extension."),

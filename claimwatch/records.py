@@ -9,6 +9,7 @@ are returned as rejections with their line, so validation (`claimwatch.validate`
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,10 @@ def detect_format(path: Path, given: str | None) -> str:
         if given not in FORMATS:
             raise ImportFileError(f"unknown format {given!r}; expected one of {', '.join(FORMATS)}")
         return given
-    fmt = _SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) > 1 else path.suffix.lower()
+    fmt = _SUFFIXES.get(suffix)
+    if fmt is None or (fmt == "parquet" and suffix != path.suffix.lower()):
         raise ImportFileError(
             f"{path}: cannot tell the format from the extension {path.suffix!r};"
             f" pass --format {'|'.join(FORMATS)}"
@@ -90,7 +93,10 @@ def excerpt(raw: bytes | str, limit: int = 80) -> str:
 def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
     first_line = 1
     carry = b""
-    with path.open("rb") as handle:
+    raw = path.open("rb")
+    gzipped = raw.read(2) == b"\x1f\x8b"
+    raw.seek(0)
+    with raw, gzip.GzipFile(fileobj=raw) if gzipped else raw as handle:
         _refuse_json_array(handle, path)
         while True:
             block = handle.read(_BLOCK_BYTES)
@@ -105,7 +111,7 @@ def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
                     data = b"   " + data[3:]  # a byte-order mark: blank it, keep offsets
                 lines = _split_lines(data, first_line)
                 first_line += lines.count
-                yield from lines.chunks(chunk_rows, handle.tell() - len(carry))
+                yield from lines.chunks(chunk_rows, raw.tell())  # compressed bytes for a .gz
             if not block:
                 return
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -210,3 +211,43 @@ def test_rejects_can_be_written_to_a_file(cli: Cli, tmp_path: Path) -> None:
         ["1", "likes: expected a whole number >= 0, got 'x'"],
     ]
     assert table[1][2].startswith('{"source": "x", "source_id": "1"')
+
+
+def test_html_markup_and_odd_unicode_are_stored_exactly_as_given(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    texts = [
+        "<script>alert(1)</script> [link](javascript:alert(1)) 5 ICE stations",
+        "RTL \u202eoverride\u202c, zero\u200bwidth, e\u0301, 🇨🇦 emoji, «cinq» postes",
+        "line one\r\nline two\ttab",
+    ]
+    rows = [good(i, text=t) for i, t in enumerate(texts)]
+    assert cli("import", str(jsonl(tmp_path / "p.jsonl", *rows))).code == 0
+    assert stored(db_path, "SELECT text FROM posts ORDER BY source_id") == [(t,) for t in texts]
+
+
+def test_a_zero_width_space_or_an_emoji_does_not_change_the_content_hash(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    rows = [
+        good(1, text="5 ICE stations in Canada 🇨🇦"),
+        good(2, text="5 ICE\u200b stations, in CANADA!"),
+    ]
+    cli("import", str(jsonl(tmp_path / "p.jsonl", *rows)))
+    assert stored(db_path, "SELECT count(DISTINCT content_hash) FROM posts") == [(1,)]
+
+
+def test_gzipped_json_lines_and_csv_import_like_plain_ones(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    plain = jsonl(tmp_path / "p.jsonl", good(1), good(2, likes="x"))
+    (tmp_path / "p.jsonl.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    (tmp_path / "q.csv.gz").write_bytes(
+        gzip.compress(b"source,source_id,created_at,text\nx,3,2026-01-29,t\n")
+    )
+    first = cli("import", str(tmp_path / "p.jsonl.gz"))
+    assert first.code == 1 and "line 2: likes: expected a whole number" in " ".join(
+        first.err.split()
+    )
+    assert cli("import", str(tmp_path / "q.csv.gz")).code == 0
+    assert stored(db_path) == [("1",), ("3",)]
