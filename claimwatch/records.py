@@ -10,10 +10,10 @@ are returned as rejections with their line, so validation (`claimwatch.validate`
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -116,7 +116,7 @@ def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
                 return
 
 
-def _refuse_json_array(handle: BinaryIO, path: Path) -> None:
+def _refuse_json_array(handle: io.BufferedIOBase, path: Path) -> None:
     head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     handle.seek(0)
     if head.startswith(b"["):
