@@ -121,3 +121,15 @@ def test_a_staged_file_cut_short_by_a_crash_is_ignored(db_path: Path, warehouse:
     assert warehouse.flush() == (0, warehouse.flush()[1])
     assert list(folder.iterdir()) == []
     assert count(warehouse) == (1, 1)
+
+
+def test_two_writers_at_once_store_every_post_exactly_once(
+    db_path: Path, warehouse: Warehouse
+) -> None:
+    warehouse.write(Batch(posts=make_posts(1, start=10**6)))
+    # overlapping ranges: 0..29,999 and 15,000..44,999
+    writers = [start("writer", db_path, 30, 1000, first) for first in (0, 15_000)]
+    reports = [report(w) for w in writers]
+    assert all(r["committed"] + r["staged"] == 30 for r in reports)  # type: ignore[operator]
+    assert warehouse.flush()[0] == 0  # each writer merged what it staged before it exited
+    assert count(warehouse) == (45_001, 45_001)

@@ -20,10 +20,10 @@ from claimwatch.sql import run_query
 from warehouse import Batch, Warehouse
 
 
-def writer(db: Path, batches: int, size: int) -> dict[str, object]:
+def writer(db: Path, batches: int, size: int, first: int = 0) -> dict[str, object]:
     warehouse = Warehouse(db, lock_timeout=0.5)
     statuses = [
-        warehouse.write(Batch(posts=make_posts(size, start=i * size))).status
+        warehouse.write(Batch(posts=make_posts(size, start=first + i * size))).status
         for i in range(batches)
     ]
     patient = Warehouse(db, lock_timeout=60)  # readers are still busy: wait, then merge
@@ -67,7 +67,7 @@ def killed_writer(db: Path, size: int) -> dict[str, object]:
 if __name__ == "__main__":
     role, db, *rest = sys.argv[1:]
     if role == "writer":
-        report = writer(Path(db), int(rest[0]), int(rest[1]))
+        report = writer(Path(db), *map(int, rest))
     elif role == "reader":
         report = reader(Path(db), Path(rest[0]))
     elif role == "analyst":
