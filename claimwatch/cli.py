@@ -16,6 +16,7 @@ from rich.logging import RichHandler
 
 from claimwatch import output
 from claimwatch.config import Config, ConfigError, load_config, render_effective
+from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
@@ -57,21 +58,23 @@ class Context:
             self._config = load_config(self.config_path)
         return self._config
 
-    def warehouse(self) -> Warehouse:
-        """The warehouse with the timeouts of the config (defaults when no config file exists)."""
-        lock_timeout, read_timeout = 10.0, 30.0
+    def settings(self) -> WarehouseSettings:
+        """The [warehouse] settings: their defaults when no config file exists."""
         if self.config_given or self.config_path.exists():
-            settings = self.config().warehouse
-            lock_timeout = settings.lock_timeout.total_seconds()
-            read_timeout = settings.read_timeout.total_seconds()
+            return self.config().warehouse
+        return WarehouseSettings()
+
+    def warehouse(self) -> Warehouse:
+        settings = self.settings()
         return Warehouse(
-            self.db, lock_timeout=lock_timeout, read_timeout=read_timeout, on_wait=_say_waiting
+            self.db,
+            lock_timeout=settings.lock_timeout.total_seconds(),
+            read_timeout=settings.read_timeout.total_seconds(),
+            on_wait=_say_waiting,
         )
 
     def limits(self) -> Limits:
-        if self.config_given or self.config_path.exists():
-            return Limits(max_text_bytes=self.config().warehouse.max_text_bytes)
-        return Limits()
+        return Limits(max_text_bytes=self.settings().max_text_bytes)
 
 
 def _say_waiting(holder: str | None) -> None:

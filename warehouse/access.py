@@ -36,7 +36,7 @@ class WarehouseBusyError(WarehouseError):
             " (`duckdb -readonly`) so that claimwatch can still read it."
         )
         super().__init__(
-            f"the warehouse {path} was held{who} for the {waited:.0f} s we waited to open it"
+            f"the warehouse {path} was held{who} for the {waited:.1f} s we waited to open it"
             f" {mode}.{hint}"
         )
         self.holder = holder
