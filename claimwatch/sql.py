@@ -16,7 +16,14 @@ import pyarrow as pa
 from warehouse import Warehouse
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-VIEW_NAMES = ("posts", "claim_mentions", "corrections", "variant_spread", "collector_runs")
+VIEW_NAMES = (
+    "posts",
+    "post_topics",
+    "claim_mentions",
+    "corrections",
+    "variant_spread",
+    "collector_runs",
+)
 
 
 class RefusedQueryError(ValueError):

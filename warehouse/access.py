@@ -9,6 +9,7 @@ growing pauses, up to a deadline. docs/read-while-writing.md explains the whole 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,10 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrations import LATEST_VERSION, check_not_too_new, migrate, schema_version
+
+# One connection at a time within a process: DuckDB refuses a read-only connection to a file the
+# same process holds read-write, and two writing threads would conflict inside one transaction.
+_IN_PROCESS = threading.RLock()
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -91,13 +96,16 @@ def writing(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The file opened read-write (created and migrated if needed), closed on exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_when_free(lambda: duckdb.connect(str(path)), path, timeout, "to write", on_wait)
-    try:
-        _session(con)
-        migrate(con, where=str(path))
-        yield con
-    finally:
-        con.close()
+    with _IN_PROCESS:
+        con = _connect_when_free(
+            lambda: duckdb.connect(str(path)), path, timeout, "to write", on_wait
+        )
+        try:
+            _session(con)
+            migrate(con, where=str(path))
+            yield con
+        finally:
+            con.close()
 
 
 @contextmanager
@@ -118,20 +126,21 @@ def reading(
             f"there is no warehouse at {path} yet: `claimwatch import FILE` or `claimwatch collect`"
             " creates it (or pass --db / set CLAIMWATCH_DB to use another file)"
         )
-    con = _open_read_only(path, timeout, on_wait, sandboxed)
-    try:
-        version = schema_version(con)
-        check_not_too_new(version, str(path))
-        if version < LATEST_VERSION:
+    with _IN_PROCESS:
+        con = _open_read_only(path, timeout, on_wait, sandboxed)
+        try:
+            version = schema_version(con)
+            check_not_too_new(version, str(path))
+            if version < LATEST_VERSION:
+                con.close()
+                with writing(path, timeout, on_wait):
+                    pass
+                con = _open_read_only(path, timeout, on_wait, sandboxed)
+            if sandboxed:
+                con.execute("SET lock_configuration = true")
+            yield con
+        finally:
             con.close()
-            with writing(path, timeout, on_wait):
-                pass
-            con = _open_read_only(path, timeout, on_wait, sandboxed)
-        if sandboxed:
-            con.execute("SET lock_configuration = true")
-        yield con
-    finally:
-        con.close()
 
 
 def _open_read_only(

@@ -95,6 +95,8 @@ class Batch:
     runs: list[RunRecord] = field(default_factory=list)
     cursors: list[CursorUpdate] = field(default_factory=list)
     quarantine: list[QuarantineRow] = field(default_factory=list)
+    # (post_uid, topic, matched_terms) of collected posts: which topic each matched, and how
+    post_topics: pa.Table | None = None
     run_id: str | None = None  # the run that brought these posts, kept as posts.first_run_id
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -123,6 +125,8 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             con.execute("ROLLBACK")
             return LoadStats()
         stats = _load_posts(con, batch.posts, batch.run_id) if batch.posts else LoadStats()
+        if batch.post_topics is not None and batch.post_topics.num_rows:
+            _insert_post_topics(con, batch.post_topics)
         _upsert_runs(con, batch.runs)
         _upsert_cursors(con, batch.cursors)
         _insert_quarantine(con, batch.quarantine)
@@ -252,6 +256,18 @@ def _insert_edges(con: duckdb.DuckDBPyConnection) -> None:
         ANTI JOIN store.post_edges x
           ON x.post_uid = e.post_uid AND x.target_uid = e.target_uid
          AND x.relation = e.relation""")
+
+
+def _insert_post_topics(con: duckdb.DuckDBPyConnection, post_topics: pa.Table) -> None:
+    con.register("_post_topics", post_topics)
+    try:
+        con.execute("""
+            INSERT INTO store.post_topics
+            SELECT DISTINCT ON (post_uid, topic) post_uid, topic, matched_terms, now()
+            FROM _post_topics n
+            ANTI JOIN store.post_topics t USING (post_uid, topic)""")
+    finally:
+        con.unregister("_post_topics")
 
 
 def _upsert_runs(con: duckdb.DuckDBPyConnection, runs: list[RunRecord]) -> None:

@@ -121,10 +121,21 @@ def _quarantine(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def _post_topics(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE store.post_topics (
+            post_uid VARCHAR NOT NULL,
+            topic VARCHAR NOT NULL,
+            matched_terms VARCHAR[],   -- e.g. ['phrase:ICE stations Canada', 'hashtag:ICECanada']
+            first_seen_at TIMESTAMPTZ NOT NULL
+        )""")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
     Migration(2, "claim mentions and corrections", _analysis),
     Migration(3, "quarantine for pages and rows that could not be parsed", _quarantine),
+    Migration(4, "which topic each collected post matched, and through which terms", _post_topics),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.load import Batch, CursorUpdate, QuarantineRow, RunRecord
@@ -42,6 +43,7 @@ def stage(db_path: Path, batch: Batch) -> Path:
         "runs": [_jsonable(asdict(r)) for r in batch.runs],
         "cursors": [asdict(c) for c in batch.cursors],
         "quarantine": [asdict(q) for q in batch.quarantine],
+        "post_topics": batch.post_topics.to_pylist() if batch.post_topics is not None else None,
     }
     table = posts.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     final = folder / f"{time.time_ns():020d}-{batch.batch_id}.parquet"
@@ -72,6 +74,7 @@ def read_staged(path: Path) -> Batch:
         runs=[RunRecord(**_parse_times(r)) for r in meta["runs"]],
         cursors=[CursorUpdate(**c) for c in meta["cursors"]],
         quarantine=[QuarantineRow(**q) for q in meta["quarantine"]],
+        post_topics=pa.Table.from_pylist(meta["post_topics"]) if meta.get("post_topics") else None,
         run_id=meta["run_id"],
         batch_id=meta["batch_id"],
     )

@@ -52,6 +52,10 @@ VIEWS: dict[str, tuple[int, str]] = {
         " p.author_handle, p.url"
         " FROM store.corrections c JOIN store.posts p USING (post_uid)",
     ),
+    "post_topics": (
+        4,
+        "SELECT post_uid, topic, matched_terms, first_seen_at FROM store.post_topics",
+    ),
     "variant_spread": (
         2,
         " UNION ALL ".join(
