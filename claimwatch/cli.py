@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -21,6 +22,7 @@ from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
+from collectors.collect import chosen, collect
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
@@ -171,6 +173,30 @@ def sql_command(
     limit = max_rows if max_rows is not None else (1000 if fmt is output.Format.table else None)
     result = run_query(context.warehouse(), query, max_rows=limit, timeout=timeout)
     output.print_result(out, err, result, fmt)
+
+
+@app.command("collect")
+def collect_command(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    ] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="Only this topic (repeatable).")
+    ] = None,
+) -> None:
+    """One collection pass over the enabled sources (or --source) for every topic (or --topic),
+    with progress per source and a summary. Exit status 1 if a source failed."""
+    context: Context = ctx.obj
+    config = context.config()
+    try:
+        sources, topics = chosen(config, source or [], topic or [])
+    except KeyError as error:
+        raise typer.BadParameter(str(error.args[0])) from None
+    with output.collect_progress(err, sources) as on_page:
+        summaries = asyncio.run(collect(config, context.warehouse(), sources, topics, on_page))
+    output.print_collect_summary(out, summaries)
+    raise typer.Exit(1 if any(s.status == "failed" for s in summaries) else 0)
 
 
 @db_app.command("status")

@@ -25,6 +25,7 @@ from rich.text import Text
 from claimwatch.importer import ImportReport
 from claimwatch.records import Rejection
 from claimwatch.sql import QueryResult
+from collectors.runner import RunSummary
 from warehouse import Warehouse
 from warehouse.status import warehouse_status
 
@@ -124,6 +125,67 @@ def _cell(value: object) -> Text:
     if len(text) > _CELL_CHARS:
         text = text[: _CELL_CHARS - 1] + "…"
     return Text(text)
+
+
+@contextmanager
+def collect_progress(
+    console: Console, sources: list[str]
+) -> Iterator[Callable[[RunSummary], None]]:
+    """One line per source, moved on after every page; yields the function that moves it."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[done]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks = {s: progress.add_task(s, total=None, done="starting") for s in sources}
+
+        def on_page(run: RunSummary) -> None:
+            progress.update(
+                tasks[run.source],
+                done=(
+                    f"{run.topic}: {run.pages} pages, {run.fetched:,} fetched,"
+                    f" {run.kept:,} on topic, {run.new:,} new"
+                ),
+            )
+
+        yield on_page
+
+
+def print_collect_summary(out: Console, summaries: list[RunSummary]) -> None:
+    table = Table(title="collection pass")
+    for column in (
+        "source",
+        "topic",
+        "status",
+        "fetched",
+        "on topic",
+        "new",
+        "rate limit left",
+        "error",
+    ):
+        table.add_column(
+            column, justify="right" if column in ("fetched", "on topic", "new") else "left"
+        )
+    for run in summaries:
+        limit = run.rate_limit
+        left = (
+            ""
+            if limit is None or limit.remaining is None
+            else (f"{limit.remaining}/{limit.limit}" if limit.limit else str(limit.remaining))
+        )
+        style = {"ok": "green", "partial": "yellow", "failed": "red"}.get(run.status, "dim")
+        table.add_row(
+            run.source,
+            run.topic,
+            Text(run.status, style=style),
+            f"{run.fetched:,}",
+            f"{run.kept:,}",
+            f"{run.new:,}",
+            left,
+            Text(run.error or ""),
+        )
+    out.print(table)
 
 
 def print_status(out: Console, warehouse: Warehouse) -> None:

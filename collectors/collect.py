@@ -1,0 +1,75 @@
+"""One collection pass: every chosen source for every chosen topic, sources side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from claimwatch.config import Config
+from collectors.http import SourceHttp
+from collectors.registry import build_collector
+from collectors.runner import RunSummary, not_configured, run_collector
+from warehouse import Warehouse
+
+OnPage = Callable[[RunSummary], None]
+
+
+def chosen(
+    config: Config, sources: Sequence[str], topics: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The enabled sources and the topics to collect, checked against the config."""
+    known_sources = config.sources.by_id()
+    for name in sources:
+        config.source(name)  # raises with the known names for an unknown one
+    for name in topics:
+        if name not in config.topics:
+            raise KeyError(f"unknown topic {name!r}; the config has {', '.join(config.topics)}")
+    picked = list(sources) or [s for s, c in known_sources.items() if c.enabled]
+    return picked, list(topics) or list(config.topics)
+
+
+async def collect(
+    config: Config,
+    warehouse: Warehouse,
+    sources: Sequence[str],
+    topics: Sequence[str],
+    on_page: OnPage | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[RunSummary]:
+    runs = [_collect_source(config, warehouse, transport, s, topics, on_page) for s in sources]
+    return [summary for done in await asyncio.gather(*runs) for summary in done]
+
+
+async def _collect_source(
+    config: Config,
+    warehouse: Warehouse,
+    transport: httpx.AsyncBaseTransport | None,
+    source_id: str,
+    topics: Sequence[str],
+    on_page: OnPage | None,
+) -> list[RunSummary]:
+    missing = config.missing_credentials(source_id)
+    collector = build_collector(source_id, config)
+    if collector is None:
+        return [
+            RunSummary(source_id, t, status="not_built", error="no collector yet") for t in topics
+        ]
+    if missing:
+        return [await asyncio.to_thread(not_configured, warehouse, source_id, topics[0], missing)]
+    source = config.source(source_id)
+    timeout = httpx.Timeout(source.timeout.total_seconds())
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+        http = SourceHttp(
+            client, source_id, user_agent=source.user_agent, min_interval=_min_interval(source)
+        )
+        return [
+            await run_collector(collector, topic, config.topics[topic], warehouse, http, on_page)
+            for topic in topics
+        ]
+
+
+def _min_interval(source: object) -> float:
+    interval = getattr(source, "min_request_interval", None)
+    return interval.total_seconds() if interval is not None else 0.0

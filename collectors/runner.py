@@ -1,0 +1,179 @@
+"""Running one collector for one topic: pages in, matching posts stored, the run recorded.
+
+For every page a collector yields, the runner keeps the posts that match the topic
+(`collectors.matching`), and writes them with the page's cursor and the run's progress as one
+batch: the cursor is saved in the same transaction as the posts (or staged with them), so a crash
+re-fetches a page and never skips one. A page that cannot be read is quarantined with its body.
+A source that fails is recorded as failing with its error, never as a quiet "no posts".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from claimwatch.config import Topic
+from collectors.base import BadPage, Collector, Page, PostRecord, TopicQuery
+from collectors.http import RateLimit, SourceHttp, SourceHttpError
+from collectors.matching import MATCHED_TERMS, TOPICS, match_topics
+from warehouse import Batch, CursorUpdate, QuarantineRow, RunRecord, Warehouse
+from warehouse.schema import POST_ARROW_SCHEMA
+
+log = logging.getLogger(__name__)
+_PAYLOAD_CHARS = 100_000  # a quarantined body is kept up to this size
+
+
+@dataclass
+class RunSummary:
+    """What one run of one source for one topic did; also its `collector_runs` row."""
+
+    source: str
+    topic: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    status: str = "running"
+    fetched: int = 0
+    kept: int = 0
+    new: int = 0
+    pages: int = 0
+    bad_pages: int = 0
+    staged: int = 0
+    error: str | None = None
+    rate_limit: RateLimit | None = None
+
+    def record(self, finished: bool = False) -> RunRecord:
+        limit = self.rate_limit
+        return RunRecord(
+            run_id=self.run_id,
+            source=self.source,
+            topic=self.topic,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC) if finished else None,
+            status=self.status,
+            fetched=self.fetched,
+            new=self.new,
+            error=self.error,
+            rate_limit=None
+            if limit is None
+            else {
+                "limit": limit.limit,
+                "remaining": limit.remaining,
+                "reset_at": limit.reset_at.isoformat() if limit.reset_at else None,
+            },
+        )
+
+
+def query_of(topic_id: str, topic: Topic) -> TopicQuery:
+    hashtags = [tag for terms in topic.terms.values() for tag in terms.hashtags]
+    return TopicQuery(topic_id, dict(topic.queries), list(dict.fromkeys(hashtags)))
+
+
+def not_configured(warehouse: Warehouse, source: str, topic: str, missing: list[str]) -> RunSummary:
+    """Record, once per run, that a source lacks its credentials (not that it found nothing)."""
+    summary = RunSummary(source, topic, status="not_configured")
+    summary.error = f"not configured: set {', '.join(missing)}"
+    warehouse.write(Batch(runs=[summary.record(finished=True)]))
+    return summary
+
+
+async def run_collector(
+    collector: Collector,
+    topic_id: str,
+    topic: Topic,
+    warehouse: Warehouse,
+    http: SourceHttp,
+    on_page: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
+    summary = RunSummary(collector.source, topic_id)
+    cursors = await asyncio.to_thread(saved_cursors, warehouse, collector.source, topic_id)
+    try:
+        async for page in collector.pages(query_of(topic_id, topic), cursors, http):
+            batch = (
+                _bad_page_batch(summary, page)
+                if isinstance(page, BadPage)
+                else (_page_batch(summary, page, topic_id, topic))
+            )
+            result = await asyncio.to_thread(warehouse.write, batch)
+            summary.new += result.stats.new
+            summary.staged += result.status == "staged"
+            if on_page:
+                on_page(summary)
+        summary.status = "partial" if summary.bad_pages else "ok"
+    except SourceHttpError as error:
+        summary.status = "partial" if summary.pages else "failed"
+        summary.error = str(error)
+    except Exception as error:  # a collector bug must still end as a recorded failure
+        log.exception("%s failed for topic %s", collector.source, topic_id)
+        summary.status = "failed"
+        summary.error = f"{type(error).__name__}: {error}"
+    await asyncio.to_thread(warehouse.write, Batch(runs=[summary.record(finished=True)]))
+    return summary
+
+
+def saved_cursors(warehouse: Warehouse, source: str, topic: str) -> dict[str, str | None]:
+    if not warehouse.path.exists():
+        return {}
+    with warehouse.reading() as con:
+        rows = con.execute(
+            "SELECT scope, cursor FROM store.cursors WHERE source = ? AND topic = ?",
+            [source, topic],
+        ).fetchall()
+    return {str(scope): cursor for scope, cursor in rows}
+
+
+def _page_batch(summary: RunSummary, page: Page, topic_id: str, topic: Topic) -> Batch:
+    summary.pages += 1
+    summary.fetched += len(page.posts)
+    summary.rate_limit = page.rate_limit or summary.rate_limit
+    posts, post_topics = _matching(page.posts, topic_id, topic)
+    summary.kept += posts.num_rows
+    cursor = CursorUpdate(summary.source, topic_id, page.cursor, page.scope, summary.run_id)
+    return Batch(
+        posts=posts if posts.num_rows else None,
+        post_topics=post_topics,
+        cursors=[cursor],
+        runs=[summary.record()],
+        run_id=summary.run_id,
+    )
+
+
+def _bad_page_batch(summary: RunSummary, page: BadPage) -> Batch:
+    summary.bad_pages += 1
+    summary.error = f"{summary.bad_pages} page(s) could not be read; last: {page.error}"
+    row = QuarantineRow(
+        source=summary.source,
+        error=page.error,
+        payload=page.payload[:_PAYLOAD_CHARS],
+        location=page.url or page.scope,
+        run_id=summary.run_id,
+    )
+    return Batch(quarantine=[row], runs=[summary.record()])
+
+
+def _matching(posts: list[PostRecord], topic_id: str, topic: Topic) -> tuple[pa.Table, pa.Table]:
+    """The page's posts that match the topic, and (post_uid, topic, matched_terms) for each."""
+    table = pa.Table.from_pylist([_as_row(p) for p in posts], schema=POST_ARROW_SCHEMA)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    matched = match_topics(frame, {topic_id: topic}).filter(pl.col(TOPICS).list.len() > 0)
+    post_topics = matched.select(
+        (pl.col("source") + ":" + pl.col("source_id")).alias("post_uid"),
+        pl.lit(topic_id).alias("topic"),
+        pl.col(MATCHED_TERMS).alias("matched_terms"),
+    )
+    return matched.select(table.column_names).to_arrow(), post_topics.to_arrow()
+
+
+def _as_row(post: PostRecord) -> dict[str, Any]:
+    """A Post record with its raw JSON serialised, ready for the warehouse's Arrow schema."""
+    raw = post.get("raw")
+    return {**post, "raw": raw if raw is None or isinstance(raw, str) else json.dumps(raw)}

@@ -1,0 +1,64 @@
+"""`claimwatch collect` against a local server speaking Mastodon and Reddit: checked row by row."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import tomli_w
+from conftest import CliResult
+from story_server import ON_TOPIC, story_server
+
+Cli = Callable[..., CliResult]
+CONFIG = Path(__file__).parent.parent / "config" / "claimwatch.toml"
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """The shipped config, its Mastodon and Reddit pointed at the local server, the rest off."""
+    config = tomllib.loads(CONFIG.read_text())
+    with story_server() as (base, requests):
+        for source in config["sources"].values():
+            source["enabled"] = False
+        config["sources"]["mastodon"].update(enabled=True, instances=[base], hashtags=[])
+        config["sources"]["reddit"].update(
+            enabled=True, base_url=base, oauth_url=base, subreddits=["canada"]
+        )
+        path = tmp_path / "claimwatch.toml"
+        path.write_text(tomli_w.dumps(config))
+        yield path, requests
+
+
+def rows(db: Path, query: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def test_a_pass_stores_exactly_the_on_topic_posts_once(
+    cli: Cli, db_path: Path, local: tuple[Path, list[str]]
+) -> None:
+    config, requests = local
+    result = cli("--config", str(config), "collect")
+    assert result.code == 0, result.out + result.err
+    texts = rows(db_path, "SELECT source, text FROM posts ORDER BY source, created_at")
+    assert texts == [("mastodon", t) for t in ON_TOPIC] + [("reddit", t) for t in ON_TOPIC[:2]]
+    assert rows(db_path, "SELECT count(*), count(DISTINCT post_uid) FROM post_topics") == [(6, 6)]
+    assert any("max_id=" in r for r in requests)  # Mastodon paged through the Link header
+
+
+def test_runs_and_cursors_are_recorded_and_a_second_pass_adds_nothing(
+    cli: Cli, db_path: Path, local: tuple[Path, list[str]]
+) -> None:
+    config, _ = local
+    cli("--config", str(config), "collect")
+    again = cli("--config", str(config), "collect")
+    assert again.code == 0
+    assert rows(db_path, "SELECT count(*) FROM posts") == [(6,)]
+    runs = "SELECT source, status, count(*), sum(new) FROM collector_runs GROUP BY ALL ORDER BY 1"
+    assert rows(db_path, runs) == [("mastodon", "ok", 2, 4), ("reddit", "ok", 2, 2)]
+    assert rows(db_path, "SELECT count(*) > 0 FROM store.cursors WHERE source = 'mastodon'") == [
+        (True,)
+    ]
