@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -54,8 +55,9 @@ def _status(template: dict[str, Any], n: int, text: str, host: str) -> dict[str,
 
 def mastodon_statuses(host: str = "story.example") -> list[dict[str, Any]]:
     template = json.loads((RECORDED / "mastodon_tag_timeline_localhost.json").read_text())[0]
-    texts = ON_TOPIC + OFF_TOPIC
-    return [_status(template, n, text, host) for n, text in enumerate(texts)][::-1]  # newest first
+    # oldest first here, served newest first: page 1 holds one post on topic and one off it
+    texts = [ON_TOPIC[0], OFF_TOPIC[0], ON_TOPIC[1], ON_TOPIC[2], OFF_TOPIC[1], ON_TOPIC[3]]
+    return [_status(template, n, text, host) for n, text in enumerate(texts)][::-1]
 
 
 def reddit_children() -> list[dict[str, Any]]:
@@ -81,12 +83,18 @@ def reddit_children() -> list[dict[str, Any]]:
 class StoryHandler(BaseHTTPRequestHandler):
     page_size = 2
     requests: list[str]
+    # path prefix -> faults to serve, one per request, before answering normally: "429" (with
+    # Retry-After: 1), "500", "slow" (answers after 3 s), "truncated" (JSON cut short), "html"
+    # (an HTML error page with status 200), "hang" (never answers within a test's time)
+    faults: dict[str, list[str]]
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:
         self.requests.append(self.path)
+        if self._fault():
+            return
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if url.path.startswith("/api/v1/timelines/tag/"):
@@ -136,6 +144,33 @@ class StoryHandler(BaseHTTPRequestHandler):
             {"x-ratelimit-remaining": "95.0", "x-ratelimit-reset": "300", "x-ratelimit-used": "5"},
         )
 
+    def _fault(self) -> bool:
+        """Serve the next fault queued for this path, if any; True when it answered."""
+        queue = next((q for prefix, q in self.faults.items() if self.path.startswith(prefix)), [])
+        fault = queue.pop(0) if queue else None
+        if fault == "slow":
+            time.sleep(3)
+        elif fault == "hang":
+            time.sleep(60)
+        elif fault == "429":
+            self._json({"error": "Too many requests"}, {"Retry-After": "1"}, status=429)
+        elif fault == "500":
+            self._json({"error": "boom"}, {}, status=500)
+        elif fault in ("truncated", "html"):
+            body = (
+                b'[{"id": "1", "content": "<p>5 ICE'
+                if fault == "truncated"
+                else (b"<html><body><h1>We're sorry, something went wrong</h1></body></html>")
+            )
+            self.send_response(200)
+            self.send_header(
+                "Content-Type", "application/json" if fault == "truncated" else "text/html"
+            )
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        return fault in ("429", "500", "truncated", "html")
+
     def _mastodon_limits(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": "300",
@@ -155,11 +190,15 @@ class StoryHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def story_server() -> Iterator[tuple[str, list[str]]]:
+def story_server(
+    faults: dict[str, list[str]] | None = None,
+) -> Iterator[tuple[str, list[str]]]:
     """Serve the story on 127.0.0.1; yields the base URL and the list of paths requested."""
     requests: list[str] = []
-    handler = type("Handler", (StoryHandler,), {"requests": requests})
+    handler = type("Handler", (StoryHandler,), {"requests": requests, "faults": faults or {}})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.block_on_close = False  # a "hang" fault must not hold up the test's end
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
