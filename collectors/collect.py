@@ -51,13 +51,9 @@ async def _collect_source(
     on_page: OnPage | None,
 ) -> list[RunSummary]:
     missing = config.missing_credentials(source_id)
-    collector = build_collector(source_id, config)
-    if collector is None:
-        return [
-            RunSummary(source_id, t, status="not_built", error="no collector yet") for t in topics
-        ]
     if missing:
         return [await asyncio.to_thread(not_configured, warehouse, source_id, topics[0], missing)]
+    collector = build_collector(source_id, config)
     source = config.source(source_id)
     timeout = httpx.Timeout(source.timeout.total_seconds())
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from claimwatch.config import Config, MastodonSource, RedditSource
+from claimwatch.config import (
+    BlueskySource,
+    Config,
+    FactCheckSource,
+    GdeltSource,
+    HackerNewsSource,
+    MastodonSource,
+    NewsSource,
+    RedditSource,
+    XSource,
+    YouTubeSource,
+)
 from collectors.base import Collector
 
-# Sources the config knows that have no collector yet; `claimwatch collect` says so plainly.
-NOT_BUILT_YET = ("news", "gdelt", "hackernews", "bluesky", "x", "youtube", "factcheck")
 
-
-def build_collector(source_id: str, config: Config) -> Collector | None:
-    """The collector for `source_id`, or None when claimwatch has none for it yet."""
+def build_collector(source_id: str, config: Config) -> Collector:
+    """The collector for `source_id`, built from its config and its credentials, which the caller
+    has checked are set (`Config.missing_credentials`)."""
     source = config.source(source_id)
     if isinstance(source, MastodonSource):
         from collectors.mastodon import MastodonCollector
@@ -18,6 +27,32 @@ def build_collector(source_id: str, config: Config) -> Collector | None:
         return MastodonCollector(
             [str(url) for url in source.instances],
             list(source.hashtags),
+            max_pages=source.max_pages,
+        )
+    if isinstance(source, NewsSource):
+        from collectors.news import NewsCollector
+
+        return NewsCollector(
+            str(source.base_url),
+            list(source.google_news_editions),
+            [str(url) for url in source.feeds],
+        )
+    if isinstance(source, GdeltSource):
+        from collectors.gdelt import GdeltCollector
+
+        return GdeltCollector(str(source.base_url), max_pages=source.max_pages)
+    if isinstance(source, HackerNewsSource):
+        from collectors.hackernews import HackerNewsCollector
+
+        return HackerNewsCollector(str(source.base_url), max_pages=source.max_pages)
+    if isinstance(source, BlueskySource):
+        from collectors.bluesky import BlueskyCollector
+
+        secrets = config.credentials(source_id)
+        return BlueskyCollector(
+            str(source.base_url),
+            secrets["handle"].get_secret_value(),
+            secrets["app_password"].get_secret_value(),
             max_pages=source.max_pages,
         )
     if isinstance(source, RedditSource):
@@ -33,4 +68,28 @@ def build_collector(source_id: str, config: Config) -> Collector | None:
             client_secret=client_secret.get_secret_value() if client_secret else None,
             max_pages=source.max_pages,
         )
-    return None
+    if isinstance(source, XSource):
+        from collectors.x import XCollector
+
+        token = config.credentials(source_id)["bearer_token"]
+        return XCollector(
+            str(source.base_url), token.get_secret_value(), max_pages=source.max_pages
+        )
+    if isinstance(source, YouTubeSource):
+        from collectors.youtube import YouTubeCollector
+
+        key = config.credentials(source_id)["api_key"]
+        return YouTubeCollector(
+            str(source.base_url), key.get_secret_value(), max_pages=source.max_pages
+        )
+    if isinstance(source, FactCheckSource):
+        from collectors.factcheck import FactCheckCollector
+
+        key = config.credentials(source_id)["api_key"]
+        return FactCheckCollector(
+            str(source.base_url),
+            key.get_secret_value(),
+            list(source.language_codes),
+            max_pages=source.max_pages,
+        )
+    raise ValueError(f"claimwatch has no collector for {source_id!r}")

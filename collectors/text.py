@@ -23,7 +23,7 @@ class _TextOf(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROPPED:
             self._dropping += 1
-        elif tag == "br":
+        elif tag in _BREAKS:  # a bare <p> (Hacker News) starts a paragraph too
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:

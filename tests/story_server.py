@@ -80,12 +80,55 @@ def reddit_children() -> list[dict[str, Any]]:
     return children[::-1]
 
 
+def bluesky_posts() -> list[dict[str, Any]]:
+    thread = json.loads((RECORDED / "bluesky_get_post_thread_quote.json").read_text())
+    template = thread["thread"]["post"]
+    posts = []
+    for n, text in enumerate(ON_TOPIC[:3] + OFF_TOPIC):
+        post = copy.deepcopy(template)
+        post.pop("embed", None)
+        when = (T0 + timedelta(hours=n)).isoformat().replace("+00:00", "Z")
+        post.update(
+            uri=f"at://did:plc:story/app.bsky.feed.post/rk{n}",
+            cid=f"cid{n}",
+            indexedAt=when,
+            likeCount=n,
+            repostCount=0,
+            replyCount=0,
+            quoteCount=0,
+        )
+        post["record"] = {
+            "$type": "app.bsky.feed.post",
+            "createdAt": when,
+            "langs": ["en"],
+            "text": text,
+        }
+        posts.append(post)
+    return posts[::-1]
+
+
+def rss_items() -> str:
+    items = "".join(
+        f"<item><title>{text[:50]} - Story News</title><link>https://news.example/{n}</link>"
+        f'<guid isPermaLink="false">story-{n}</guid>'
+        f"<pubDate>{(T0 + timedelta(hours=n)).strftime('%a, %d %b %Y %H:%M:%S GMT')}</pubDate>"
+        f"<description>&lt;p&gt;{text}&lt;/p&gt;</description>"
+        f'<source url="https://news.example">Story News</source></item>'
+        for n, text in enumerate(ON_TOPIC[1:3] + OFF_TOPIC[1:])
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Google News</title><language>en-CA</language>{items}</channel></rss>"
+    )
+
+
 class StoryHandler(BaseHTTPRequestHandler):
     page_size = 2
     requests: list[str]
     # path prefix -> faults to serve, one per request, before answering normally: "429" (with
     # Retry-After: 1), "500", "slow" (answers after 3 s), "truncated" (JSON cut short), "html"
-    # (an HTML error page with status 200), "hang" (never answers within a test's time)
+    # (an HTML error page with status 200), "expired" (Bluesky's ExpiredToken), "hang" (never
+    # answers within a test's time), "ok" (answer normally)
     faults: dict[str, list[str]]
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -103,6 +146,10 @@ class StoryHandler(BaseHTTPRequestHandler):
             self._json({"accounts": [], "statuses": [], "hashtags": []}, self._mastodon_limits())
         elif url.path.endswith("search.json"):
             self._reddit_page(query, subreddit=url.path.startswith("/r/"))
+        elif url.path == "/xrpc/app.bsky.feed.searchPosts":
+            self._bluesky_page(query)
+        elif url.path == "/rss/search":
+            self._rss()
         else:
             self._json({"error": "Record not found"}, {}, status=404)
 
@@ -144,6 +191,62 @@ class StoryHandler(BaseHTTPRequestHandler):
             {"x-ratelimit-remaining": "95.0", "x-ratelimit-reset": "300", "x-ratelimit-used": "5"},
         )
 
+    def do_POST(self) -> None:
+        self.requests.append(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        if self._fault():
+            return
+        tokens = {
+            "/xrpc/com.atproto.server.createSession": "access-1",
+            "/xrpc/com.atproto.server.refreshSession": "access-2",
+        }
+        if self.path in tokens:
+            self._json(
+                {
+                    "accessJwt": tokens[self.path],
+                    "refreshJwt": "refresh-1",
+                    "handle": "story.example",
+                    "did": "did:plc:reader",
+                },
+                {},
+            )
+        else:
+            self._json({"error": "MethodNotImplemented"}, {}, status=404)
+
+    def _bluesky_page(self, query: dict[str, str]) -> None:
+        if self.headers.get("Authorization") not in ("Bearer access-1", "Bearer access-2"):
+            self._json({"error": "AuthMissing", "message": "Authentication Required"}, {}, 401)
+            return
+        posts = bluesky_posts()
+        start = int(query.get("cursor") or 0)
+        page = posts[start : start + self.page_size]
+        body: dict[str, Any] = {"posts": page, "hitsTotal": len(posts)}
+        if start + self.page_size < len(posts):
+            body["cursor"] = str(start + self.page_size)
+        self._json(
+            body,
+            {
+                "ratelimit-limit": "3000",
+                "ratelimit-remaining": "2999",
+                "ratelimit-reset": str(int(T0.timestamp()) + 300),
+                "ratelimit-policy": "3000;w=300",
+            },
+        )
+
+    def _rss(self) -> None:
+        if self.headers.get("If-None-Match") == '"story-v1"':
+            self.send_response(304)
+            self.end_headers()
+            return
+        data = rss_items().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("ETag", '"story-v1"')
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _fault(self) -> bool:
         """Serve the next fault queued for this path, if any; True when it answered."""
         queue = next((q for prefix, q in self.faults.items() if self.path.startswith(prefix)), [])
@@ -156,6 +259,8 @@ class StoryHandler(BaseHTTPRequestHandler):
             self._json({"error": "Too many requests"}, {"Retry-After": "1"}, status=429)
         elif fault == "500":
             self._json({"error": "boom"}, {}, status=500)
+        elif fault == "expired":
+            self._json({"error": "ExpiredToken", "message": "Token has expired"}, {}, 400)
         elif fault in ("truncated", "html"):
             body = (
                 b'[{"id": "1", "content": "<p>5 ICE'
@@ -169,7 +274,7 @@ class StoryHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-        return fault in ("429", "500", "truncated", "html")
+        return fault in ("429", "500", "expired", "truncated", "html")
 
     def _mastodon_limits(self) -> dict[str, str]:
         return {

@@ -17,8 +17,11 @@ CONFIG = Path(__file__).parent.parent / "config" / "claimwatch.toml"
 
 
 @pytest.fixture
-def local(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
-    """The shipped config, its Mastodon and Reddit pointed at the local server, the rest off."""
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, list[str]]]:
+    """The shipped config with Mastodon, Reddit, Bluesky and news on the local server, the rest
+    off."""
+    monkeypatch.setenv("BLUESKY_HANDLE", "reader.example")
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "app-password-1234")
     config = tomllib.loads(CONFIG.read_text())
     with story_server() as (base, requests):
         for source in config["sources"].values():
@@ -26,6 +29,10 @@ def local(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
         config["sources"]["mastodon"].update(enabled=True, instances=[base], hashtags=[])
         config["sources"]["reddit"].update(
             enabled=True, base_url=base, oauth_url=base, subreddits=["canada"]
+        )
+        config["sources"]["bluesky"].update(enabled=True, base_url=base)
+        config["sources"]["news"].update(
+            enabled=True, base_url=base, google_news_editions=["en-CA"], feeds=[]
         )
         path = tmp_path / "claimwatch.toml"
         path.write_text(tomli_w.dumps(config))
@@ -44,8 +51,13 @@ def test_a_pass_stores_exactly_the_on_topic_posts_once(
     result = cli("--config", str(config), "collect")
     assert result.code == 0, result.out + result.err
     texts = rows(db_path, "SELECT source, text FROM posts ORDER BY source, created_at")
-    assert texts == [("mastodon", t) for t in ON_TOPIC] + [("reddit", t) for t in ON_TOPIC[:2]]
-    assert rows(db_path, "SELECT count(*), count(DISTINCT post_uid) FROM post_topics") == [(6, 6)]
+    assert texts == [
+        *(("bluesky", t) for t in ON_TOPIC[:3]),
+        *(("mastodon", t) for t in ON_TOPIC),
+        *(("news", t) for t in ON_TOPIC[1:3]),
+        *(("reddit", t) for t in ON_TOPIC[:2]),
+    ]
+    assert rows(db_path, "SELECT count(*), count(DISTINCT post_uid) FROM post_topics") == [(11, 11)]
     assert any("max_id=" in r for r in requests)  # Mastodon paged through the Link header
 
 
@@ -56,9 +68,14 @@ def test_runs_and_cursors_are_recorded_and_a_second_pass_adds_nothing(
     cli("--config", str(config), "collect")
     again = cli("--config", str(config), "collect")
     assert again.code == 0
-    assert rows(db_path, "SELECT count(*) FROM posts") == [(6,)]
+    assert rows(db_path, "SELECT count(*) FROM posts") == [(11,)]
     runs = "SELECT source, status, count(*), sum(new) FROM collector_runs GROUP BY ALL ORDER BY 1"
-    assert rows(db_path, runs) == [("mastodon", "ok", 2, 4), ("reddit", "ok", 2, 2)]
+    assert rows(db_path, runs) == [
+        ("bluesky", "ok", 2, 3),
+        ("mastodon", "ok", 2, 4),
+        ("news", "ok", 2, 2),
+        ("reddit", "ok", 2, 2),
+    ]
     assert rows(db_path, "SELECT count(*) > 0 FROM store.cursors WHERE source = 'mastodon'") == [
         (True,)
     ]

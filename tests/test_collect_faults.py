@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pytest
 import tomli_w
 from conftest import CliResult
 from story_server import ON_TOPIC, story_server
@@ -34,6 +35,8 @@ def local_config(tmp_path: Path, base: str, *sources: str, timeout: str = "30s")
         config["sources"]["reddit"].update(
             enabled=True, base_url=base, oauth_url=base, subreddits=[], timeout=timeout
         )
+    if "bluesky" in sources:
+        config["sources"]["bluesky"].update(enabled=True, base_url=base, timeout=timeout)
     path = tmp_path / "claimwatch.toml"
     path.write_text(tomli_w.dumps(config))
     return path
@@ -73,6 +76,18 @@ def test_a_timeout_is_retried(cli: Cli, db_path: Path, tmp_path: Path) -> None:
     assert result.code == 0
     assert requests[0] == requests[1]  # timed out after 1 s, asked again
     assert stored(db_path, "mastodon") == [(len(ON_TOPIC), len(ON_TOPIC))]
+
+
+def test_an_expired_bluesky_token_is_refreshed(
+    cli: Cli, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLUESKY_HANDLE", "reader.example")
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "app-password-1234")
+    with story_server({"/xrpc/app.bsky.feed.searchPosts": ["ok", "expired"]}) as (base, requests):
+        result = cli("--config", str(local_config(tmp_path, base, "bluesky")), "collect")
+    assert result.code == 0
+    assert "/xrpc/com.atproto.server.refreshSession" in requests
+    assert stored(db_path, "bluesky") == [(3, 3)]
 
 
 def test_a_truncated_page_is_quarantined_and_the_other_streams_go_on(

@@ -23,3 +23,7 @@ def test_scripts_and_styles_are_dropped() -> None:
 
 def test_empty_and_none_give_empty_text() -> None:
     assert (html_to_text(None), html_to_text("")) == ("", "")
+
+
+def test_a_bare_paragraph_tag_starts_a_line() -> None:
+    assert html_to_text("first paragraph<p>second<p>third") == "first paragraph\nsecond\nthird"

@@ -1,0 +1,620 @@
+"""Bluesky: post search (`app.bsky.feed.searchPosts`) with an app-password session, as Post records.
+
+**Streams.** One search per query: each of the topic's queries (`TopicQuery.all_queries()`), then
+each hashtag as the query `#tag` (a query equal to one already listed is sent once). The hashtag
+goes into `q`, not into the `tag` parameter: `q` is required, and `tag` only filters (AND) the
+results of a `q`, so `q="#tag"` is the one request that asks for the tag itself. Each search is
+`GET {base_url}/xrpc/app.bsky.feed.searchPosts?q=<q>&sort=latest&limit=<limit>[&cursor=][&until=]`
+with scope `search/<q>` (the query is in the scope, so editing a topic's queries starts those
+streams afresh). Streams run one after another; `SourceHttp` paces them by Bluesky's
+`ratelimit-*` headers.
+
+**Auth.** Bluesky's public AppView has answered 403 to search since 2025-01, so every search is
+authenticated. `POST {base_url}/xrpc/com.atproto.server.createSession` with `{identifier: handle,
+password: app_password}` gives `accessJwt` and `refreshJwt`; the session is made on the first
+search and shared by every stream and topic (createSession is tightly rate-limited: 30 per 5
+minutes, 300 a day). Searches send `Authorization: Bearer <accessJwt>`. When a search is refused
+for its token (HTTP 401, or 400 with `error` "ExpiredToken" or "InvalidToken" in the JSON body),
+the session is renewed once, with `POST .../com.atproto.server.refreshSession` and the refreshJwt
+as the bearer, or, if that fails, with one new createSession, and the search is sent again once
+(a second refusal is raised). A createSession that fails raises (`SourceHttpError`, or
+`BlueskyAuthError` for a 2xx answer with no tokens): wrong credentials are a failing source. Any
+other HTTP failure of a search (a 403, 429 or 5xx after `SourceHttp`'s retries) is raised too, and
+the run is recorded as failing, never as "no posts".
+
+**Cursors.** `sort=latest` orders search by `sortAt`, which the searchPosts lexicon defines as the
+lower of `createdAt` and `indexedAt` (so a back- or future-dated `createdAt` cannot jump the
+queue); its `since`/`until` filters use the same timestamp. A stream's cursor is a small JSON
+object saved per (source, topic, scope), timestamps in ISO 8601 UTC:
+
+- `newest`: the highest sortAt of any post the stream has returned (the high-water mark).
+- `until` and `floor`, only while a *gap* is pending: the posts with sortAt before `until` and at
+  or after `floor` (null: down to the end of the results) have not been read yet.
+
+A pass reads from the top (newest first) with the opaque `cursor` until a page holds a post whose
+sortAt is before `newest - overlap` (default 15 minutes: search indexing lags, and a post's sortAt
+can be older than posts indexed before it), or the response has no `cursor`, or `max_pages` is
+spent. If pages are left and a gap is pending, it then reads on with `until=<gap until>` (and the
+opaque cursor from there) until a post older than the gap's `floor` appears or the results end.
+Every page's cursor is the state *as if the pass stopped right after that page*: a page that leaves
+unread posts below it records them as the gap (`until` = the sortAt of the page's last post plus
+one second, `until` being exclusive; `floor` = the old mark less the overlap, or the older gap's
+floor if one was pending, so one gap covers both). So a pass cut short by `max_pages` (a burst, or
+a first run on a busy query) is finished by the next passes, and a crash after any committed page
+re-reads from the top and then the gap: posts may be fetched twice (the warehouse dedups on
+`post_uid`), never skipped. Resuming a gap with `until` rather than a saved opaque cursor means a
+saved position cannot expire, and each pass starts a fresh result window under search's cap of
+about 10,000 results per query. When the top results end (no `cursor`) the gap closes: there is
+nothing older to give. A plain ISO timestamp is accepted as a cursor (`newest` alone); an
+unreadable one starts the stream afresh (re-reading is safe, skipping is not). The first page of a
+never-seen stream with no posts has cursor None. Limit, stated: a post whose sortAt lies more than
+`overlap` below posts already read when it gets indexed (an old `createdAt` indexed late) and
+below the first page can be missed.
+
+**Pages.** A body that is not JSON, or has no `posts` list, is a `BadPage` with the body; that
+stream stops, the others go on. A postView without an at:// uri or with neither a readable
+`createdAt` nor `indexedAt` is a `BadPage` of its own, and the page goes on.
+
+**Mapping** (`post_records`): source "bluesky"; source_id the at:// uri
+(`at://<did>/app.bsky.feed.post/<rkey>`), so `post_uid` is "bluesky:at://..."; url
+`https://bsky.app/profile/<handle>/post/<rkey>` (the DID in place of a missing or
+"handle.invalid" handle); author_id the DID, author_handle, author_name the displayName (None when
+empty); author_followers None (a postView does not carry it); created_at `record.createdAt`, aware
+UTC (a time without an offset is read as UTC), or `indexedAt` when createdAt is missing or
+unreadable; lang the first of `record.langs`; text `record.text`; title None; kind "reply" when
+`record.reply` is set (parent_uid and root_uid "bluesky:" + `reply.parent.uri` / `reply.root.uri`),
+else "quote" when `record.embed` (or, failing it, the view's `embed`) is `app.bsky.embed.record` or
+`app.bsky.embed.recordWithMedia` pointing at a *post* (parent_uid = root_uid = "bluesky:" + the
+quoted uri; an embedded feed, list or starter pack is not a quote), else "post". A reply that
+quotes is a reply: its thread position is what links it. When the view's embed carries the quoted
+post as a `viewRecord` with its `value`, that post is yielded too, mapped the same way (its own
+reply/quote links from its `value`; raw = the viewRecord); a quote of a deleted, blocked or
+detached post has no viewRecord and yields the quote alone. likes = likeCount, reposts =
+repostCount, replies = replyCount, quotes = quoteCount (None when absent; Bluesky counts a quote
+apart from a repost); raw the postView as received. A page holds each post once (a search hit wins
+over the copy quoted by another hit). `collected_at` and `content_hash` are left to the runner
+and the warehouse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
+
+__all__ = [
+    "BlueskyAuthError",
+    "BlueskyCollector",
+    "BlueskyCursor",
+    "post_records",
+    "sort_at",
+]
+
+log = logging.getLogger(__name__)
+
+SOURCE = "bluesky"
+WEB_URL = "https://bsky.app"
+SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
+CREATE_SESSION_PATH = "/xrpc/com.atproto.server.createSession"
+REFRESH_SESSION_PATH = "/xrpc/com.atproto.server.refreshSession"
+POST_COLLECTION = "app.bsky.feed.post"
+DEFAULT_OVERLAP = timedelta(minutes=15)
+UNTIL_MARGIN = timedelta(seconds=1)  # `until` is exclusive: start the gap just above the last post
+_TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+_RECORD_EMBED = "app.bsky.embed.record"
+_RECORD_WITH_MEDIA = "app.bsky.embed.recordWithMedia"
+_VIEW_RECORD = "app.bsky.embed.record#viewRecord"
+
+
+class BlueskyAuthError(Exception):
+    """A session call answered 2xx, but with no usable tokens."""
+
+
+# --- time ----------------------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 string as an aware UTC datetime (no offset: UTC); None if unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def format_time(when: datetime) -> str:
+    """UTC, millisecond precision, `Z`: the form atproto datetimes take."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sort_at(view: Mapping[str, Any]) -> datetime | None:
+    """A postView's (or viewRecord's) sortAt: the lower of createdAt and indexedAt."""
+    record = view.get("record") if "record" in view else view.get("value")
+    created = parse_time(record.get("createdAt")) if isinstance(record, dict) else None
+    indexed = parse_time(view.get("indexedAt"))
+    times = [t for t in (created, indexed) if t is not None]
+    return min(times) if times else None
+
+
+# --- cursors -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlueskyCursor:
+    """A stream's resume state; see the module docstring. `until` set means a gap is pending."""
+
+    newest: datetime | None = None
+    until: datetime | None = None
+    floor: datetime | None = None  # only with `until`; None: down to the end of the results
+
+    def dump(self) -> str | None:
+        if self.newest is None and self.until is None:
+            return None
+        state: dict[str, Any] = {"newest": _iso_or_none(self.newest)}
+        if self.until is not None:
+            state |= {"until": format_time(self.until), "floor": _iso_or_none(self.floor)}
+        return json.dumps(state, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, text: str | None) -> BlueskyCursor:
+        """The saved state; a bare timestamp is a `newest`; anything unreadable starts afresh."""
+        if not text:
+            return cls()
+        bare = parse_time(text)
+        if bare is not None:
+            return cls(newest=bare)
+        try:
+            state = json.loads(text)
+            if not isinstance(state, dict):
+                raise ValueError("not an object")
+            newest, until, floor = (
+                _time_field(state, "newest"),
+                _time_field(state, "until"),
+                _time_field(state, "floor"),
+            )
+        except ValueError as exc:
+            log.warning("bluesky: unreadable cursor %r (%s); reading the stream afresh", text, exc)
+            return cls()
+        return cls(newest=newest, until=until, floor=floor if until is not None else None)
+
+
+def _iso_or_none(when: datetime | None) -> str | None:
+    return None if when is None else format_time(when)
+
+
+def _time_field(state: Mapping[str, Any], name: str) -> datetime | None:
+    value = state.get(name)
+    if value is None:
+        return None
+    when = parse_time(value)
+    if when is None:
+        raise ValueError(f"{name} is not a timestamp: {value!r}")
+    return when
+
+
+def _newest(newest: datetime | None, times: list[datetime]) -> datetime | None:
+    return max(times if newest is None else [newest, *times], default=None)
+
+
+def _lower(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The lower of two floors, None meaning "no floor" (the beginning of time)."""
+    return None if a is None or b is None else min(a, b)
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+def _parse_uri(uri: Any) -> tuple[str, str, str]:
+    """(did, collection, rkey) of an at:// uri; ValueError if it is not one."""
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        raise ValueError(f"{uri!r} is not an at:// uri")
+    parts = uri[len("at://") :].split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"{uri!r} is not an at://<did>/<collection>/<rkey> uri")
+    return parts[0], parts[1], parts[2]
+
+
+def _is_post_uri(uri: Any) -> bool:
+    try:
+        return _parse_uri(uri)[1] == POST_COLLECTION
+    except ValueError:
+        return False
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _embedded_uri(embed: Any) -> str | None:
+    """The uri a record embed (`app.bsky.embed.record` or `recordWithMedia`, as written in the
+    record or as a `#view`) points at, or None for other embeds."""
+    embed = _dict(embed)
+    kind = str(embed.get("$type", "")).split("#", 1)[0]
+    if kind == _RECORD_EMBED:
+        uri = _dict(embed.get("record")).get("uri")
+    elif kind == _RECORD_WITH_MEDIA:
+        uri = _dict(_dict(embed.get("record")).get("record")).get("uri")
+    else:
+        return None
+    return uri if isinstance(uri, str) else None
+
+
+def _quoted_view(embed: Any) -> dict[str, Any] | None:
+    """The quoted post's viewRecord (with its `value`) in a view's embed, if it carries one."""
+    embed = _dict(embed)
+    kind = str(embed.get("$type", "")).split("#", 1)[0]
+    if kind == _RECORD_EMBED:
+        inner = _dict(embed.get("record"))
+    elif kind == _RECORD_WITH_MEDIA:
+        inner = _dict(_dict(embed.get("record")).get("record"))
+    else:
+        return None
+    is_view = inner.get("$type") in (_VIEW_RECORD, None)
+    if is_view and isinstance(inner.get("value"), dict) and _is_post_uri(inner.get("uri")):
+        return inner
+    return None
+
+
+def _record(
+    view: Mapping[str, Any], record: Mapping[str, Any], view_embed: Any, raw: Any
+) -> PostRecord:
+    """One post as a Post record, from its view (postView or viewRecord) and its record."""
+    uri = view.get("uri")
+    did, _collection, rkey = _parse_uri(uri)
+    author = _dict(view.get("author"))
+    created = parse_time(record.get("createdAt")) or parse_time(view.get("indexedAt"))
+    if created is None:
+        raise ValueError(f"{uri}: neither createdAt nor indexedAt is a readable time")
+    handle = _text(author.get("handle"))
+    author_id = _text(author.get("did")) or did
+    profile = handle if handle and handle != "handle.invalid" else author_id
+    langs = record.get("langs")
+    lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
+
+    reply = _dict(record.get("reply"))
+    parent_uri = _dict(reply.get("parent")).get("uri")
+    root_uri = _dict(reply.get("root")).get("uri")
+    quoted = _embedded_uri(record.get("embed")) or _embedded_uri(view_embed)
+    if reply:
+        kind = "reply"
+        parent_uid = f"{SOURCE}:{parent_uri}" if isinstance(parent_uri, str) else None
+        root_uid = f"{SOURCE}:{root_uri}" if isinstance(root_uri, str) else parent_uid
+    elif _is_post_uri(quoted):
+        kind = "quote"
+        parent_uid = root_uid = f"{SOURCE}:{quoted}"
+    else:
+        kind, parent_uid, root_uid = "post", None, None
+
+    return {
+        "post_uid": f"{SOURCE}:{uri}",
+        "source": SOURCE,
+        "source_id": uri,
+        "url": f"{WEB_URL}/profile/{profile}/post/{rkey}",
+        "kind": kind,
+        "author_id": author_id,
+        "author_handle": handle,
+        "author_name": _text(author.get("displayName")) or None,
+        "author_followers": None,
+        "created_at": created,
+        "collected_at": None,
+        "lang": lang,
+        "text": _text(record.get("text")) or "",
+        "title": None,
+        "parent_uid": parent_uid,
+        "root_uid": root_uid,
+        "likes": _count(view.get("likeCount")),
+        "reposts": _count(view.get("repostCount")),
+        "replies": _count(view.get("replyCount")),
+        "quotes": _count(view.get("quoteCount")),
+        "raw": raw,
+    }
+
+
+def post_records(view: Mapping[str, Any]) -> list[PostRecord]:
+    """The Post records a searchPosts postView stands for: itself, then the post it quotes when
+    the embed carries it. Raises ValueError when the post itself is unreadable; an unreadable
+    quoted copy is left out (it is logged)."""
+    record = view.get("record")
+    if not isinstance(record, dict):
+        raise ValueError(f"{view.get('uri')!r}: postView has no record object")
+    embed = view.get("embed")
+    posts = [_record(view, record, embed, view)]
+    quoted = _quoted_view(embed)
+    if quoted is not None:
+        try:
+            posts.append(_record(quoted, quoted["value"], None, quoted))
+        except ValueError as exc:
+            log.info("bluesky: quoted post left out: %s", exc)
+    return posts
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
+@dataclass
+class _Results:
+    posts: list[PostRecord] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)  # sortAt of every readable search hit
+    cursor: str | None = None
+    bad: list[tuple[str, Any]] = field(default_factory=list)  # (error, postView)
+
+    @property
+    def last(self) -> datetime | None:
+        """The sortAt of the page's last hit: the unread results lie at or below it."""
+        return self.times[-1] if self.times else None
+
+
+def _read_results(body: Any) -> _Results:
+    """The posts of a searchPosts body; raises ValueError when it has no `posts` list."""
+    views = body.get("posts") if isinstance(body, dict) else None
+    if not isinstance(views, list):
+        raise ValueError("the body has no posts list")
+    cursor = body.get("cursor")
+    results = _Results(cursor=cursor if isinstance(cursor, str) and cursor else None)
+    hits: dict[str, PostRecord] = {}
+    quoted: dict[str, PostRecord] = {}
+    for view in views:
+        try:
+            if not isinstance(view, dict):
+                raise ValueError("a posts item is not an object")
+            records = post_records(view)
+            when = sort_at(view)
+        except ValueError as exc:
+            results.bad.append((str(exc), view))
+            continue
+        hits.setdefault(records[0]["source_id"], records[0])
+        for other in records[1:]:
+            quoted.setdefault(other["source_id"], other)
+        if when is not None:
+            results.times.append(when)
+    results.posts = [*hits.values(), *(p for uid, p in quoted.items() if uid not in hits)]
+    return results
+
+
+def _token_refused(exc: SourceHttpError) -> bool:
+    """A 401, or a 400 whose XRPC error names the token (expired or invalid)."""
+    if exc.status == 401:
+        return True
+    if exc.status != 400 or exc.response is None:
+        return False
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error") in _TOKEN_ERRORS
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- the collector -------------------------------------------------------------------------------
+
+
+class BlueskyCollector:
+    """Bluesky post search, one stream per query and hashtag; see the module docstring.
+
+    `overlap` is how far below the saved high-water mark a pass keeps reading.
+    """
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        base_url: str,
+        handle: str,
+        app_password: str,
+        limit: int = 100,
+        max_pages: int = 5,
+        *,
+        overlap: timedelta = DEFAULT_OVERLAP,
+    ) -> None:
+        if not handle or not app_password:
+            raise ValueError("bluesky: a handle and an app password are required")
+        if not 1 <= limit <= 100:
+            raise ValueError(f"bluesky: limit must be 1-100, not {limit}")
+        if max_pages < 1:
+            raise ValueError(f"bluesky: max_pages must be at least 1, not {max_pages}")
+        self.base_url = base_url.rstrip("/")
+        self.handle = handle.removeprefix("@")
+        self.limit = limit
+        self.max_pages = max_pages
+        self.overlap = overlap
+        self._password = app_password
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self._lock = asyncio.Lock()
+
+    def searches(self, query: TopicQuery) -> list[str]:
+        """The `q` of each stream one pass sends for a topic, in order."""
+        tags = (f"#{tag.lstrip('#')}" for tag in query.hashtags if tag.lstrip("#").strip())
+        queries = (q for q in query.all_queries() if q.strip())
+        return list(dict.fromkeys([*queries, *tags]))
+
+    async def pages(
+        self, query: TopicQuery, cursors: Mapping[str, str | None], http: SourceHttp
+    ) -> AsyncIterator[Page | BadPage]:
+        for q in self.searches(query):
+            scope = f"search/{q}"
+            async for page in self._stream(q, scope, cursors.get(scope), http):
+                yield page
+
+    async def _stream(
+        self, q: str, scope: str, saved: str | None, http: SourceHttp
+    ) -> AsyncIterator[Page | BadPage]:
+        """One stream's pass: from the top down to the mark, then on through a pending gap."""
+        state = BlueskyCursor.load(saved)
+        newest = state.newest
+        mark = None if state.newest is None else state.newest - self.overlap
+        # A gap this pass leaves must also cover the pending one, which lies below it.
+        gap_floor = _lower(mark, state.floor) if state.until is not None else mark
+        pages_left = self.max_pages
+
+        api_cursor: str | None = None
+        bottom: datetime | None = None  # sortAt of the last hit read in this pass
+        reached = False
+        while pages_left and not reached:
+            pages_left -= 1
+            read = await self._page(q, scope, api_cursor, None, http)
+            if isinstance(read, BadPage):
+                yield read
+                return
+            results, url, rate_limit = read
+            for bad in self._bad_posts(results, scope, url):
+                yield bad
+            newest = _newest(newest, results.times)
+            bottom = results.last or bottom
+            reached = mark is not None and any(t < mark for t in results.times)
+            api_cursor = results.cursor
+            if api_cursor is None:  # the results ended: nothing older is left, gap or not
+                cursor = BlueskyCursor(newest)
+            elif reached or bottom is None:  # down to the mark, or nothing read yet: as before
+                cursor = BlueskyCursor(newest, state.until, state.floor)
+            else:
+                cursor = BlueskyCursor(newest, bottom + UNTIL_MARGIN, gap_floor)
+            yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
+            if api_cursor is None:
+                return
+        if not reached or state.until is None:
+            return  # pages spent (the gap is saved), or nothing pending
+
+        until, floor = state.until, state.floor
+        api_cursor, bottom = None, None
+        while pages_left:
+            pages_left -= 1
+            read = await self._page(q, scope, api_cursor, until, http)
+            if isinstance(read, BadPage):
+                yield read
+                return
+            results, url, rate_limit = read
+            for bad in self._bad_posts(results, scope, url):
+                yield bad
+            newest = _newest(newest, results.times)
+            bottom = results.last or bottom
+            closed = results.cursor is None or (
+                floor is not None and any(t < floor for t in results.times)
+            )
+            if closed:
+                cursor = BlueskyCursor(newest)
+            else:
+                gap_top = until if bottom is None else bottom + UNTIL_MARGIN
+                cursor = BlueskyCursor(newest, gap_top, floor)
+            yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
+            if closed:
+                return
+            api_cursor = results.cursor
+
+    @staticmethod
+    def _bad_posts(results: _Results, scope: str, url: str) -> list[BadPage]:
+        return [
+            BadPage(f"unreadable post: {error}", json.dumps(view), scope, url)
+            for error, view in results.bad
+        ]
+
+    async def _page(
+        self,
+        q: str,
+        scope: str,
+        api_cursor: str | None,
+        until: datetime | None,
+        http: SourceHttp,
+    ) -> tuple[_Results, str, RateLimit | None] | BadPage:
+        params = {"q": q, "sort": "latest", "limit": str(self.limit)}
+        if until is not None:
+            params["until"] = format_time(until)
+        if api_cursor is not None:
+            params["cursor"] = api_cursor
+        response = await self._search(params, http)
+        url = redact_url(response.url)
+        try:
+            results = _read_results(response.json())
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            kind = response.headers.get("content-type", "no content-type")
+            error = f"not a searchPosts body (HTTP {response.status_code}, {kind}): {exc}"
+            return BadPage(error, response.text, scope, url)
+        return results, url, http.rate_limits.get(response.url.host)
+
+    # --- auth ------------------------------------------------------------------------------------
+
+    async def _search(self, params: dict[str, str], http: SourceHttp) -> httpx.Response:
+        url = self.base_url + SEARCH_PATH
+        token = await self._access_token(http)
+        try:
+            return await http.get(url, params=params, headers=_bearer(token))
+        except SourceHttpError as exc:
+            if not _token_refused(exc):
+                raise
+        log.info("bluesky: access token refused; renewing the session")
+        token = await self._renew(http, refused=token)
+        return await http.get(url, params=params, headers=_bearer(token))
+
+    async def _access_token(self, http: SourceHttp) -> str:
+        async with self._lock:
+            if self._access is None:
+                await self._create_session(http)
+            assert self._access is not None
+            return self._access
+
+    async def _renew(self, http: SourceHttp, refused: str) -> str:
+        """A fresh access token: refreshSession, else one new createSession."""
+        async with self._lock:
+            if self._access is not None and self._access != refused:
+                return self._access  # another stream renewed it meanwhile
+            if self._refresh is not None:
+                try:
+                    response = await http.post(
+                        self.base_url + REFRESH_SESSION_PATH, headers=_bearer(self._refresh)
+                    )
+                    self._take_tokens(response)
+                except (SourceHttpError, BlueskyAuthError) as exc:
+                    log.info("bluesky: refreshSession failed (%s); logging in again", exc)
+                else:
+                    assert self._access is not None
+                    return self._access
+            await self._create_session(http)
+            assert self._access is not None
+            return self._access
+
+    async def _create_session(self, http: SourceHttp) -> None:
+        self._access = self._refresh = None
+        response = await http.post(
+            self.base_url + CREATE_SESSION_PATH,
+            json={"identifier": self.handle, "password": self._password},
+        )
+        self._take_tokens(response)
+
+    def _take_tokens(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            raise BlueskyAuthError(
+                f"bluesky: the session response is not JSON: {response.text[:200]!r}"
+            ) from None
+        access = body.get("accessJwt") if isinstance(body, dict) else None
+        refresh = body.get("refreshJwt") if isinstance(body, dict) else None
+        if not isinstance(access, str) or not access:
+            error = body.get("error") if isinstance(body, dict) else None
+            raise BlueskyAuthError(f"bluesky: no accessJwt in the session response ({error})")
+        self._access = access
+        self._refresh = refresh if isinstance(refresh, str) and refresh else None

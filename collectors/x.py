@@ -1,0 +1,483 @@
+"""X (Twitter): API v2 recent search, as Post records, with reposts, quotes and replies linked.
+
+**Streams.** All of a topic's queries (`TopicQuery.all_queries()`) go into one boolean query,
+`(q1) OR (q2) OR ...` (X's syntax: a space is AND, `OR` and parentheses group), because X bills by
+request and by post read, and one query cannot crowd another out when all share one listing. X
+caps a recent-search query at 512 characters (Basic and Pro self-serve), so a longer OR-query is
+split into as few chunks as fit (`or_queries`), each its own stream; the scope, the key of a
+stream's cursor, is the query string itself, so editing the topic's queries starts afresh.
+Retweets are kept (no `-is:retweet`): spread is growth, and a retweet is counted as a repost
+pointing at its original, never as a post of its own text.
+
+Request: `GET {base_url}/2/tweets/search/recent?query=&max_results=100&tweet.fields=...&
+expansions=author_id,referenced_tweets.id,referenced_tweets.id.author_id&user.fields=
+username,name,public_metrics` with `Authorization: Bearer <token>`; `next_token` pages down.
+`tweet.fields` also asks for `note_tweet`, the full text of a post longer than 280 characters
+(whose `text` X truncates).
+
+**Cursors.** Search results are newest first; X returns only ids above `since_id` and below
+`until_id`. A stream's cursor is a small JSON object:
+
+- `newest`: the id of the newest post the stream has read (the high-water mark, sent as
+  `since_id` on the next pass);
+- `until` and `floor`, only while a *gap* is pending: the posts with ids below `until` and above
+  `floor` (null: down to the end of X's 7-day window) have not been read yet.
+
+A pass reads from the top with `since_id` = `newest` until `next_token` runs out or `max_pages`
+is spent; then, with pages left, it reads a pending gap (`since_id` = floor, `until_id` = until).
+Each page carries the state to save *as if the pass stopped right after that page*: a page with a
+`next_token` leaves the posts below it as the gap (`until` = the oldest id read in this walk,
+`floor` = the old mark, or the older gap's floor when one was pending, so that one gap covers
+both). So a burst larger than `max_pages` pages, or the first run's backfill of the week, is
+finished by the next passes, and a crash re-reads (the warehouse dedups on `post_uid`), never
+skips. X refuses (HTTP 400) a `since_id` older than its 7-day window; ids are snowflakes that
+carry their time, so a mark older than the window (less a 15-minute margin) is not sent: the
+pass reads the whole window instead, and a gap below the window is dropped (X can no longer
+serve it). Ids that are not snowflakes (small ids of test servers) are sent as they are. The
+first page of a never-seen stream with no posts has cursor None. Only the ids of search results
+(`data`) move the cursor, not the referenced posts of `includes.tweets`.
+
+**Pages.** A body that is not JSON, or has neither `data` nor `meta`, is a `BadPage` with the
+body; the stream stops, the others go on. X's partial errors (`errors` beside `data`, e.g. a
+referenced post that was deleted) are ignored. A tweet without a numeric id or a readable
+created_at is a `BadPage` of its own and the page goes on. Any HTTP failure (401 bad token, 403,
+429 or 5xx after retries) is raised: the run is recorded as failing.
+
+**Mapping** (`tweet_record`): source "x", source_id the tweet id, url
+`https://x.com/<username>/status/<id>` (`/i/web/status/<id>` when the author is unknown);
+author_id the user id, author_handle `username`, author_name `name`, author_followers
+`public_metrics.followers_count`, all from `includes.users`; lang X's code, None for its
+"undetermined" codes (`und`, `zxx`, `qme`...). Kind from `referenced_tweets`: `retweeted` ->
+"repost", else `replied_to` -> "reply", else `quoted` -> "quote" (a reply that also quotes is a
+reply: its place in the conversation wins; the quote link stays in raw), else "post";
+parent_uid "x:" + the referenced id. root_uid "x:" + `conversation_id` when it differs from the
+tweet's own id (the thread's first post), and for a repost the original itself. Text: `note_tweet`
+text or `text`, HTML entities decoded (X escapes `&`, `<`, `>`); a retweet's own text is X's
+truncated "RT @user: ..." copy, so a repost takes its original's full text when the original is
+in `includes.tweets` (as Mastodon boosts do). Engagement: likes, reposts, replies, quotes from
+`public_metrics`; None for a repost, because X repeats the original's counts on every retweet
+(they are the original's, stored with it). raw is `{"data": <the tweet>, "includes": {"users":
+[<its author>]}}`, the shape X's own single-post lookup returns, both objects unchanged.
+
+Each page also yields the referenced posts present in `includes.tweets` (after the search
+results, each id once), so that reposts, quotes and replies point at stored originals; the runner
+keeps those that match the topic, like any other post.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.http import RateLimit, SourceHttp, redact_url
+
+__all__ = ["XCollector", "XCursor", "or_queries", "page_posts", "snowflake_time", "tweet_record"]
+
+log = logging.getLogger(__name__)
+
+SOURCE = "x"
+WEB_URL = "https://x.com"
+SEARCH_PATH = "/2/tweets/search/recent"
+MAX_QUERY_CHARS = 512
+TWEET_FIELDS = (
+    "created_at,lang,public_metrics,referenced_tweets,conversation_id,author_id,note_tweet"
+)
+EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
+USER_FIELDS = "username,name,public_metrics"
+SEARCH_WINDOW = timedelta(days=7)
+WINDOW_MARGIN = timedelta(minutes=15)
+_TWITTER_EPOCH_MS = 1_288_834_974_657
+_SNOWFLAKE_MIN = 10**17  # ids from 2013 on; smaller ones are not treated as snowflakes
+_NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst", "art"})
+_KIND_OF_REFERENCE = (("retweeted", "repost"), ("replied_to", "reply"), ("quoted", "quote"))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- queries and ids -----------------------------------------------------------------------------
+
+
+def or_queries(queries: Iterable[str], max_chars: int = MAX_QUERY_CHARS) -> list[str]:
+    """The queries as few `(a) OR (b) ...` strings as fit in `max_chars` each (one query alone is
+    sent as it is; a single query longer than the limit is sent anyway, and X will say)."""
+    queries = list(dict.fromkeys(q.strip() for q in queries if q.strip()))
+    chunks: list[list[str]] = []
+    for query in queries:
+        part = f"({query})"
+        if not chunks or len(" OR ".join([*chunks[-1], part])) > max_chars:
+            chunks.append([])
+        chunks[-1].append(part)
+    return [" OR ".join(chunk) if len(chunk) > 1 else chunk[0][1:-1] for chunk in chunks]
+
+
+def snowflake_time(tweet_id: str) -> datetime | None:
+    """When a snowflake id was made; None for an id that is not one."""
+    if not tweet_id.isdigit() or int(tweet_id) < _SNOWFLAKE_MIN:
+        return None
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + _TWITTER_EPOCH_MS) / 1000, UTC)
+
+
+def _max_id(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if int(a) >= int(b) else b
+
+
+def _min_id(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if int(a) <= int(b) else b
+
+
+@dataclass(frozen=True)
+class XCursor:
+    """A stream's resume state; see the module docstring. `until` set means a gap is pending."""
+
+    newest: str | None = None
+    until: str | None = None
+    floor: str | None = None  # only with `until`; None: down to the end of the window
+
+    def dump(self) -> str | None:
+        if self.newest is None and self.until is None:
+            return None
+        state: dict[str, Any] = {"newest": self.newest}
+        if self.until is not None:
+            state |= {"until": self.until, "floor": self.floor}
+        return json.dumps(state, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, text: str | None) -> XCursor:
+        """The saved state; a bare id is a `newest`; anything unreadable starts afresh."""
+        if not text:
+            return cls()
+        try:
+            state = json.loads(text)
+            if isinstance(state, int) and not isinstance(state, bool):
+                state = {"newest": str(state)}
+            if not isinstance(state, dict):
+                raise ValueError("not an object")
+            values = [state.get(k) for k in ("newest", "until", "floor")]
+            for value in values:
+                if not (value is None or (isinstance(value, str) and value.isdigit())):
+                    raise ValueError(f"{value!r} is not a tweet id")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            log.warning("x: unreadable cursor %r (%s); reading the stream afresh", text, exc)
+            return cls()
+        newest, until, floor = values
+        return cls(newest=newest, until=until, floor=floor if until else None)
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+def tweet_record(
+    tweet: Mapping[str, Any],
+    users: Mapping[str, Mapping[str, Any]],
+    tweets: Mapping[str, Mapping[str, Any]] | None = None,
+) -> PostRecord:
+    """One tweet as a Post record; `users` and `tweets` are the page's includes, by id.
+
+    Raises ValueError for a tweet without a numeric id or a readable created_at.
+    """
+    tweet_id = tweet.get("id")
+    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+        raise ValueError(f"tweet id {tweet_id!r} is not a numeric string")
+    created = _utc(tweet.get("created_at"))
+    if created is None:
+        raise ValueError(f"tweet {tweet_id}: created_at is {tweet.get('created_at')!r}")
+    author_id = _str(tweet.get("author_id"))
+    author = users.get(author_id) if author_id else None
+    username = _str(author.get("username")) if author else None
+
+    references = {
+        ref.get("type"): ref.get("id")
+        for ref in tweet.get("referenced_tweets") or []
+        if isinstance(ref, dict) and isinstance(ref.get("id"), str)
+    }
+    kind, parent = "post", None
+    for ref_type, ref_kind in _KIND_OF_REFERENCE:
+        if ref_type in references:
+            kind, parent = ref_kind, references[ref_type]
+            break
+    parent_uid = f"{SOURCE}:{parent}" if parent else None
+    conversation = _str(tweet.get("conversation_id"))
+    root_uid = f"{SOURCE}:{conversation}" if conversation and conversation != tweet_id else None
+
+    text = _full_text(tweet)
+    metrics = tweet.get("public_metrics")
+    metrics = metrics if isinstance(metrics, dict) else {}
+    engagement: dict[str, int | None] = {
+        "likes": _count(metrics.get("like_count")),
+        "reposts": _count(metrics.get("retweet_count")),
+        "replies": _count(metrics.get("reply_count")),
+        "quotes": _count(metrics.get("quote_count")),
+    }
+    if kind == "repost":
+        root_uid = parent_uid
+        original = (tweets or {}).get(parent or "")
+        if original is not None:
+            text = _full_text(original)
+        engagement = dict.fromkeys(engagement)
+
+    lang = _str(tweet.get("lang"))
+    author_metrics = author.get("public_metrics") if author else None
+    raw: dict[str, Any] = {"data": tweet}
+    if author is not None:
+        raw["includes"] = {"users": [author]}
+    return {
+        "post_uid": f"{SOURCE}:{tweet_id}",
+        "source": SOURCE,
+        "source_id": tweet_id,
+        "url": f"{WEB_URL}/{username}/status/{tweet_id}"
+        if username
+        else f"{WEB_URL}/i/web/status/{tweet_id}",
+        "kind": kind,
+        "author_id": author_id,
+        "author_handle": username,
+        "author_name": _str(author.get("name")) if author else None,
+        "author_followers": _count(author_metrics.get("followers_count"))
+        if isinstance(author_metrics, dict)
+        else None,
+        "created_at": created,
+        "collected_at": None,
+        "lang": None if lang in _NO_LANGUAGE else lang,
+        "text": text,
+        "title": None,
+        "parent_uid": parent_uid,
+        "root_uid": root_uid,
+        **engagement,
+        "raw": raw,
+    }
+
+
+def _full_text(tweet: Mapping[str, Any]) -> str:
+    note = tweet.get("note_tweet")
+    text = note.get("text") if isinstance(note, dict) else None
+    if not isinstance(text, str) or not text:
+        text = tweet.get("text")
+    return html.unescape(text) if isinstance(text, str) else ""
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+@dataclass
+class _SearchPage:
+    posts: list[PostRecord] = field(default_factory=list)
+    result_ids: list[str] = field(default_factory=list)  # ids of `data`, which move the cursor
+    next_token: str | None = None
+    bad: list[tuple[str, Any]] = field(default_factory=list)
+
+
+def page_posts(body: Any) -> _SearchPage:
+    """The posts of a recent-search body: its results, then the referenced posts it includes.
+
+    Raises ValueError for a body that is not a search response (no `data` and no `meta`).
+    """
+    if not isinstance(body, dict) or ("data" not in body and "meta" not in body):
+        raise ValueError("the body has neither data nor meta")
+    data = body.get("data") or []
+    includes = _object(body.get("includes"))
+    meta = _object(body.get("meta"))
+    if not isinstance(data, list):
+        raise ValueError("data is not a list")
+    users = {
+        u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and _str(u.get("id"))
+    }
+    included = [t for t in includes.get("tweets") or [] if isinstance(t, dict)]
+    by_id = {t["id"]: t for t in [*included, *data] if isinstance(t, dict) and _str(t.get("id"))}
+    page = _SearchPage(next_token=_str(meta.get("next_token")))
+    seen: set[str] = set()
+    for position, tweet in enumerate([*data, *included]):
+        if not isinstance(tweet, dict):
+            page.bad.append(("a tweet is not an object", tweet))
+            continue
+        try:
+            record = tweet_record(tweet, users, by_id)
+        except ValueError as exc:
+            page.bad.append((str(exc), tweet))
+            continue
+        if record["source_id"] in seen:
+            continue
+        seen.add(record["source_id"])
+        page.posts.append(record)
+        if position < len(data):
+            page.result_ids.append(record["source_id"])
+    return page
+
+
+# --- the collector -------------------------------------------------------------------------------
+
+
+class XCollector:
+    """X recent search for a topic's queries; see the module docstring.
+
+    `now` (aware UTC) tells which marks have left X's 7-day window.
+    """
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        base_url: str,
+        bearer_token: str,
+        max_pages: int = 5,
+        *,
+        max_results: int = 100,
+        max_query_chars: int = MAX_QUERY_CHARS,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if not bearer_token:
+            raise ValueError("x: a bearer token is required")
+        if max_pages < 1:
+            raise ValueError(f"x: max_pages must be at least 1, not {max_pages}")
+        if not 10 <= max_results <= 100:
+            raise ValueError(f"x: max_results must be 10-100, not {max_results}")
+        self.base_url = base_url.rstrip("/")
+        self.max_pages = max_pages
+        self.max_results = max_results
+        self.max_query_chars = max_query_chars
+        self._token = bearer_token
+        self._now = now
+
+    def __repr__(self) -> str:  # never show the token
+        return f"XCollector({self.base_url!r}, max_pages={self.max_pages})"
+
+    async def pages(
+        self, query: TopicQuery, cursors: Mapping[str, str | None], http: SourceHttp
+    ) -> AsyncIterator[Page | BadPage]:
+        for q in or_queries(query.all_queries(), self.max_query_chars):
+            async for page in self._stream(q, cursors.get(q), http):
+                yield page
+
+    def _in_window(self, tweet_id: str | None) -> bool:
+        """Whether X still accepts `tweet_id` as since_id/until_id (non-snowflakes: always)."""
+        if tweet_id is None:
+            return False
+        made = snowflake_time(tweet_id)
+        return made is None or made > self._now() - SEARCH_WINDOW + WINDOW_MARGIN
+
+    async def _stream(
+        self, q: str, saved: str | None, http: SourceHttp
+    ) -> AsyncIterator[Page | BadPage]:
+        state = XCursor.load(saved)
+        since = state.newest if self._in_window(state.newest) else None
+        gap_until = state.until if since is not None and self._in_window(state.until) else None
+        gap_floor = state.floor if gap_until and self._in_window(state.floor) else None
+        if state.newest is not None and since is None:
+            log.info("x: %r: the mark left the 7-day window; reading the whole window", q)
+        newest = state.newest
+        # A gap this pass leaves must also cover the pending one, which lies below it.
+        floor_left = gap_floor if gap_until else since
+        pages_left = self.max_pages
+
+        token: str | None = None
+        oldest: str | None = None
+        while pages_left:
+            pages_left -= 1
+            read = await self._page(q, http, since_id=since, next_token=token)
+            if isinstance(read, BadPage):
+                yield read
+                return
+            page, url, rate_limit = read
+            for bad in page.bad:
+                yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
+            for tweet_id in page.result_ids:
+                newest, oldest = _max_id(newest, tweet_id), _min_id(oldest, tweet_id)
+            token = page.next_token
+            if token is None or oldest is None:
+                cursor = XCursor(newest, gap_until, gap_floor if gap_until else None)
+            else:
+                cursor = XCursor(newest, oldest, floor_left)
+            yield Page(page.posts, cursor.dump(), q, url, rate_limit)
+            if token is None:
+                break
+        if token is not None or gap_until is None:
+            return  # pages spent (the gap is saved), or nothing pending
+
+        token = None
+        until: str | None = gap_until
+        while pages_left:
+            pages_left -= 1
+            read = await self._page(
+                q, http, since_id=gap_floor, until_id=gap_until, next_token=token
+            )
+            if isinstance(read, BadPage):
+                yield read
+                return
+            page, url, rate_limit = read
+            for bad in page.bad:
+                yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
+            for tweet_id in page.result_ids:
+                newest, until = _max_id(newest, tweet_id), _min_id(until, tweet_id)
+            token = page.next_token
+            closed = token is None
+            cursor = XCursor(newest) if closed else XCursor(newest, until, gap_floor)
+            yield Page(page.posts, cursor.dump(), q, url, rate_limit)
+            if closed:
+                return
+
+    async def _page(
+        self,
+        q: str,
+        http: SourceHttp,
+        *,
+        since_id: str | None = None,
+        until_id: str | None = None,
+        next_token: str | None = None,
+    ) -> tuple[_SearchPage, str, RateLimit | None] | BadPage:
+        params: dict[str, str] = {
+            "query": q,
+            "max_results": str(self.max_results),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        if until_id:
+            params["until_id"] = until_id
+        if next_token:
+            params["next_token"] = next_token
+        response = await http.get(
+            self.base_url + SEARCH_PATH,
+            params=params,
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+        url = redact_url(response.url)
+        try:
+            page = page_posts(response.json())
+        except ValueError as exc:
+            kind = response.headers.get("content-type", "no content-type")
+            error = f"not an X search response (HTTP {response.status_code}, {kind}): {exc}"
+            return BadPage(error, response.text, q, url)
+        return page, url, http.rate_limits.get(response.url.host)
