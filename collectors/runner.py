@@ -10,6 +10,7 @@ A source that fails is recorded as failing with its error, never as a quiet "no 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import uuid
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from claimwatch.config import Topic
 from collectors.base import BadPage, Collector, Page, PostRecord, TopicQuery
-from collectors.http import RateLimit, SourceHttp, SourceHttpError
+from collectors.http import HttpStats, RateLimit, SourceHttp, SourceHttpError
 from collectors.matching import MATCHED_TERMS, TOPICS, match_topics
 from warehouse import Batch, CursorUpdate, QuarantineRow, RunRecord, Warehouse
 from warehouse.schema import POST_ARROW_SCHEMA
@@ -49,6 +50,9 @@ class RunSummary:
     staged: int = 0
     error: str | None = None
     rate_limit: RateLimit | None = None
+    requests: int = 0
+    retries: int = 0  # requests repeated after a timeout, a 429 or a 5xx, even if they then worked
+    waited_s: float = 0.0  # time spent waiting on rate limits and backoff
 
     def record(self, finished: bool = False) -> RunRecord:
         limit = self.rate_limit
@@ -62,12 +66,13 @@ class RunSummary:
             fetched=self.fetched,
             new=self.new,
             error=self.error,
-            rate_limit=None
-            if limit is None
-            else {
-                "limit": limit.limit,
-                "remaining": limit.remaining,
-                "reset_at": limit.reset_at.isoformat() if limit.reset_at else None,
+            rate_limit={
+                "limit": limit.limit if limit else None,
+                "remaining": limit.remaining if limit else None,
+                "reset_at": limit.reset_at.isoformat() if limit and limit.reset_at else None,
+                "requests": self.requests,
+                "retries": self.retries,
+                "waited_s": round(self.waited_s, 1),
             },
         )
 
@@ -94,6 +99,7 @@ async def run_collector(
     on_page: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
     summary = RunSummary(collector.source, topic_id)
+    before = copy.copy(http.stats)
     cursors = await asyncio.to_thread(saved_cursors, warehouse, collector.source, topic_id)
     try:
         async for page in collector.pages(query_of(topic_id, topic), cursors, http):
@@ -115,8 +121,19 @@ async def run_collector(
         log.exception("%s failed for topic %s", collector.source, topic_id)
         summary.status = "failed"
         summary.error = f"{type(error).__name__}: {error}"
+    _count_requests(summary, before, http)
     await asyncio.to_thread(warehouse.write, Batch(runs=[summary.record(finished=True)]))
     return summary
+
+
+def _count_requests(summary: RunSummary, before: HttpStats, http: SourceHttp) -> None:
+    """What this run asked of the API (the client is shared by a source's topics)."""
+    summary.requests = http.stats.requests - before.requests
+    summary.retries = http.stats.retries - before.retries
+    waited = http.stats.rate_limit_wait_s + http.stats.backoff_wait_s
+    summary.waited_s = waited - before.rate_limit_wait_s - before.backoff_wait_s
+    if summary.retries and summary.error is None:
+        summary.error = f"recovered: {summary.retries} request(s) retried"
 
 
 def saved_cursors(warehouse: Warehouse, source: str, topic: str) -> dict[str, str | None]:

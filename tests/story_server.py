@@ -124,6 +124,7 @@ def rss_items() -> str:
 
 class StoryHandler(BaseHTTPRequestHandler):
     page_size = 2
+    overlap = False  # when set, each Mastodon page repeats the last post of the page before
     requests: list[str]
     # path prefix -> faults to serve, one per request, before answering normally: "429" (with
     # Retry-After: 1), "500", "slow" (answers after 3 s), "truncated" (JSON cut short), "html"
@@ -162,8 +163,9 @@ class StoryHandler(BaseHTTPRequestHandler):
         headers = self._mastodon_limits()
         if len(statuses) > self.page_size:
             base = f"http://{self.headers['Host']}{urlsplit(self.path).path}"
+            next_id = int(page[-1]["id"]) + (1 if self.overlap else 0)
             headers["Link"] = (
-                f'<{base}?max_id={page[-1]["id"]}>; rel="next", <{base}?min_id={page[0]["id"]}>;'
+                f'<{base}?max_id={next_id}>; rel="next", <{base}?min_id={page[0]["id"]}>;'
                 ' rel="prev"'
             )
         self._json(page, headers)
@@ -296,11 +298,15 @@ class StoryHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def story_server(
-    faults: dict[str, list[str]] | None = None,
+    faults: dict[str, list[str]] | None = None, overlap: bool = False
 ) -> Iterator[tuple[str, list[str]]]:
     """Serve the story on 127.0.0.1; yields the base URL and the list of paths requested."""
     requests: list[str] = []
-    handler = type("Handler", (StoryHandler,), {"requests": requests, "faults": faults or {}})
+    handler = type(
+        "Handler",
+        (StoryHandler,),
+        {"requests": requests, "faults": faults or {}, "overlap": overlap},
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.block_on_close = False  # a "hang" fault must not hold up the test's end

@@ -59,7 +59,9 @@ def test_a_429_with_retry_after_is_waited_out(cli: Cli, db_path: Path, tmp_path:
     assert result.code == 0
     assert stored(db_path, "mastodon") == [(len(ON_TOPIC), len(ON_TOPIC))]
     assert requests[0] == requests[1]  # the same page, asked again after Retry-After
-    assert rows(db_path, "SELECT status FROM collector_runs") == [("ok",)]
+    assert rows(db_path, "SELECT status, error, rate_limit->>'retries' FROM collector_runs") == [
+        ("ok", "recovered: 1 request(s) retried", "1")
+    ]
 
 
 def test_server_errors_then_success(cli: Cli, db_path: Path, tmp_path: Path) -> None:
@@ -88,6 +90,28 @@ def test_an_expired_bluesky_token_is_refreshed(
     assert result.code == 0
     assert "/xrpc/com.atproto.server.refreshSession" in requests
     assert stored(db_path, "bluesky") == [(3, 3)]
+
+
+def test_the_same_post_on_two_pages_is_stored_once(cli: Cli, db_path: Path, tmp_path: Path) -> None:
+    with story_server(overlap=True) as (base, _):
+        result = cli("--config", str(local_config(tmp_path, base, "mastodon")), "collect")
+    assert result.code == 0
+    assert stored(db_path, "mastodon") == [(len(ON_TOPIC), len(ON_TOPIC))]
+    fetched = rows(db_path, "SELECT fetched FROM collector_runs")[0][0]
+    assert int(str(fetched)) > 6 * 3  # three hashtags, each paging over the repeated posts
+
+
+def test_missing_credentials_are_reported_once_not_as_a_crash(
+    cli: Cli, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BLUESKY_HANDLE", raising=False)
+    monkeypatch.delenv("BLUESKY_APP_PASSWORD", raising=False)
+    with story_server() as (base, requests):
+        result = cli("--config", str(local_config(tmp_path, base, "bluesky")), "collect")
+    assert result.code == 0 and requests == []
+    assert rows(db_path, "SELECT source, status, error FROM collector_runs") == [
+        ("bluesky", "not_configured", "not configured: set BLUESKY_HANDLE, BLUESKY_APP_PASSWORD")
+    ]
 
 
 def test_a_truncated_page_is_quarantined_and_the_other_streams_go_on(
@@ -136,5 +160,7 @@ def test_a_collector_killed_between_two_pages_loses_and_repeats_nothing(
         victim.wait(timeout=30)
         first = stored(db_path, "mastodon")
         assert first == [(1, 1)]  # the first page's one post on topic, once
+        cursors = rows(db_path, "SELECT cursor FROM store.cursors WHERE source = 'mastodon'")
+        assert cursors == [(None,)]  # mid-backfill: the next run starts the backfill again
         assert cli("--config", str(config), "collect").code == 0
     assert stored(db_path, "mastodon") == [(len(ON_TOPIC), len(ON_TOPIC))]
