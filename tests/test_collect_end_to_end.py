@@ -79,3 +79,54 @@ def test_runs_and_cursors_are_recorded_and_a_second_pass_adds_nothing(
     assert rows(db_path, "SELECT count(*) > 0 FROM store.cursors WHERE source = 'mastodon'") == [
         (True,)
     ]
+
+
+def test_fields_arrive_as_the_post_contract_says(
+    cli: Cli, db_path: Path, local: tuple[Path, list[str]]
+) -> None:
+    config, _ = local
+    cli("--config", str(config), "collect")
+    mastodon = rows(
+        db_path,
+        "SELECT post_uid, kind, lang, likes, created_at::VARCHAR, url FROM posts"
+        " WHERE source = 'mastodon' ORDER BY created_at LIMIT 1",
+    )
+    assert mastodon == [
+        (
+            "mastodon:https://story.example/users/story/statuses/1000",
+            "post",
+            "en",
+            0,
+            "2026-01-27 15:00:00+00",
+            "https://story.example/@story/1000",
+        )
+    ]
+    reddit = rows(
+        db_path,
+        "SELECT post_uid, kind, likes, url, raw->>'$.subreddit' FROM posts"
+        " WHERE source = 'reddit' ORDER BY created_at LIMIT 1",
+    )
+    assert reddit[0][:4] == (
+        "reddit:t3_s0",
+        "post",
+        0,
+        "https://www.reddit.com/r/canada/comments/s0/story/",
+    )
+    bluesky = rows(
+        db_path,
+        "SELECT post_uid, url, author_id FROM posts WHERE source = 'bluesky'"
+        " ORDER BY created_at LIMIT 1",
+    )
+    assert bluesky == [
+        (
+            "bluesky:at://did:plc:story/app.bsky.feed.post/rk0",
+            "https://bsky.app/profile/test.marshal.dev/post/rk0",
+            "did:plc:kvwvcn5iqfooopmyzvb4qzba",
+        )
+    ]
+    terms = rows(
+        db_path,
+        "SELECT matched_terms FROM post_topics t JOIN posts USING (post_uid)"
+        " WHERE posts.text LIKE 'BREAKING%' AND source = 'mastodon'",
+    )
+    assert terms and "phrase:ICE stations Canada" in terms[0][0]  # type: ignore[operator]
