@@ -6,20 +6,20 @@ Every test goes through `httpx.MockTransport`; `SourceHttp` sleeps on a no-op, s
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import Handler, only_pages, run_pages
 
 from collectors.base import BadPage, Page, TopicQuery
 from collectors.bluesky import BlueskyCollector, BlueskyCursor, post_records
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 THREAD: dict[str, Any] = json.loads((RECORDED / "bluesky_get_post_thread_quote.json").read_text())
@@ -29,11 +29,6 @@ BASE = "https://bsky.test"
 DID = "did:plc:kvwvcn5iqfooopmyzvb4qzba"
 T0 = datetime(2026, 1, 28, 12, 0, tzinfo=UTC)
 ONE_QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"]})
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def iso(when: datetime) -> str:
@@ -73,10 +68,8 @@ def collect(
 ) -> tuple[list[Page | BadPage], list[httpx.Request]]:
     """One pass against `search` (searchPosts) and `auth` (session calls; default: one session)."""
     collector = collector or BlueskyCollector(BASE, "me.test", "app-pass")
-    requests: list[httpx.Request] = []
 
     def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
         if request.url.path == "/xrpc/app.bsky.feed.searchPosts":
             return search(request)
         if auth is not None:
@@ -84,18 +77,7 @@ def collect(
         assert request.url.path == "/xrpc/com.atproto.server.createSession"
         return session()
 
-    async def main() -> list[Page | BadPage]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "bluesky", sleep=_no_sleep)
-            return [page async for page in collector.pages(query, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
-
-
-def good(pages: list[Page | BadPage]) -> list[Page]:
-    """The pages, all of which must be readable."""
-    assert all(isinstance(page, Page) for page in pages), pages
-    return [page for page in pages if isinstance(page, Page)]
+    return run_pages(collector, "bluesky", route, query, cursors)
 
 
 def searches(requests: list[httpx.Request]) -> list[httpx.Request]:
@@ -265,9 +247,9 @@ def test_cursor_paging_to_the_end_over_three_pages() -> None:
     assert [r.url.params.get("cursor") for r in searches(requests)] == [None, "c2", "c3"]
     assert {r.url.params["limit"] for r in searches(requests)} == {"100"}
     assert all(isinstance(p, Page) for p in pages)
-    ids = [p["source_id"].rsplit("/", 1)[1] for page in good(pages) for p in page.posts]
+    ids = [p["source_id"].rsplit("/", 1)[1] for page in only_pages(pages) for p in page.posts]
     assert ids == ["p6", "p5", "p4", "p3", "p2", "p1"]
-    cursors = [json.loads(p.cursor or "null") for p in good(pages)]
+    cursors = [json.loads(p.cursor or "null") for p in only_pages(pages)]
     # Each page's state is as if the pass stopped after it: the unread rest is a gap.
     assert cursors[0] == {
         "newest": "2026-01-28T12:00:00.000Z",
@@ -297,13 +279,13 @@ def test_resume_stops_at_posts_already_seen() -> None:
 
     assert [r.url.params.get("cursor") for r in searches(requests)] == [None, "c2"]
     assert len(pages) == 2
-    assert json.loads(good(pages)[-1].cursor or "") == {"newest": "2026-01-28T12:00:00.000Z"}
+    assert json.loads(only_pages(pages)[-1].cursor or "") == {"newest": "2026-01-28T12:00:00.000Z"}
 
 
 def test_a_pass_cut_by_max_pages_leaves_a_gap_the_next_pass_reads_with_until() -> None:
     collector = BlueskyCollector(BASE, "me.test", "app-pass", limit=2, max_pages=1)
     first, _ = collect(three_pages, collector)
-    saved = good(first)[0].cursor
+    saved = only_pages(first)[0].cursor
     assert json.loads(saved or "")["until"] == "2026-01-28T11:00:01.000Z"
 
     collector = BlueskyCollector(BASE, "me.test", "app-pass", limit=2, max_pages=3)
@@ -328,9 +310,9 @@ def test_a_pass_cut_by_max_pages_leaves_a_gap_the_next_pass_reads_with_until() -
         ("2026-01-28T11:00:01.000Z", None),
         ("2026-01-28T11:00:01.000Z", "c3"),
     ]
-    ids = [p["source_id"][-2:] for page in good(pages) for p in page.posts]
+    ids = [p["source_id"][-2:] for page in only_pages(pages) for p in page.posts]
     assert ids == ["p7", "p5", "p4", "p3", "p2", "p1"]
-    cursors = [json.loads(p.cursor or "") for p in good(pages)]
+    cursors = [json.loads(p.cursor or "") for p in only_pages(pages)]
     # down to the mark: the old gap is still pending
     assert cursors[0] == {
         "newest": "2026-01-28T13:00:00.000Z",

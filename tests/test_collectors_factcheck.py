@@ -3,22 +3,21 @@ kept out of URLs. Bodies follow the documented claims:search shape (SOURCES.md).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import Handler, only_pages, run_pages
 
 from collectors.base import BadPage, Page, TopicQuery
 from collectors.factcheck import FactCheckCollector
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 
 BASE = "https://factchecktools.googleapis.com"
 KEY = "AIzaSy-factcheck-secret"
 QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"], "fr": ["HSI au Canada"]})
-Handler = Callable[[httpx.Request], httpx.Response]
 
 REVIEW = {
     "publisher": {"name": "AFP Fact Check", "site": "factcheck.afp.com"},
@@ -36,33 +35,13 @@ CLAIM = {
 }
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
-
-
 def collect(
     handler: Handler,
     language_codes: list[str] | None = None,
     cursors: Mapping[str, str | None] | None = None,
 ) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        collector = FactCheckCollector(BASE, KEY, language_codes or ["en"])
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "factcheck", sleep=_no_sleep)
-            return [p async for p in collector.pages(QUERY, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
-
-
-def pages_of(pages: list[Page | BadPage]) -> list[Page]:
-    assert all(isinstance(p, Page) for p in pages), pages
-    return [p for p in pages if isinstance(p, Page)]
+    collector = FactCheckCollector(BASE, KEY, language_codes or ["en"])
+    return run_pages(collector, "factcheck", handler, QUERY, cursors)
 
 
 def claim(url: str, review_date: str) -> dict[str, Any]:
@@ -71,7 +50,7 @@ def claim(url: str, review_date: str) -> dict[str, Any]:
 
 def test_a_claim_review_is_a_factcheck_post() -> None:
     pages, requests = collect(lambda r: httpx.Response(200, json={"claims": [CLAIM]}))
-    [page] = pages_of(pages)
+    [page] = only_pages(pages)
     [post] = page.posts
     assert {k: v for k, v in post.items() if k != "raw"} == {
         "post_uid": "factcheck:https://factcheck.afp.com/doc.afp.com.ICE-canada",
@@ -119,7 +98,7 @@ def test_without_review_date_the_claim_date_is_used_and_no_claimant_is_left_out(
     review = {k: v for k, v in REVIEW.items() if k != "reviewDate"}
     bare = {"text": "ICE agents in Canada carry guns", "claimDate": "2026-01-28T00:00:00Z"}
     body = {"claims": [{**bare, "claimReview": [review]}]}
-    [page] = pages_of(collect(lambda r: httpx.Response(200, json=body))[0])
+    [page] = only_pages(collect(lambda r: httpx.Response(200, json=body))[0])
     [post] = page.posts
     assert post["created_at"] == datetime(2026, 1, 28, tzinfo=UTC)
     assert post["text"] == "ICE agents in Canada carry guns — Misleading"
@@ -138,11 +117,11 @@ def test_page_token_paging_reads_every_page_and_keeps_the_newest_review_date() -
         cursors={"en/ICE stations Canada": "2026-01-30T00:00:00Z"},
     )
     assert [r.url.params.get("pageToken") for r in requests] == [None, "p2"]
-    assert [[p["source_id"] for p in page.posts] for page in pages_of(pages)] == [
+    assert [[p["source_id"] for p in page.posts] for page in only_pages(pages)] == [
         ["https://a.example/1"],
         ["https://a.example/2"],
     ]
-    assert [p.cursor for p in pages_of(pages)] == ["2026-01-30T00:00:00Z", "2026-01-31T00:00:00Z"]
+    assert [p.cursor for p in only_pages(pages)] == ["2026-01-30T00:00:00Z", "2026-01-31T00:00:00Z"]
 
 
 def test_each_language_code_gets_the_queries_of_its_language() -> None:

@@ -6,52 +6,29 @@ Bodies follow the DOC 2.0 `artlist` shape in SOURCES.md; every test goes through
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import SourceRunner, no_sleep, only_pages
 
 from collectors.base import BadPage, Page, TopicQuery
 from collectors.gdelt import GdeltCollector, gdelt_queries, load_cursor
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 
 BASE = "https://api.gdeltproject.org"
 NOW = datetime(2026, 1, 30, 12, 0, tzinfo=UTC)
 ONE_QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"]})
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def collector(**options: Any) -> GdeltCollector:
     options.setdefault("window", timedelta(hours=6))
     options.setdefault("lookback", timedelta(hours=6))
-    return GdeltCollector(BASE, now=lambda: NOW, sleep=_no_sleep, **options)
+    return GdeltCollector(BASE, now=lambda: NOW, sleep=no_sleep, **options)
 
 
-def collect(
-    handler: Handler,
-    gdelt: GdeltCollector,
-    query: TopicQuery = ONE_QUERY,
-    cursors: Mapping[str, str | None] | None = None,
-) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "gdelt", sleep=_no_sleep)
-            return [page async for page in gdelt.pages(query, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
+collect = SourceRunner("gdelt", ONE_QUERY)
 
 
 def article(n: int, seendate: str = "20260130T093000Z", **fields: Any) -> dict[str, Any]:
@@ -70,11 +47,6 @@ def article(n: int, seendate: str = "20260130T093000Z", **fields: Any) -> dict[s
 
 def window_of(request: httpx.Request) -> tuple[str, str]:
     return request.url.params["startdatetime"], request.url.params["enddatetime"]
-
-
-def only_pages(pages: list[Page | BadPage]) -> list[Page]:
-    assert all(isinstance(p, Page) for p in pages), pages
-    return [p for p in pages if isinstance(p, Page)]
 
 
 # --- mapping and the request ---------------------------------------------------------------------

@@ -6,52 +6,28 @@ Bodies follow the Algolia `search_by_date` shape in SOURCES.md; every test goes 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from collector_harness import SourceRunner, only_pages
 
 from collectors.base import BadPage, Page, TopicQuery
 from collectors.hackernews import HackerNewsCollector, HackerNewsCursor
-from collectors.http import SourceHttp
 
 BASE = "https://hn.algolia.com"
 T0 = 1_769_774_400  # 2026-01-30 12:00 UTC
 DAY = 86_400
 ONE_QUERY = TopicQuery("ice-canada", {"en": ["ICE Canada"]})
 SCOPE = "search/ICE Canada"
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def hn(**options: Any) -> HackerNewsCollector:
     return HackerNewsCollector(BASE, clock=lambda: float(T0), **options)
 
 
-def collect(
-    handler: Handler,
-    collector: HackerNewsCollector,
-    query: TopicQuery = ONE_QUERY,
-    cursors: Mapping[str, str | None] | None = None,
-) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "hackernews", sleep=_no_sleep)
-            return [page async for page in collector.pages(query, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
+collect = SourceRunner("hackernews", ONE_QUERY)
 
 
 def story(object_id: int, created: int, **fields: Any) -> dict[str, Any]:
@@ -94,11 +70,6 @@ def result(hits: list[dict[str, Any]], page: int, nb_pages: int, nb_hits: int) -
         "hitsPerPage": 100,
         "query": "ICE Canada",
     }
-
-
-def only_pages(pages: list[Page | BadPage]) -> list[Page]:
-    assert all(isinstance(p, Page) for p in pages), pages
-    return [p for p in pages if isinstance(p, Page)]
 
 
 def params(request: httpx.Request) -> tuple[str, str]:

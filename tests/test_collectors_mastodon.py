@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,10 @@ from urllib.parse import unquote
 import httpx
 import pyarrow as pa
 import pytest
+from collector_harness import Handler, mock_http
 
 from collectors.base import BadPage, Page, TopicQuery
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 from collectors.mastodon import MastodonCollector, MastodonStreamsError, status_posts
 from warehouse.schema import POST_ARROW_SCHEMA
 
@@ -34,7 +34,6 @@ LIMITS = {
     "X-RateLimit-Remaining": "250",
     "X-RateLimit-Reset": "2026-01-27T15:05:00.000Z",
 }
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def recorded(name: str) -> Any:
@@ -155,10 +154,6 @@ def routes(*instances: FakeInstance) -> Handler:
     return lambda request: by_host[request.url.netloc](request)
 
 
-async def no_sleep(seconds: float) -> None:
-    return None
-
-
 def collect(
     handler: Handler,
     collector: MastodonCollector,
@@ -169,8 +164,7 @@ def collect(
 
     async def main() -> tuple[list[Page | BadPage], SourceHttpError | None]:
         pages: list[Page | BadPage] = []
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            http = SourceHttp(client, "mastodon", sleep=no_sleep)
+        async with mock_http("mastodon", handler) as http:
             try:
                 async for page in collector.pages(query, cursors or {}, http):
                     pages.append(page)

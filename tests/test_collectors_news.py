@@ -6,17 +6,16 @@ The feeds under fixtures/news/ are built from the documented formats, not record
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from collector_harness import SourceRunner
 
 from collectors.base import BadPage, Page, TopicQuery
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 from collectors.news import NewsCollector, NewsCursor
 
 FIXTURES = Path(__file__).parent / "fixtures" / "news"
@@ -30,31 +29,9 @@ QUERY = TopicQuery(
     "ice-canada",
     {"en": ["ICE stations Canada", "HSI Canada"], "fr": ["ICE au Canada"]},
 )
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
-
-
-def collect(
-    handler: Handler,
-    collector: NewsCollector,
-    query: TopicQuery = QUERY,
-    cursors: Mapping[str, str | None] | None = None,
-) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "news", sleep=_no_sleep)
-            return [page async for page in collector.pages(query, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
+collect = SourceRunner("news", QUERY)
 
 
 def rss(*items: str, channel: str = "") -> bytes:

@@ -5,20 +5,19 @@ Every test goes through `httpx.MockTransport`; `SourceHttp` sleeps on a no-op, s
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import json
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import Handler, SourceRunner, only_pages
 
 from collectors.base import BadPage, Page, TopicQuery
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 from collectors.reddit import RedditCollector, RedditCursor, post_record, subreddit_queries
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
@@ -36,32 +35,9 @@ HOUR = 3600.0
 T0 = 1_769_601_600.0  # 2026-01-28 12:00 UTC
 ONE_QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"]})
 TWO_QUERIES = TopicQuery("ice-canada", {"en": ["ICE stations Canada"], "fr": ["HSI au Canada"]})
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
-
-
-def collect(
-    handler: Handler,
-    collector: RedditCollector,
-    query: TopicQuery = ONE_QUERY,
-    cursors: Mapping[str, str | None] | None = None,
-) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    """Run one pass of `collector` against `handler`; the pages and every request sent."""
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "reddit", sleep=_no_sleep)
-            return [page async for page in collector.pages(query, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
+collect = SourceRunner("reddit", ONE_QUERY)
 
 
 def post(name: str, created: float, **fields: Any) -> dict[str, Any]:
@@ -85,11 +61,6 @@ def listing(posts: list[dict[str, Any]], after: str | None, kind: str = "t3") ->
 def paged(pages: dict[str | None, dict[str, Any]]) -> Handler:
     """A server that answers each `after` value with its listing."""
     return lambda request: httpx.Response(200, json=pages[request.url.params.get("after")])
-
-
-def only_pages(pages: list[Page | BadPage]) -> list[Page]:
-    assert all(isinstance(p, Page) for p in pages), pages
-    return [p for p in pages if isinstance(p, Page)]
 
 
 def ids(pages: list[Page | BadPage]) -> list[str]:

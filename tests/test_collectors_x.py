@@ -3,19 +3,19 @@ resume and gaps. Every test goes through `httpx.MockTransport`; nothing waits.""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import Handler, only_pages, run_pages
 
 from collectors.base import BadPage, Page, TopicQuery
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 from collectors.x import XCollector, or_queries, snowflake_time
 
 RECORDED: dict[str, Any] = json.loads(
@@ -26,34 +26,13 @@ NOW = datetime(2021, 9, 22, 17, 0, tzinfo=UTC)  # just after the recording
 QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"], "fr": ["HSI au Canada"]})
 OR_QUERY = "(ICE stations Canada) OR (HSI au Canada)"
 RT, QUOTE, REPLY = "1440716856763977732", "1440715975020584960", "1440716745577140229"
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def collect(
     handler: Handler, max_pages: int = 5, cursors: Mapping[str, str | None] | None = None
 ) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        collector = XCollector(BASE, "secret-token", max_pages=max_pages, now=lambda: NOW)
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "x", sleep=_no_sleep)
-            return [p async for p in collector.pages(QUERY, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
-
-
-def pages_of(pages: list[Page | BadPage]) -> list[Page]:
-    assert all(isinstance(p, Page) for p in pages), pages
-    return [p for p in pages if isinstance(p, Page)]
+    collector = XCollector(BASE, "secret-token", max_pages=max_pages, now=lambda: NOW)
+    return run_pages(collector, "x", handler, QUERY, cursors)
 
 
 def tid(minutes_before: int) -> str:
@@ -88,7 +67,7 @@ def cursor(newest: str, until: str | None = None, floor: str | None = None) -> s
 
 def test_the_recorded_page_maps_and_links_retweet_quote_and_reply() -> None:
     pages, requests = collect(lambda r: httpx.Response(200, json=RECORDED), max_pages=1)
-    [page] = pages_of(pages)
+    [page] = only_pages(pages)
     posts = {p["source_id"]: p for p in page.posts}
 
     # The three results, then the three originals from includes.tweets.
@@ -169,7 +148,7 @@ def test_the_recorded_page_maps_and_links_retweet_quote_and_reply() -> None:
 def test_a_long_post_uses_note_tweet() -> None:
     long = body([tid(5)], None)
     long["data"][0]["note_tweet"] = {"text": "the whole text, over 280 characters &amp; more"}
-    [page] = pages_of(collect(lambda r: httpx.Response(200, json=long))[0])
+    [page] = only_pages(collect(lambda r: httpx.Response(200, json=long))[0])
     assert page.posts[0]["text"] == "the whole text, over 280 characters & more"
 
 
@@ -194,8 +173,8 @@ def test_next_token_pages_to_the_end() -> None:
         lambda r: httpx.Response(200, json=by_token[r.url.params.get("next_token")])
     )
     assert [r.url.params.get("next_token") for r in requests] == [None, "t2"]
-    assert [[p["source_id"] for p in page.posts] for page in pages_of(pages)] == [[a, b], [c]]
-    assert [p.cursor for p in pages_of(pages)] == [cursor(a, b, None), cursor(a)]
+    assert [[p["source_id"] for p in page.posts] for page in only_pages(pages)] == [[a, b], [c]]
+    assert [p.cursor for p in only_pages(pages)] == [cursor(a, b, None), cursor(a)]
 
 
 def test_since_id_resumes_above_the_mark() -> None:
@@ -204,7 +183,7 @@ def test_since_id_resumes_above_the_mark() -> None:
         lambda r: httpx.Response(200, json=body([new], None)), cursors={OR_QUERY: cursor(mark)}
     )
     assert [r.url.params.get("since_id") for r in requests] == [mark]
-    assert [p.cursor for p in pages_of(pages)] == [cursor(new)]
+    assert [p.cursor for p in only_pages(pages)] == [cursor(new)]
 
 
 def test_max_pages_leaves_a_gap_the_next_pass_reads() -> None:
@@ -215,7 +194,7 @@ def test_max_pages_leaves_a_gap_the_next_pass_reads() -> None:
         max_pages=1,
         cursors={OR_QUERY: cursor(mark)},
     )
-    saved = pages_of(first)[-1].cursor
+    saved = only_pages(first)[-1].cursor
     assert saved == cursor(a, b, mark)  # below b and above the old mark is unread
 
     new = tid(1)
@@ -230,7 +209,7 @@ def test_max_pages_leaves_a_gap_the_next_pass_reads() -> None:
         (a, None),
         (mark, b),
     ]
-    assert [p.cursor for p in pages_of(pages)] == [cursor(new, b, mark), cursor(new)]
+    assert [p.cursor for p in only_pages(pages)] == [cursor(new, b, mark), cursor(new)]
 
 
 def test_a_mark_older_than_the_7_day_window_is_not_sent() -> None:
@@ -253,7 +232,9 @@ def test_a_body_without_data_or_meta_is_a_bad_page() -> None:
 
 
 def test_an_empty_result_is_an_empty_page() -> None:
-    [page] = pages_of(collect(lambda r: httpx.Response(200, json={"meta": {"result_count": 0}}))[0])
+    [page] = only_pages(
+        collect(lambda r: httpx.Response(200, json={"meta": {"result_count": 0}}))[0]
+    )
     assert (page.posts, page.cursor) == ([], None)
 
 

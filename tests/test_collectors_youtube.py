@@ -3,16 +3,16 @@ errors, and the key kept out of every URL and error. Bodies follow the Data API 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from collector_harness import Handler, run_pages
 
 from collectors.base import BadPage, Page, TopicQuery
-from collectors.http import SourceHttp, SourceHttpError
+from collectors.http import SourceHttpError
 from collectors.youtube import YouTubeCollector, youtube_queries
 
 BASE = "https://www.googleapis.com"
@@ -20,29 +20,13 @@ KEY = "AIzaSy-secret-key"
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 QUERY = TopicQuery("ice-canada", {"en": ["ICE stations Canada"], "fr": ["HSI au Canada"]})
 Q = '"ICE stations Canada"|"HSI au Canada"'
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def collect(
     handler: Handler, max_pages: int = 5, cursors: Mapping[str, str | None] | None = None
 ) -> tuple[list[Page | BadPage], list[httpx.Request]]:
-    requests: list[httpx.Request] = []
-
-    def route(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def main() -> list[Page | BadPage]:
-        collector = YouTubeCollector(BASE, KEY, max_pages=max_pages, now=lambda: NOW)
-        async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-            http = SourceHttp(client, "youtube", sleep=_no_sleep)
-            return [p async for p in collector.pages(QUERY, cursors or {}, http)]
-
-    return asyncio.run(main()), requests
+    collector = YouTubeCollector(BASE, KEY, max_pages=max_pages, now=lambda: NOW)
+    return run_pages(collector, "youtube", handler, QUERY, cursors)
 
 
 def video(video_id: str, published: str) -> dict[str, Any]:
