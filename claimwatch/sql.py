@@ -8,6 +8,8 @@ read_csv, extensions) nor change those settings.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -62,25 +64,45 @@ def run_query(
     warehouse: Warehouse, query: str, *, max_rows: int | None = None, timeout: float | None = None
 ) -> QueryResult:
     check_read_only(query)
-    with warehouse.reading(sandboxed=True) as con:
-        timer = threading.Timer(timeout, con.interrupt) if timeout else None
-        if timer:
-            timer.start()
+    with warehouse.reading(sandboxed=True) as con, _deadline(con, timeout):
         try:
             result = con.execute(query)
             if max_rows is None:
-                table = result.to_arrow_table()
-                return QueryResult(table, truncated=False)
+                return QueryResult(result.to_arrow_table(), truncated=False)
             reader = result.to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
             table = _first_rows(reader, max_rows + 1)
         except duckdb.InterruptException:
             raise QueryTimeoutError(
                 f"the query ran past the {timeout:g} s limit and was stopped"
             ) from None
-        finally:
-            if timer:
-                timer.cancel()
     return QueryResult(table.slice(0, max_rows), truncated=table.num_rows > max_rows)
+
+
+@contextmanager
+def _deadline(con: duckdb.DuckDBPyConnection, timeout: float | None) -> Iterator[None]:
+    """Interrupt the connection's query once `timeout` has passed.
+
+    It interrupts again every 50 ms until the query ends: an interrupt that lands before DuckDB
+    has started the query (a busy machine) would otherwise be lost.
+    """
+    if not timeout:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        if not done.wait(timeout):
+            while not done.is_set():
+                con.interrupt()
+                done.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _first_rows(reader: pa.RecordBatchReader, limit: int) -> pa.Table:

@@ -22,34 +22,24 @@ as the bearer, or, if that fails, with one new createSession, and the search is 
 other HTTP failure of a search (a 403, 429 or 5xx after `SourceHttp`'s retries) is raised too, and
 the run is recorded as failing, never as "no posts".
 
-**Cursors.** `sort=latest` orders search by `sortAt`, which the searchPosts lexicon defines as the
-lower of `createdAt` and `indexedAt` (so a back- or future-dated `createdAt` cannot jump the
-queue); its `since`/`until` filters use the same timestamp. A stream's cursor is a small JSON
-object saved per (source, topic, scope), timestamps in ISO 8601 UTC:
-
-- `newest`: the highest sortAt of any post the stream has returned (the high-water mark).
-- `until` and `floor`, only while a *gap* is pending: the posts with sortAt before `until` and at
-  or after `floor` (null: down to the end of the results) have not been read yet.
-
-A pass reads from the top (newest first) with the opaque `cursor` until a page holds a post whose
+**Cursors** (`BlueskyCursor`: the resumable cursor of `collectors/cursor.py`, which describes the
+state, the page-by-page saving and the lenient loading). `sort=latest` orders search by `sortAt`,
+which the searchPosts lexicon defines as the lower of `createdAt` and `indexedAt` (so a back- or
+future-dated `createdAt` cannot jump the queue); its `since`/`until` filters use the same
+timestamp. The mark `newest` is the highest sortAt returned; a pending gap is `until` and `floor`
+(the posts with sortAt before `until` and at or after `floor` are unread), all in ISO 8601 UTC. A
+pass reads from the top (newest first) with the opaque `cursor` until a page holds a post whose
 sortAt is before `newest - overlap` (default 15 minutes: search indexing lags, and a post's sortAt
 can be older than posts indexed before it), or the response has no `cursor`, or `max_pages` is
-spent. If pages are left and a gap is pending, it then reads on with `until=<gap until>` (and the
-opaque cursor from there) until a post older than the gap's `floor` appears or the results end.
-Every page's cursor is the state *as if the pass stopped right after that page*: a page that leaves
-unread posts below it records them as the gap (`until` = the sortAt of the page's last post plus
-one second, `until` being exclusive; `floor` = the old mark less the overlap, or the older gap's
-floor if one was pending, so one gap covers both). So a pass cut short by `max_pages` (a burst, or
-a first run on a busy query) is finished by the next passes, and a crash after any committed page
-re-reads from the top and then the gap: posts may be fetched twice (the warehouse dedups on
-`post_uid`), never skipped. Resuming a gap with `until` rather than a saved opaque cursor means a
-saved position cannot expire, and each pass starts a fresh result window under search's cap of
-about 10,000 results per query. When the top results end (no `cursor`) the gap closes: there is
-nothing older to give. A plain ISO timestamp is accepted as a cursor (`newest` alone); an
-unreadable one starts the stream afresh (re-reading is safe, skipping is not). The first page of a
-never-seen stream with no posts has cursor None. Limit, stated: a post whose sortAt lies more than
-`overlap` below posts already read when it gets indexed (an old `createdAt` indexed late) and
-below the first page can be missed.
+spent; then, with pages left, it reads on with `until=<gap until>` (and the opaque cursor from
+there) until a post older than the gap's `floor` appears or the results end. A page that leaves
+posts unread below it saves as the gap `until` = the sortAt of its last post plus one second
+(`until` is exclusive), down to the old mark less the overlap. Resuming a gap with `until` rather
+than a saved opaque cursor means a saved position cannot expire, and each pass starts a fresh
+result window under search's cap of about 10,000 results per query. When the top results end (no
+`cursor`) the gap closes: there is nothing older to give. A bare cursor is a plain ISO timestamp.
+Limit, stated: a post whose sortAt lies more than `overlap` below posts already read when it gets
+indexed (an old `createdAt` indexed late) and below the first page can be missed.
 
 **Pages.** A body that is not JSON, or has no `posts` list, is a `BadPage` with the body; that
 stream stops, the others go on. A postView without an at:// uri or with neither a readable
@@ -90,6 +80,7 @@ from typing import Any
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.cursor import Codec, Cursor, CursorFormat, newest_of, passes
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -153,66 +144,20 @@ def sort_at(view: Mapping[str, Any]) -> datetime | None:
 # --- cursors -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BlueskyCursor:
-    """A stream's resume state; see the module docstring. `until` set means a gap is pending."""
-
-    newest: datetime | None = None
-    until: datetime | None = None
-    floor: datetime | None = None  # only with `until`; None: down to the end of the results
-
-    def dump(self) -> str | None:
-        if self.newest is None and self.until is None:
-            return None
-        state: dict[str, Any] = {"newest": _iso_or_none(self.newest)}
-        if self.until is not None:
-            state |= {"until": format_time(self.until), "floor": _iso_or_none(self.floor)}
-        return json.dumps(state, separators=(",", ":"))
-
-    @classmethod
-    def load(cls, text: str | None) -> BlueskyCursor:
-        """The saved state; a bare timestamp is a `newest`; anything unreadable starts afresh."""
-        if not text:
-            return cls()
-        bare = parse_time(text)
-        if bare is not None:
-            return cls(newest=bare)
-        try:
-            state = json.loads(text)
-            if not isinstance(state, dict):
-                raise ValueError("not an object")
-            newest, until, floor = (
-                _time_field(state, "newest"),
-                _time_field(state, "until"),
-                _time_field(state, "floor"),
-            )
-        except ValueError as exc:
-            log.warning("bluesky: unreadable cursor %r (%s); reading the stream afresh", text, exc)
-            return cls()
-        return cls(newest=newest, until=until, floor=floor if until is not None else None)
-
-
-def _iso_or_none(when: datetime | None) -> str | None:
-    return None if when is None else format_time(when)
-
-
-def _time_field(state: Mapping[str, Any], name: str) -> datetime | None:
-    value = state.get(name)
-    if value is None:
-        return None
+def _timestamp(value: Any) -> datetime:
     when = parse_time(value)
     if when is None:
-        raise ValueError(f"{name} is not a timestamp: {value!r}")
+        raise ValueError(f"{value!r} is not a timestamp")
     return when
 
 
-def _newest(newest: datetime | None, times: list[datetime]) -> datetime | None:
-    return max(times if newest is None else [newest, *times], default=None)
+_TIMESTAMP = Codec(_timestamp, format_time)
 
 
-def _lower(a: datetime | None, b: datetime | None) -> datetime | None:
-    """The lower of two floors, None meaning "no floor" (the beginning of time)."""
-    return None if a is None or b is None else min(a, b)
+class BlueskyCursor(Cursor[datetime, datetime]):
+    """A stream's resume state (`collectors.cursor`); `gap` is the sortAt `until`, exclusive."""
+
+    FORMAT = CursorFormat("bluesky", _TIMESTAMP, _TIMESTAMP, "until", parse_time)
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -467,8 +412,6 @@ class BlueskyCollector:
         state = BlueskyCursor.load(saved)
         newest = state.newest
         mark = None if state.newest is None else state.newest - self.overlap
-        # A gap this pass leaves must also cover the pending one, which lies below it.
-        gap_floor = _lower(mark, state.floor) if state.until is not None else mark
         pages_left = self.max_pages
 
         api_cursor: str | None = None
@@ -483,23 +426,22 @@ class BlueskyCollector:
             results, url, rate_limit = read
             for bad in self._bad_posts(results, scope, url):
                 yield bad
-            newest = _newest(newest, results.times)
+            newest = newest_of(newest, results.times)
             bottom = results.last or bottom
-            reached = mark is not None and any(t < mark for t in results.times)
+            reached = passes(results.times, mark)
             api_cursor = results.cursor
-            if api_cursor is None:  # the results ended: nothing older is left, gap or not
-                cursor = BlueskyCursor(newest)
-            elif reached or bottom is None:  # down to the mark, or nothing read yet: as before
-                cursor = BlueskyCursor(newest, state.until, state.floor)
-            else:
-                cursor = BlueskyCursor(newest, bottom + UNTIL_MARGIN, gap_floor)
+            # The results ended (no `cursor`): nothing older is left, gap or not. Down to the
+            # mark, or nothing read yet: nothing is unread below the page but the pending gap.
+            ended = api_cursor is None
+            below = None if ended or reached or bottom is None else bottom + UNTIL_MARGIN
+            cursor = state.after_page(newest, below, mark, pending=not ended)
             yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
-            if api_cursor is None:
+            if ended:
                 return
-        if not reached or state.until is None:
+        if not reached or state.gap is None:
             return  # pages spent (the gap is saved), or nothing pending
 
-        until, floor = state.until, state.floor
+        until, floor = state.gap, state.floor
         api_cursor, bottom = None, None
         while pages_left:
             pages_left -= 1
@@ -510,16 +452,11 @@ class BlueskyCollector:
             results, url, rate_limit = read
             for bad in self._bad_posts(results, scope, url):
                 yield bad
-            newest = _newest(newest, results.times)
+            newest = newest_of(newest, results.times)
             bottom = results.last or bottom
-            closed = results.cursor is None or (
-                floor is not None and any(t < floor for t in results.times)
-            )
-            if closed:
-                cursor = BlueskyCursor(newest)
-            else:
-                gap_top = until if bottom is None else bottom + UNTIL_MARGIN
-                cursor = BlueskyCursor(newest, gap_top, floor)
+            closed = results.cursor is None or passes(results.times, floor)
+            gap_top = until if bottom is None else bottom + UNTIL_MARGIN
+            cursor = state.after_page(newest, None if closed else gap_top, floor, pending=False)
             yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
             if closed:
                 return

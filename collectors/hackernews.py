@@ -7,22 +7,21 @@ word of a query (with typo tolerance), so one OR query would not work; HN's volu
 its budget large (about 10,000 requests an hour), so one stream per query costs little. The query
 is part of the scope, so editing a topic's queries starts that stream afresh.
 
-**Cursors.** `search_by_date` lists newest first, `page` 0 to `nbPages - 1`. A stream's cursor is
-JSON: `{"newest": N}`, the `created_at_i` of the newest hit the stream has seen (the high-water
-mark), plus `"gap": [lo, hi]` while hits created in `lo < t <= hi` are still unread. A pass reads
-the top, `created_at_i > newest - overlap` (default 10 minutes, for items Algolia indexes late;
-first run: `now - lookback`, default 7 days), page by page to the last page, then, if a gap is
-pending, the gap from page 0 (`created_at_i > lo, created_at_i <= hi`). Every page's cursor is the
-state *as if the pass stopped right after that page*: while hits below the page are unread, they
-are the gap (`hi` = the oldest `created_at_i` read in this walk, inclusive because hits of one
-second can straddle two pages; a gap left pending from before is merged into it, so one gap
-covers both). So a pass cut short by `max_pages` (requests per stream and pass) is finished by
-the next passes, and a crash after any committed page re-reads and never skips; repeats are
-deduplicated by `post_uid`. Algolia serves at most 1000 hits of one query (`nbPages` stops at
-10): a last page with `nbHits` above what the walk read leaves the rest as the gap, which is
-then read from page 0 below the oldest hit. A bare number is read as `newest`; an unreadable
-cursor starts the stream afresh. Paging by `page` while new items arrive shifts hits down a
-page: repeats, not skips.
+**Cursors** (`HackerNewsCursor`: the resumable cursor of `collectors/cursor.py`, which describes
+the state, the page-by-page saving and the lenient loading). `search_by_date` lists newest first,
+`page` 0 to `nbPages - 1`. The mark `newest` is the `created_at_i` of the newest hit seen; a
+pending gap is one interval, `"gap": [lo, hi]`: hits created in `lo < t <= hi` are unread. A pass
+reads the top, `created_at_i > newest - overlap` (default 10 minutes, for items Algolia indexes
+late; first run: `now - lookback`, default 7 days), page by page to the last page, then, if a gap
+is pending, the gap from page 0 (`created_at_i > lo, created_at_i <= hi`). While hits below a page
+are unread, they are the gap (`hi` = the oldest `created_at_i` read in this walk, inclusive because
+hits of one second can straddle two pages). A gap left pending from before is merged into it as
+intervals are (the lower `lo` and the higher `hi`), not by `Cursor.after_page`, and the end of a
+walk does not close it: each walk is bounded by `numericFilters`, not by the end of the results.
+`max_pages` counts requests per stream and pass. Algolia serves at most 1000 hits of one query
+(`nbPages` stops at 10): a last page with `nbHits` above what the walk read leaves the rest as the
+gap, which is then read from page 0 below the oldest hit. A bare cursor is a JSON number. Paging by
+`page` while new items arrive shifts hits down a page: repeats, not skips.
 
 **Pages.** A body that is not JSON, or has no `hits` list, is a `BadPage` with the body; that
 stream stops (its cursor stays), the others go on. HTTP failures (`SourceHttpError`) are raised.
@@ -45,15 +44,24 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.cursor import (
+    INTEGER,
+    Codec,
+    Cursor,
+    CursorFormat,
+    bare_json,
+    is_number,
+    newest_of,
+    oldest_of,
+)
 from collectors.http import RateLimit, SourceHttp, redact_url
 from collectors.text import html_to_text
 
@@ -69,50 +77,21 @@ DEFAULT_OVERLAP_S = 600
 DEFAULT_LOOKBACK_S = 7 * 24 * 3600
 
 
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 # --- cursors -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HackerNewsCursor:
-    """A stream's resume state; see the module docstring. `gap` = (lo, hi): lo < t <= hi unread."""
+def _interval(value: Any) -> tuple[int, int]:
+    if not (isinstance(value, list) and len(value) == 2 and all(is_number(v) for v in value)):
+        raise ValueError(f"{value!r} is not [lo, hi]")
+    return int(value[0]), int(value[1])
 
-    newest: int | None = None
-    gap: tuple[int, int] | None = None
 
-    def dump(self) -> str | None:
-        if self.newest is None and self.gap is None:
-            return None
-        state: dict[str, Any] = {"newest": self.newest}
-        if self.gap is not None:
-            state["gap"] = list(self.gap)
-        return json.dumps(state, separators=(",", ":"))
+class HackerNewsCursor(Cursor[int, tuple[int, int]]):
+    """A stream's resume state (`collectors.cursor`); `gap` = (lo, hi): lo < t <= hi unread."""
 
-    @classmethod
-    def load(cls, text: str | None) -> HackerNewsCursor:
-        if not text:
-            return cls()
-        try:
-            state = json.loads(text)
-            if _is_number(state):
-                return cls(newest=int(state))
-            newest, gap = state.get("newest"), state.get("gap")
-            if not (newest is None or _is_number(newest)):
-                raise ValueError("newest is not a number")
-            if gap is not None and not (
-                isinstance(gap, list) and len(gap) == 2 and all(_is_number(g) for g in gap)
-            ):
-                raise ValueError("gap is not [lo, hi]")
-        except (ValueError, AttributeError) as exc:
-            log.warning("hackernews: unreadable cursor %r (%s); reading afresh", text, exc)
-            return cls()
-        return cls(
-            newest=None if newest is None else int(newest),
-            gap=None if gap is None else (int(gap[0]), int(gap[1])),
-        )
+    FORMAT = CursorFormat(
+        "hackernews", INTEGER, Codec(_interval, list), "gap", bare_json(INTEGER.parse), None
+    )
 
 
 def _merge(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -139,13 +118,13 @@ def _hn_text(html: str | None) -> str:
 
 
 def _id_or_none(value: Any) -> str | None:
-    if _is_number(value):
+    if is_number(value):
         return str(int(value))
     return value if isinstance(value, str) and value else None
 
 
 def _count(value: Any) -> int | None:
-    return int(value) if _is_number(value) else None
+    return int(value) if is_number(value) else None
 
 
 def _is_comment(hit: Mapping[str, Any]) -> bool:
@@ -164,7 +143,7 @@ def post_record(hit: Mapping[str, Any]) -> PostRecord:
     if object_id is None:
         raise ValueError("hit has no objectID")
     created = hit.get("created_at_i")
-    if not _is_number(created):
+    if not is_number(created):
         raise ValueError(f"{object_id}: created_at_i is {created!r}, not a number")
     author = _text_or_none(hit.get("author"))
     record: PostRecord = {
@@ -276,9 +255,8 @@ class HackerNewsCollector:
                 return
             for error, hit in read.bad:
                 yield BadPage(f"unreadable hit: {error}", json.dumps(hit), scope, read.url)
-            if read.times:
-                newest = max([*read.times] if newest is None else [newest, *read.times])
-                oldest = min([*read.times] if oldest is None else [oldest, *read.times])
+            newest = newest_of(newest, read.times)
+            oldest = oldest_of(oldest, read.times)
             more = bool(read.posts or read.bad) and page + 1 < read.nb_pages
             capped = (
                 not more

@@ -21,28 +21,19 @@ from `POST {base_url}/api/v1/access_token` (HTTP Basic client_id:secret,
 before its `expires_in`, and a 401 on a listing renews it once and repeats the request (a second
 401 is raised). A token call that fails raises: wrong credentials are a failing source.
 
-**Cursors.** Search listings are newest first; `before=` is unreliable on search, and `after=`
-only walks down. A stream's cursor is a small JSON object, saved per (source, topic, scope):
-
-- `newest`: the created_utc of the newest post the stream has seen (the high-water mark).
-- `after` and `floor`, only while a *gap* is pending: the posts below the listing position
-  `after` (a fullname) and created at or after `floor` (epoch seconds; null: down to the end of
-  the listing) have not been read yet.
-
-A pass reads from the top of the listing until a page holds a post created before
-`newest - overlap` (default one hour: search indexing lags, and created_utc order is not strict),
-or `data.after` is null, or `max_pages` is spent. If pages are left and a gap is pending, it then
-reads on from the gap's `after` until a post older than its `floor` appears or the listing ends.
-Every page's cursor is the state *as if the pass stopped right after that page*: a page that
-leaves unread posts below it records them as the gap (`after` = that page's `data.after`; `floor`
-= the old mark less the overlap, or the older gap's floor if one was pending, so one gap always
-covers both). So a pass cut short by `max_pages` (a burst, or the first run's backfill of the
-week) is finished by the next passes, and a crash after any committed page re-reads from the top
-and then the gap: posts may be fetched twice (the warehouse dedups on `post_uid`), never skipped.
-When the listing ends (`data.after` null) the gap closes: `t=week` has nothing older to give.
-Limits, stated: a post indexed more than `overlap` after its creation, and below the first page,
-can be missed; a gap's `after` that Reddit no longer resolves (the post was removed) ends the
-listing early. The first page of a never-seen stream with no posts has cursor None.
+**Cursors** (`RedditCursor`: the resumable cursor of `collectors/cursor.py`, which describes the
+state, the page-by-page saving and the lenient loading). Search listings are newest first;
+`before=` is unreliable on search, and `after=` only walks down. The mark `newest` is the
+created_utc of the newest post seen; a pending gap is `after` (a fullname: the posts below that
+listing position are unread) and `floor` (epoch seconds). A pass reads from the top until a page
+holds a post created before `newest - overlap` (default one hour: search indexing lags, and
+created_utc order is not strict), or `data.after` is null, or `max_pages` is spent; then, with
+pages left, on from the gap's `after` until a post older than its `floor` appears or the listing
+ends. A page that leaves posts unread below it saves its `data.after` as the gap, down to the old
+mark less the overlap. When the listing ends (`data.after` null) the gap closes: `t=week` has
+nothing older to give. Limits, stated: a post indexed more than `overlap` after its creation, and
+below the first page, can be missed; a gap's `after` that Reddit no longer resolves (the post was
+removed) ends the listing early.
 
 **Pages.** A body that is not JSON (Reddit answers some errors with HTML and status 200), or has
 no `data.children` list, is a `BadPage` with the body; that stream stops, the others go on. A
@@ -76,11 +67,21 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.cursor import (
+    SECONDS,
+    Codec,
+    Cursor,
+    CursorFormat,
+    bare_json,
+    is_number,
+    newest_of,
+    passes,
+)
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -111,60 +112,16 @@ class RedditAuthError(Exception):
 # --- cursors -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RedditCursor:
-    """A stream's resume state; see the module docstring. `after` set means a gap is pending."""
-
-    newest: float | None = None
-    after: str | None = None
-    floor: float | None = None  # only with `after`; None: down to the end of the listing
-
-    def dump(self) -> str | None:
-        if self.newest is None and self.after is None:
-            return None
-        state: dict[str, Any] = {"newest": self.newest}
-        if self.after is not None:
-            state |= {"after": self.after, "floor": self.floor}
-        return json.dumps(state, separators=(",", ":"))
-
-    @classmethod
-    def load(cls, text: str | None) -> RedditCursor:
-        """The saved state; a bare number is a `newest`; anything unreadable starts afresh
-        (re-reading is safe, skipping is not)."""
-        if not text:
-            return cls()
-        try:
-            state = json.loads(text)
-            if _is_number(state):
-                return cls(newest=float(state))
-            newest, after, floor = state.get("newest"), state.get("after"), state.get("floor")
-            if not (newest is None or _is_number(newest)):
-                raise ValueError("newest is not a number")
-            if not (after is None or isinstance(after, str)):
-                raise ValueError("after is not a string")
-            if not (floor is None or _is_number(floor)):
-                raise ValueError("floor is not a number")
-        except (ValueError, AttributeError) as exc:
-            log.warning("reddit: unreadable cursor %r (%s); reading the stream afresh", text, exc)
-            return cls()
-        return cls(
-            newest=None if newest is None else float(newest),
-            after=after or None,
-            floor=None if floor is None or not after else float(floor),
-        )
+def _position(value: Any) -> str | None:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a listing position")
+    return value or None
 
 
-def _is_number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+class RedditCursor(Cursor[float, str]):
+    """A stream's resume state (`collectors.cursor`); `gap` is the listing position `after`."""
 
-
-def _newest(newest: float | None, times: list[float]) -> float | None:
-    return max(times if newest is None else [newest, *times], default=None)
-
-
-def _lower(a: float | None, b: float | None) -> float | None:
-    """The lower of two floors, None meaning "no floor" (minus infinity)."""
-    return None if a is None or b is None else min(a, b)
+    FORMAT = CursorFormat("reddit", SECONDS, Codec(_position), "after", bare_json(SECONDS.parse))
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -184,7 +141,7 @@ def post_record(kind: str, data: Mapping[str, Any]) -> PostRecord:
             raise ValueError(f"{kind} child has neither name nor id")
         name = f"{kind}_{short}"
     created = data.get("created_utc")
-    if not _is_number(created):
+    if not is_number(created):
         raise ValueError(f"{name}: created_utc is {created!r}, not a number")
     author = _text_or_none(data.get("author"))
     if author == _DELETED:
@@ -400,8 +357,6 @@ class RedditCollector:
         state = RedditCursor.load(saved)
         newest = state.newest
         mark = None if state.newest is None else state.newest - self.overlap
-        # A gap this pass leaves must also cover the pending one, which lies below it.
-        gap_floor = _lower(mark, state.floor) if state.after is not None else mark
         pages_left = self.max_pages
 
         after: str | None = None
@@ -415,22 +370,20 @@ class RedditCollector:
             listing, url, rate_limit = read
             for bad in self._bad_children(listing, stream, url):
                 yield bad
-            newest = _newest(newest, listing.times)
-            reached = mark is not None and any(t < mark for t in listing.times)
+            newest = newest_of(newest, listing.times)
+            reached = passes(listing.times, mark)
             after = listing.after
-            if after is None:  # the listing ended: nothing older is left to read, gap or not
-                cursor = RedditCursor(newest)
-            elif reached:  # down to what earlier passes read: the pending gap (if any) remains
-                cursor = RedditCursor(newest, state.after, state.floor)
-            else:
-                cursor = RedditCursor(newest, after, gap_floor)
+            # The listing ended (`after` None): nothing older is left, gap or not. Down to the
+            # mark: nothing is unread below the page but the pending gap.
+            below = None if reached else after
+            cursor = state.after_page(newest, below, mark, pending=after is not None)
             yield Page(listing.posts, cursor.dump(), stream.scope, url, rate_limit)
             if after is None:
                 return
-        if not reached or state.after is None:
+        if not reached or state.gap is None:
             return  # pages spent (the gap is saved), or nothing pending
 
-        after = state.after
+        after = state.gap
         while pages_left:
             pages_left -= 1
             read = await self._page(stream, after, http)
@@ -440,12 +393,10 @@ class RedditCollector:
             listing, url, rate_limit = read
             for bad in self._bad_children(listing, stream, url):
                 yield bad
-            newest = _newest(newest, listing.times)
-            floor = state.floor
-            closed = listing.after is None or (
-                floor is not None and any(t < floor for t in listing.times)
-            )
-            cursor = RedditCursor(newest) if closed else RedditCursor(newest, listing.after, floor)
+            newest = newest_of(newest, listing.times)
+            closed = listing.after is None or passes(listing.times, state.floor)
+            below = None if closed else listing.after
+            cursor = state.after_page(newest, below, state.floor, pending=False)
             yield Page(listing.posts, cursor.dump(), stream.scope, url, rate_limit)
             if closed:
                 return
@@ -520,7 +471,7 @@ class RedditCollector:
             self._token = token
             self._token_expires = (
                 self._clock() + max(0.0, float(expires_in) - TOKEN_MARGIN_S)
-                if _is_number(expires_in)
+                if is_number(expires_in)
                 else None
             )
             return token

@@ -15,26 +15,19 @@ username,name,public_metrics` with `Authorization: Bearer <token>`; `next_token`
 `tweet.fields` also asks for `note_tweet`, the full text of a post longer than 280 characters
 (whose `text` X truncates).
 
-**Cursors.** Search results are newest first; X returns only ids above `since_id` and below
-`until_id`. A stream's cursor is a small JSON object:
-
-- `newest`: the id of the newest post the stream has read (the high-water mark, sent as
-  `since_id` on the next pass);
-- `until` and `floor`, only while a *gap* is pending: the posts with ids below `until` and above
-  `floor` (null: down to the end of X's 7-day window) have not been read yet.
-
+**Cursors** (`XCursor`: the resumable cursor of `collectors/cursor.py`, which describes the
+state, the page-by-page saving and the lenient loading). Search results are newest first; X
+returns only ids above `since_id` and below `until_id`. The mark `newest` is the id of the newest
+post read, sent as `since_id` on the next pass; a pending gap is `until` and `floor` (the posts
+with ids below `until` and above `floor` are unread; null: down to the end of X's 7-day window).
 A pass reads from the top with `since_id` = `newest` until `next_token` runs out or `max_pages`
-is spent; then, with pages left, it reads a pending gap (`since_id` = floor, `until_id` = until).
-Each page carries the state to save *as if the pass stopped right after that page*: a page with a
-`next_token` leaves the posts below it as the gap (`until` = the oldest id read in this walk,
-`floor` = the old mark, or the older gap's floor when one was pending, so that one gap covers
-both). So a burst larger than `max_pages` pages, or the first run's backfill of the week, is
-finished by the next passes, and a crash re-reads (the warehouse dedups on `post_uid`), never
-skips. X refuses (HTTP 400) a `since_id` older than its 7-day window; ids are snowflakes that
-carry their time, so a mark older than the window (less a 15-minute margin) is not sent: the
-pass reads the whole window instead, and a gap below the window is dropped (X can no longer
-serve it). Ids that are not snowflakes (small ids of test servers) are sent as they are. The
-first page of a never-seen stream with no posts has cursor None. Only the ids of search results
+is spent; then, with pages left, it reads the pending gap (`since_id` = floor, `until_id` =
+until). A page with a `next_token` saves the posts below it as the gap (`until` = the oldest id
+read in this walk, down to the old mark). X refuses (HTTP 400) a `since_id` older than its 7-day
+window; ids are snowflakes that carry their time, so a mark older than the window (less a
+15-minute margin) is not sent: the pass reads the whole window instead, and a gap below the
+window is dropped (X can no longer serve it). Ids that are not snowflakes (small ids of test
+servers) are sent as they are. A bare cursor is a JSON integer. Only the ids of search results
 (`data`) move the cursor, not the referenced posts of `includes.tweets`.
 
 **Pages.** A body that is not JSON, or has neither `data` nor `meta`, is a `BadPage` with the
@@ -75,6 +68,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.cursor import DIGITS, Cursor, CursorFormat, bare_json, newest_of, oldest_of
 from collectors.http import RateLimit, SourceHttp, redact_url
 
 __all__ = ["XCollector", "XCursor", "or_queries", "page_posts", "snowflake_time", "tweet_record"]
@@ -125,54 +119,17 @@ def snowflake_time(tweet_id: str) -> datetime | None:
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + _TWITTER_EPOCH_MS) / 1000, UTC)
 
 
-def _max_id(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    return a if int(a) >= int(b) else b
+def _bare_id(value: Any) -> str | None:
+    """A cursor saved as a bare JSON integer: the id it is."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return DIGITS.parse(str(value))
 
 
-def _min_id(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    return a if int(a) <= int(b) else b
+class XCursor(Cursor[str, str]):
+    """A stream's resume state (`collectors.cursor`); `gap` is the id `until`, exclusive."""
 
-
-@dataclass(frozen=True)
-class XCursor:
-    """A stream's resume state; see the module docstring. `until` set means a gap is pending."""
-
-    newest: str | None = None
-    until: str | None = None
-    floor: str | None = None  # only with `until`; None: down to the end of the window
-
-    def dump(self) -> str | None:
-        if self.newest is None and self.until is None:
-            return None
-        state: dict[str, Any] = {"newest": self.newest}
-        if self.until is not None:
-            state |= {"until": self.until, "floor": self.floor}
-        return json.dumps(state, separators=(",", ":"))
-
-    @classmethod
-    def load(cls, text: str | None) -> XCursor:
-        """The saved state; a bare id is a `newest`; anything unreadable starts afresh."""
-        if not text:
-            return cls()
-        try:
-            state = json.loads(text)
-            if isinstance(state, int) and not isinstance(state, bool):
-                state = {"newest": str(state)}
-            if not isinstance(state, dict):
-                raise ValueError("not an object")
-            values = [state.get(k) for k in ("newest", "until", "floor")]
-            for value in values:
-                if not (value is None or (isinstance(value, str) and value.isdigit())):
-                    raise ValueError(f"{value!r} is not a tweet id")
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            log.warning("x: unreadable cursor %r (%s); reading the stream afresh", text, exc)
-            return cls()
-        newest, until, floor = values
-        return cls(newest=newest, until=until, floor=floor if until else None)
+    FORMAT = CursorFormat("x", DIGITS, DIGITS, "until", bare_json(_bare_id))
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -391,10 +348,11 @@ class XCollector:
     ) -> AsyncIterator[Page | BadPage]:
         state = XCursor.load(saved)
         since = state.newest if self._in_window(state.newest) else None
-        gap_until = state.until if since is not None and self._in_window(state.until) else None
+        gap_until = state.gap if since is not None and self._in_window(state.gap) else None
         gap_floor = state.floor if gap_until and self._in_window(state.floor) else None
         if state.newest is not None and since is None:
             log.info("x: %r: the mark left the 7-day window; reading the whole window", q)
+        pending = XCursor(state.newest, gap_until, gap_floor)  # the gap X can still serve
         newest = state.newest
         # A gap this pass leaves must also cover the pending one, which lies below it.
         floor_left = gap_floor if gap_until else since
@@ -411,14 +369,13 @@ class XCollector:
             page, url, rate_limit = read
             for bad in page.bad:
                 yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
-            for tweet_id in page.result_ids:
-                newest, oldest = _max_id(newest, tweet_id), _min_id(oldest, tweet_id)
+            newest = newest_of(newest, page.result_ids, key=int)
+            oldest = oldest_of(oldest, page.result_ids, key=int)
             token = page.next_token
-            if token is None or oldest is None:
-                cursor = XCursor(newest, gap_until, gap_floor if gap_until else None)
-            else:
-                cursor = XCursor(newest, oldest, floor_left)
-            yield Page(page.posts, cursor.dump(), q, url, rate_limit)
+            below = None if token is None else oldest
+            yield Page(
+                page.posts, pending.after_page(newest, below, floor_left).dump(), q, url, rate_limit
+            )
             if token is None:
                 break
         if token is not None or gap_until is None:
@@ -437,11 +394,11 @@ class XCollector:
             page, url, rate_limit = read
             for bad in page.bad:
                 yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
-            for tweet_id in page.result_ids:
-                newest, until = _max_id(newest, tweet_id), _min_id(until, tweet_id)
+            newest = newest_of(newest, page.result_ids, key=int)
+            until = oldest_of(until, page.result_ids, key=int)
             token = page.next_token
             closed = token is None
-            cursor = XCursor(newest) if closed else XCursor(newest, until, gap_floor)
+            cursor = pending.after_page(newest, None if closed else until, gap_floor, pending=False)
             yield Page(page.posts, cursor.dump(), q, url, rate_limit)
             if closed:
                 return
