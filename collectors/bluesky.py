@@ -71,7 +71,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,6 +80,7 @@ import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
 from collectors.cursor import Codec, Cursor, CursorFormat, newest_of, passes
+from collectors.fields import count, text_or_none
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -224,8 +224,8 @@ def _record(
     created = parse_time(record.get("createdAt")) or parse_time(view.get("indexedAt"))
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor indexedAt is a readable time")
-    handle = _text(author.get("handle"))
-    author_id = _text(author.get("did")) or did
+    handle = text_or_none(author.get("handle"))
+    author_id = text_or_none(author.get("did")) or did
     profile = handle if handle and handle != "handle.invalid" else author_id
     langs = record.get("langs")
     lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
@@ -252,19 +252,19 @@ def _record(
         "kind": kind,
         "author_id": author_id,
         "author_handle": handle,
-        "author_name": _text(author.get("displayName")) or None,
+        "author_name": text_or_none(author.get("displayName")) or None,
         "author_followers": None,
         "created_at": created,
         "collected_at": None,
         "lang": lang,
-        "text": _text(record.get("text")) or "",
+        "text": text_or_none(record.get("text")) or "",
         "title": None,
         "parent_uid": parent_uid,
         "root_uid": root_uid,
-        "likes": _count(view.get("likeCount")),
-        "reposts": _count(view.get("repostCount")),
-        "replies": _count(view.get("replyCount")),
-        "quotes": _count(view.get("quoteCount")),
+        "likes": count(view.get("likeCount")),
+        "reposts": count(view.get("repostCount")),
+        "replies": count(view.get("replyCount")),
+        "quotes": count(view.get("quoteCount")),
         "raw": raw,
     }
 
@@ -285,16 +285,6 @@ def post_records(view: Mapping[str, Any]) -> list[PostRecord]:
         except ValueError as exc:
             log.info("bluesky: quoted post left out: %s", exc)
     return posts
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return int(value)
 
 
 @dataclass

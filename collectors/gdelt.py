@@ -65,6 +65,7 @@ from typing import Any
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.fields import nonempty_text, utcnow
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -167,10 +168,6 @@ def load_cursor(text: str | None) -> datetime | None:
 # --- mapping -------------------------------------------------------------------------------------
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def language_code(name: Any) -> str | None:
     """ "English" -> "en"; a name not in `LANGUAGES` lower-cased; None when there is none."""
     if not isinstance(name, str) or not name.strip():
@@ -181,7 +178,7 @@ def language_code(name: Any) -> str | None:
 
 def post_record(article: Mapping[str, Any]) -> PostRecord:
     """A DOC 2.0 `artlist` article as a Post record; ValueError without url or seendate."""
-    url = _text_or_none(article.get("url"))
+    url = nonempty_text(article.get("url"))
     if url is None:
         raise ValueError("article has no url")
     seendate = article.get("seendate")
@@ -189,8 +186,8 @@ def post_record(article: Mapping[str, Any]) -> PostRecord:
         created = datetime.strptime(str(seendate), _SEENDATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise ValueError(f"{url}: seendate is {seendate!r}, not like 20260725T023000Z") from None
-    title = _text_or_none(article.get("title"))
-    domain = _text_or_none(article.get("domain"))
+    title = nonempty_text(article.get("title"))
+    domain = nonempty_text(article.get("domain"))
     return {
         "post_uid": f"{SOURCE}:{url}",
         "source": SOURCE,
@@ -234,10 +231,6 @@ def _whole_seconds(when: datetime) -> datetime:
     return when.replace(microsecond=0)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
@@ -261,7 +254,7 @@ class GdeltCollector:
         max_split_depth: int = 5,
         max_query_chars: int = MAX_QUERY_CHARS,
         rate_limit_wait: float = 5.0,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         sleep: Sleep = _asyncio_sleep,
     ) -> None:
         if max_pages < 1:

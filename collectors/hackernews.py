@@ -62,6 +62,7 @@ from collectors.cursor import (
     newest_of,
     oldest_of,
 )
+from collectors.fields import count, nonempty_text
 from collectors.http import RateLimit, SourceHttp, redact_url
 from collectors.text import html_to_text
 
@@ -104,10 +105,6 @@ def _merge(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, i
 # --- mapping -------------------------------------------------------------------------------------
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 _PARAGRAPH = re.compile(r"<p(?=[\s>/])", re.IGNORECASE)
 
 
@@ -121,10 +118,6 @@ def _id_or_none(value: Any) -> str | None:
     if is_number(value):
         return str(int(value))
     return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if is_number(value) else None
 
 
 def _is_comment(hit: Mapping[str, Any]) -> bool:
@@ -145,7 +138,7 @@ def post_record(hit: Mapping[str, Any]) -> PostRecord:
     created = hit.get("created_at_i")
     if not is_number(created):
         raise ValueError(f"{object_id}: created_at_i is {created!r}, not a number")
-    author = _text_or_none(hit.get("author"))
+    author = nonempty_text(hit.get("author"))
     record: PostRecord = {
         "post_uid": f"{SOURCE}:{object_id}",
         "source": SOURCE,
@@ -158,9 +151,9 @@ def post_record(hit: Mapping[str, Any]) -> PostRecord:
         "created_at": datetime.fromtimestamp(created, UTC),
         "collected_at": None,
         "lang": None,
-        "likes": _count(hit.get("points")),
+        "likes": count(hit.get("points")),
         "reposts": None,
-        "replies": _count(hit.get("num_comments")),
+        "replies": count(hit.get("num_comments")),
         "quotes": None,
         "raw": dict(hit),
     }
@@ -169,16 +162,16 @@ def post_record(hit: Mapping[str, Any]) -> PostRecord:
         record |= {
             "kind": "comment",
             "title": None,
-            "text": _hn_text(_text_or_none(hit.get("comment_text"))),
+            "text": _hn_text(nonempty_text(hit.get("comment_text"))),
             "parent_uid": f"{SOURCE}:{parent}" if parent else None,
             "root_uid": f"{SOURCE}:{story}" if story else None,
         }
     else:
-        title = _text_or_none(hit.get("title"))
+        title = nonempty_text(hit.get("title"))
         record |= {
             "kind": "post",
             "title": title,
-            "text": _hn_text(_text_or_none(hit.get("story_text"))) or title or "",
+            "text": _hn_text(nonempty_text(hit.get("story_text"))) or title or "",
             "parent_uid": None,
             "root_uid": None,
         }
@@ -313,8 +306,8 @@ class HackerNewsCollector:
             posts=[],
             times=[],
             bad=[],
-            nb_pages=_count(body.get("nbPages")) or 0,
-            nb_hits=_count(body.get("nbHits")),
+            nb_pages=count(body.get("nbPages")) or 0,
+            nb_hits=count(body.get("nbHits")),
             url=url,
             rate_limit=http.rate_limits.get(response.url.host),
         )

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from claimwatch.config import USER_AGENT as DEFAULT_USER_AGENT
+from collectors.fields import utcnow
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -59,10 +60,6 @@ _RATE_LIMIT_PREFIXES = ("x-rate-limit-", "ratelimit-", "x-ratelimit-")
 
 Params = Mapping[str, str | int | float | bool | Sequence[str | int | float | bool | None] | None]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -251,7 +248,7 @@ class SourceHttp:
         min_interval: float = 0.0,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client

@@ -118,6 +118,7 @@ from urllib.parse import quote as url_quote
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.fields import count, nonempty_text
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 from collectors.text import html_to_text
 
@@ -556,7 +557,7 @@ def status_posts(status: Mapping[str, Any], host: str) -> list[PostRecord]:
         content = _without_quote_fallback(content or "")
     else:
         kind = "reply" if status.get("in_reply_to_id") is not None else "post"
-    spoiler = _text(status.get("spoiler_text"))
+    spoiler = nonempty_text(status.get("spoiler_text"))
     text = "\n".join(part for part in (spoiler, html_to_text(content)) if part)
     parent = f"{SOURCE}:{quoted_posts[0]['source_id']}" if quoted_posts else None
     post = _post(status, host, kind=kind, parent_uid=parent, text=text, lang=status.get("language"))
@@ -603,20 +604,22 @@ def _post(
         "source_id": uri,
         "url": url if isinstance(url, str) and url else uri,
         "kind": kind,
-        "author_id": _text(account.get("uri")) or _text(account.get("url")) or handle,
+        "author_id": nonempty_text(account.get("uri"))
+        or nonempty_text(account.get("url"))
+        or handle,
         "author_handle": handle,
-        "author_name": _text(account.get("display_name")),
-        "author_followers": _count(account.get("followers_count")),
+        "author_name": nonempty_text(account.get("display_name")),
+        "author_followers": count(account.get("followers_count")),
         "created_at": _utc(status.get("created_at"), status_id),
-        "lang": _text(lang),
+        "lang": nonempty_text(lang),
         "text": text,
         "title": None,
         "parent_uid": parent_uid,
         "root_uid": None,
-        "likes": _count(status.get("favourites_count")),
-        "reposts": _count(status.get("reblogs_count")),
-        "replies": _count(status.get("replies_count")),
-        "quotes": _count(status.get("quotes_count")),
+        "likes": count(status.get("favourites_count")),
+        "reposts": count(status.get("reblogs_count")),
+        "replies": count(status.get("replies_count")),
+        "quotes": count(status.get("quotes_count")),
         "raw": dict(status),
     }
 
@@ -629,16 +632,6 @@ def _utc(value: object, status_id: object) -> datetime:
     except ValueError as error:
         raise _UnreadableError(f"status {status_id}: bad created_at {value!r}") from error
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def _without_quote_fallback(html: str) -> str:

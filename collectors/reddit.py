@@ -62,7 +62,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +81,7 @@ from collectors.cursor import (
     newest_of,
     passes,
 )
+from collectors.fields import count, text_or_none
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -143,7 +143,7 @@ def post_record(kind: str, data: Mapping[str, Any]) -> PostRecord:
     created = data.get("created_utc")
     if not is_number(created):
         raise ValueError(f"{name}: created_utc is {created!r}, not a number")
-    author = _text_or_none(data.get("author"))
+    author = text_or_none(data.get("author"))
     if author == _DELETED:
         author = None
     short_id = name.split("_", 1)[1]
@@ -158,49 +158,39 @@ def post_record(kind: str, data: Mapping[str, Any]) -> PostRecord:
         "created_at": datetime.fromtimestamp(created, UTC),
         "collected_at": None,
         "lang": None,
-        "likes": _count(data.get("score")),
+        "likes": count(data.get("score")),
         "quotes": None,
         "raw": data,
     }
-    permalink = _text_or_none(data.get("permalink"))
+    permalink = text_or_none(data.get("permalink"))
     if kind == "t3":
-        parent = _text_or_none(data.get("crosspost_parent"))
+        parent = text_or_none(data.get("crosspost_parent"))
         parent_uid = f"{SOURCE}:{parent}" if parent else None
         record |= {
             "url": WEB_URL + (permalink or f"/comments/{short_id}/"),
             "kind": "repost" if parent_uid else "post",
-            "title": _text_or_none(data.get("title")),
-            "text": _text_or_none(data.get("selftext")) or "",
+            "title": text_or_none(data.get("title")),
+            "text": text_or_none(data.get("selftext")) or "",
             "parent_uid": parent_uid,
             "root_uid": parent_uid,
-            "replies": _count(data.get("num_comments")),
-            "reposts": _count(data.get("num_crossposts")),
+            "replies": count(data.get("num_comments")),
+            "reposts": count(data.get("num_crossposts")),
         }
     else:
-        parent = _text_or_none(data.get("parent_id"))
-        link = _text_or_none(data.get("link_id"))
+        parent = text_or_none(data.get("parent_id"))
+        link = text_or_none(data.get("link_id"))
         fallback = f"/comments/{link.split('_', 1)[-1]}/_/{short_id}/" if link else None
         record |= {
             "url": WEB_URL + permalink if permalink else (WEB_URL + fallback if fallback else None),
             "kind": "comment",
             "title": None,
-            "text": _text_or_none(data.get("body")) or "",
+            "text": text_or_none(data.get("body")) or "",
             "parent_uid": f"{SOURCE}:{parent}" if parent else None,
             "root_uid": f"{SOURCE}:{link}" if link else None,
             "replies": None,
             "reposts": None,
         }
     return record
-
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return int(value)
 
 
 @dataclass

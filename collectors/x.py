@@ -69,6 +69,7 @@ from typing import Any
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
 from collectors.cursor import DIGITS, Cursor, CursorFormat, bare_json, newest_of, oldest_of
+from collectors.fields import count, nonempty_text, utcnow
 from collectors.http import RateLimit, SourceHttp, redact_url
 
 __all__ = ["XCollector", "XCursor", "or_queries", "page_posts", "snowflake_time", "tweet_record"]
@@ -90,10 +91,6 @@ _TWITTER_EPOCH_MS = 1_288_834_974_657
 _SNOWFLAKE_MIN = 10**17  # ids from 2013 on; smaller ones are not treated as snowflakes
 _NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst", "art"})
 _KIND_OF_REFERENCE = (("retweeted", "repost"), ("replied_to", "reply"), ("quoted", "quote"))
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- queries and ids -----------------------------------------------------------------------------
@@ -150,9 +147,9 @@ def tweet_record(
     created = _utc(tweet.get("created_at"))
     if created is None:
         raise ValueError(f"tweet {tweet_id}: created_at is {tweet.get('created_at')!r}")
-    author_id = _str(tweet.get("author_id"))
+    author_id = nonempty_text(tweet.get("author_id"))
     author = users.get(author_id) if author_id else None
-    username = _str(author.get("username")) if author else None
+    username = nonempty_text(author.get("username")) if author else None
 
     references = {
         ref.get("type"): ref.get("id")
@@ -165,17 +162,17 @@ def tweet_record(
             kind, parent = ref_kind, references[ref_type]
             break
     parent_uid = f"{SOURCE}:{parent}" if parent else None
-    conversation = _str(tweet.get("conversation_id"))
+    conversation = nonempty_text(tweet.get("conversation_id"))
     root_uid = f"{SOURCE}:{conversation}" if conversation and conversation != tweet_id else None
 
     text = _full_text(tweet)
     metrics = tweet.get("public_metrics")
     metrics = metrics if isinstance(metrics, dict) else {}
     engagement: dict[str, int | None] = {
-        "likes": _count(metrics.get("like_count")),
-        "reposts": _count(metrics.get("retweet_count")),
-        "replies": _count(metrics.get("reply_count")),
-        "quotes": _count(metrics.get("quote_count")),
+        "likes": count(metrics.get("like_count")),
+        "reposts": count(metrics.get("retweet_count")),
+        "replies": count(metrics.get("reply_count")),
+        "quotes": count(metrics.get("quote_count")),
     }
     if kind == "repost":
         root_uid = parent_uid
@@ -184,7 +181,7 @@ def tweet_record(
             text = _full_text(original)
         engagement = dict.fromkeys(engagement)
 
-    lang = _str(tweet.get("lang"))
+    lang = nonempty_text(tweet.get("lang"))
     author_metrics = author.get("public_metrics") if author else None
     raw: dict[str, Any] = {"data": tweet}
     if author is not None:
@@ -199,8 +196,8 @@ def tweet_record(
         "kind": kind,
         "author_id": author_id,
         "author_handle": username,
-        "author_name": _str(author.get("name")) if author else None,
-        "author_followers": _count(author_metrics.get("followers_count"))
+        "author_name": nonempty_text(author.get("name")) if author else None,
+        "author_followers": count(author_metrics.get("followers_count"))
         if isinstance(author_metrics, dict)
         else None,
         "created_at": created,
@@ -237,16 +234,6 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
-
-
 @dataclass
 class _SearchPage:
     posts: list[PostRecord] = field(default_factory=list)
@@ -268,11 +255,15 @@ def page_posts(body: Any) -> _SearchPage:
     if not isinstance(data, list):
         raise ValueError("data is not a list")
     users = {
-        u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and _str(u.get("id"))
+        u["id"]: u
+        for u in includes.get("users") or []
+        if isinstance(u, dict) and nonempty_text(u.get("id"))
     }
     included = [t for t in includes.get("tweets") or [] if isinstance(t, dict)]
-    by_id = {t["id"]: t for t in [*included, *data] if isinstance(t, dict) and _str(t.get("id"))}
-    page = _SearchPage(next_token=_str(meta.get("next_token")))
+    by_id = {
+        t["id"]: t for t in [*included, *data] if isinstance(t, dict) and nonempty_text(t.get("id"))
+    }
+    page = _SearchPage(next_token=nonempty_text(meta.get("next_token")))
     seen: set[str] = set()
     for position, tweet in enumerate([*data, *included]):
         if not isinstance(tweet, dict):
@@ -311,7 +302,7 @@ class XCollector:
         *,
         max_results: int = 100,
         max_query_chars: int = MAX_QUERY_CHARS,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         if not bearer_token:
             raise ValueError("x: a bearer token is required")

@@ -55,6 +55,7 @@ from typing import Any
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.fields import count, nonempty_text, utcnow
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -75,10 +76,6 @@ MAX_QUERY_CHARS = 500
 DEFAULT_LOOKBACK = timedelta(days=7)
 DEFAULT_OVERLAP = timedelta(hours=12)
 _NO_COMMENTS = frozenset({"commentsDisabled", "videoNotFound", "forbidden"})
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def youtube_queries(queries: Iterable[str], max_chars: int = MAX_QUERY_CHARS) -> list[str]:
@@ -154,7 +151,7 @@ def video_record(item: Mapping[str, Any]) -> PostRecord:
         "source_id": video_id,
         "url": WATCH_URL + video_id,
         "kind": "post",
-        "author_id": _str(snippet.get("channelId")),
+        "author_id": nonempty_text(snippet.get("channelId")),
         "author_handle": None,
         "author_name": _unescaped(snippet.get("channelTitle")),
         "author_followers": None,
@@ -181,35 +178,39 @@ def comment_record(thread: Mapping[str, Any], video_id: str) -> PostRecord:
     if not isinstance(top, dict) or not isinstance(top.get("snippet"), dict):
         raise ValueError(f"comment thread {thread.get('id')!r} has no topLevelComment")
     comment: dict[str, Any] = top["snippet"]
-    comment_id = _str(top.get("id")) or _str(thread.get("id"))
+    comment_id = nonempty_text(top.get("id")) or nonempty_text(thread.get("id"))
     if comment_id is None:
         raise ValueError("comment thread without an id")
     created = _utc(comment.get("publishedAt"))
     if created is None:
         raise ValueError(f"comment {comment_id}: publishedAt is {comment.get('publishedAt')!r}")
-    video = _str(comment.get("videoId")) or _str(snippet.get("videoId")) or video_id
+    video = (
+        nonempty_text(comment.get("videoId")) or nonempty_text(snippet.get("videoId")) or video_id
+    )
     channel = comment.get("authorChannelId")
-    name = _str(comment.get("authorDisplayName"))
+    name = nonempty_text(comment.get("authorDisplayName"))
     return {
         "post_uid": f"{SOURCE}:{comment_id}",
         "source": SOURCE,
         "source_id": comment_id,
         "url": f"{WATCH_URL}{video}&lc={comment_id}",
         "kind": "comment",
-        "author_id": _str(channel.get("value")) if isinstance(channel, dict) else None,
+        "author_id": nonempty_text(channel.get("value")) if isinstance(channel, dict) else None,
         "author_handle": name[1:] if name and name.startswith("@") else None,
         "author_name": name,
         "author_followers": None,
         "created_at": created,
         "collected_at": None,
         "lang": None,
-        "text": _str(comment.get("textDisplay")) or _str(comment.get("textOriginal")) or "",
+        "text": nonempty_text(comment.get("textDisplay"))
+        or nonempty_text(comment.get("textOriginal"))
+        or "",
         "title": None,
         "parent_uid": f"{SOURCE}:{video}",
         "root_uid": f"{SOURCE}:{video}",
-        "likes": _count(comment.get("likeCount")),
+        "likes": count(comment.get("likeCount")),
         "reposts": None,
-        "replies": _count(snippet.get("totalReplyCount")),
+        "replies": count(snippet.get("totalReplyCount")),
         "quotes": None,
         "raw": thread,
     }
@@ -229,20 +230,8 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _unescaped(value: Any) -> str | None:
     return html.unescape(value) if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, str) and value.isdigit():  # videos.list sends counts as strings
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def _items(response: httpx.Response) -> tuple[list[Any], Mapping[str, Any]]:
@@ -271,7 +260,7 @@ class YouTubeCollector:
         max_results: int = 50,
         lookback: timedelta = DEFAULT_LOOKBACK,
         overlap: timedelta = DEFAULT_OVERLAP,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         if not api_key:
             raise ValueError("youtube: an API key is required")
@@ -344,7 +333,7 @@ class YouTubeCollector:
                             yield comment
                         else:
                             posts.append(comment)
-            token = _str(body.get("nextPageToken"))
+            token = nonempty_text(body.get("nextPageToken"))
             last = token is None or page_no == self.max_pages
             cursor = newest if last else mark
             yield Page(
