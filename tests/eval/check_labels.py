@@ -4,6 +4,7 @@ Run: python tests/eval/check_labels.py            (validate; exit 1 on any probl
      python tests/eval/check_labels.py --counts   (validate, then print the counts as Markdown)
 Standard library only, so it runs before the project is installed.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ def check_label(lab: object, row: dict) -> list[str]:
         errs.append("kind 'factcheck' needs source 'factcheck'")
     if stance == "corrects" and row["source"] == "factcheck" and kind != "factcheck":
         errs.append("a fact-check publisher's correction is kind 'factcheck'")
-    if stance == "corrects" and row["source"] == "x" and row["author_handle"] in AUTHORITIES \
-            and kind != "authority":
+    if (
+        stance == "corrects"
+        and row["source"] == "x"
+        and row["author_handle"] in AUTHORITIES
+        and kind != "authority"
+    ):
         errs.append("an authority account's correction is kind 'authority'")
     return errs
 
@@ -133,8 +138,10 @@ def counts(rows: list[dict]) -> str:
             if lab["claim"] == OFFICES:
                 v, s = lab["variant"], lab["stance"]
                 if s == "asserts":
-                    out.add("offices asserts " + {"5": '"5"', "4": '"4"', None: "(no value)"}
-                            .get(v, "other number"))
+                    out.add(
+                        "offices asserts "
+                        + {"5": '"5"', "4": '"4"', None: "(no value)"}.get(v, "other number")
+                    )
                 else:
                     out.add(f"offices {s}")
             else:
@@ -150,13 +157,23 @@ def counts(rows: list[dict]) -> str:
     lines = ["| category (posts; a post can be in several) | posts |", "|---|---:|"]
     lines += [f"| {c} | {n} |" for c, n in sorted(cats.items())]
     lines.append(f"| **all posts** | **{len(rows)}** |")
-    other = Counter(lab["variant"] for r in rows for lab in r["labels"]
-                    if lab["claim"] == OFFICES and lab["stance"] == "asserts"
-                    and lab["variant"] not in (None, "4", "5"))
+    other = Counter(
+        lab["variant"]
+        for r in rows
+        for lab in r["labels"]
+        if lab["claim"] == OFFICES
+        and lab["stance"] == "asserts"
+        and lab["variant"] not in (None, "4", "5")
+    )
     lines.append("")
-    lines.append("Other numbers asserted: " + ", ".join(f'"{v}" x{n}' for v, n in sorted(other.items())))
-    triples = Counter((lab["claim"], lab["stance"], lab["variant"] or "null", lab["correction"] or "-")
-                      for r in rows for lab in r["labels"])
+    lines.append(
+        "Other numbers asserted: " + ", ".join(f'"{v}" x{n}' for v, n in sorted(other.items()))
+    )
+    triples = Counter(
+        (lab["claim"], lab["stance"], lab["variant"] or "null", lab["correction"] or "-")
+        for r in rows
+        for lab in r["labels"]
+    )
     lines += ["", "| claim | stance | variant | correction | labels |", "|---|---|---|---|---:|"]
     lines += [f"| {c} | {s} | {v} | {k} | {n} |" for (c, s, v, k), n in sorted(triples.items())]
     lines += ["", "| source | posts |", "|---|---:|"]
