@@ -133,3 +133,19 @@ def test_two_writers_at_once_store_every_post_exactly_once(
     assert all(r["committed"] + r["staged"] == 30 for r in reports)  # type: ignore[operator]
     assert warehouse.flush()[0] == 0  # each writer merged what it staged before it exited
     assert count(warehouse) == (45_001, 45_001)
+
+
+def test_a_batch_being_staged_by_a_live_writer_is_left_alone(
+    db_path: Path, warehouse: Warehouse
+) -> None:
+    warehouse.write(Batch(posts=make_posts(1)))
+    folder = db_path.with_name(db_path.name + ".staging")
+    folder.mkdir()
+    dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_pid.wait()
+    alive = folder / f"00000000000000000002-live.{os.getpid()}.partial"
+    dead = folder / f"00000000000000000003-dead.{dead_pid.pid}.partial"
+    for path in (alive, dead):
+        path.write_bytes(b"PAR1 being written")
+    warehouse.flush()
+    assert sorted(folder.iterdir()) == [alive]

@@ -47,7 +47,7 @@ def stage(db_path: Path, batch: Batch) -> Path:
     }
     table = posts.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     final = folder / f"{time.time_ns():020d}-{batch.batch_id}.parquet"
-    partial = final.with_suffix(".partial")
+    partial = final.with_suffix(f".{os.getpid()}.partial")  # the writer's PID: see staged_batches
     pq.write_table(table, partial, compression="zstd")
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
@@ -57,13 +57,31 @@ def stage(db_path: Path, batch: Batch) -> Path:
 
 
 def staged_batches(db_path: Path) -> list[Path]:
-    """Staged batches, oldest first. Leftovers of a write that was killed are removed."""
+    """Staged batches, oldest first.
+
+    A `.partial` file left by a writer that was killed is removed; one whose writer (named by the
+    PID in its name) is still alive is being written right now, and is left alone.
+    """
     folder = staging_dir(db_path)
     if not folder.is_dir():
         return []
     for leftover in folder.glob("*.partial"):
-        leftover.unlink(missing_ok=True)
+        if not _writer_alive(leftover):
+            leftover.unlink(missing_ok=True)
     return sorted(folder.glob("*.parquet"))
+
+
+def _writer_alive(partial: Path) -> bool:
+    pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 def read_staged(path: Path) -> Batch:
