@@ -16,16 +16,9 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import Warehouse
+from warehouse.views import VIEWS
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-VIEW_NAMES = (
-    "posts",
-    "post_topics",
-    "claim_mentions",
-    "corrections",
-    "variant_spread",
-    "collector_runs",
-)
 
 
 class RefusedQueryError(ValueError):
@@ -56,7 +49,7 @@ def check_read_only(query: str) -> None:
             where = f" (statement {number})" if len(statements) > 1 else ""
             raise RefusedQueryError(
                 f"claimwatch sql is read-only: a {kind} statement{where} is refused and nothing"
-                f" was run. Query the views ({', '.join(VIEW_NAMES)}) with SELECT."
+                f" was run. Query the views ({', '.join(VIEWS)}) with SELECT."
             )
 
 

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.records import Rejection, RowChunk
 from warehouse.schema import POST_KINDS, REQUIRED_POST_FIELDS
 
@@ -30,7 +31,7 @@ _SOURCE_NAME = "^[a-z0-9][a-z0-9_.-]*$"
 
 @dataclass(frozen=True)
 class Limits:
-    max_text_bytes: int = 1 << 20
+    max_text_bytes: int = WarehouseSettings().max_text_bytes  # the config's default
 
 
 def validate_chunk(

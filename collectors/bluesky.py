@@ -80,7 +80,7 @@ import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
 from collectors.cursor import Codec, Cursor, CursorFormat, newest_of, passes
-from collectors.fields import count, text_or_none
+from collectors.fields import count, text_or_none, utc_time
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -114,19 +114,6 @@ class BlueskyAuthError(Exception):
 # --- time ----------------------------------------------------------------------------------------
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 string as an aware UTC datetime (no offset: UTC); None if unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
-
-
 def format_time(when: datetime) -> str:
     """UTC, millisecond precision, `Z`: the form atproto datetimes take."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -135,8 +122,8 @@ def format_time(when: datetime) -> str:
 def sort_at(view: Mapping[str, Any]) -> datetime | None:
     """A postView's (or viewRecord's) sortAt: the lower of createdAt and indexedAt."""
     record = view.get("record") if "record" in view else view.get("value")
-    created = parse_time(record.get("createdAt")) if isinstance(record, dict) else None
-    indexed = parse_time(view.get("indexedAt"))
+    created = utc_time(record.get("createdAt")) if isinstance(record, dict) else None
+    indexed = utc_time(view.get("indexedAt"))
     times = [t for t in (created, indexed) if t is not None]
     return min(times) if times else None
 
@@ -145,7 +132,7 @@ def sort_at(view: Mapping[str, Any]) -> datetime | None:
 
 
 def _timestamp(value: Any) -> datetime:
-    when = parse_time(value)
+    when = utc_time(value)
     if when is None:
         raise ValueError(f"{value!r} is not a timestamp")
     return when
@@ -157,7 +144,7 @@ _TIMESTAMP = Codec(_timestamp, format_time)
 class BlueskyCursor(Cursor[datetime, datetime]):
     """A stream's resume state (`collectors.cursor`); `gap` is the sortAt `until`, exclusive."""
 
-    FORMAT = CursorFormat("bluesky", _TIMESTAMP, _TIMESTAMP, "until", parse_time)
+    FORMAT = CursorFormat("bluesky", _TIMESTAMP, _TIMESTAMP, "until", utc_time)
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -221,7 +208,7 @@ def _record(
     uri = view.get("uri")
     did, _collection, rkey = _parse_uri(uri)
     author = _dict(view.get("author"))
-    created = parse_time(record.get("createdAt")) or parse_time(view.get("indexedAt"))
+    created = utc_time(record.get("createdAt")) or utc_time(view.get("indexedAt"))
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor indexedAt is a readable time")
     handle = text_or_none(author.get("handle"))

@@ -33,12 +33,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.fields import iso_z, utc_time
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 from collectors.youtube import google_error
 
@@ -92,7 +92,7 @@ def _record(claim: Mapping[str, Any], review: Any) -> PostRecord:
     url = _str(review.get("url"))
     if url is None:
         raise ValueError("a claimReview without url")
-    created = _utc(review.get("reviewDate")) or _utc(claim.get("claimDate"))
+    created = utc_time(review.get("reviewDate")) or utc_time(claim.get("claimDate"))
     if created is None:
         raise ValueError(f"{url}: neither reviewDate nor claimDate")
     publisher = review.get("publisher")
@@ -125,20 +125,6 @@ def _record(claim: Mapping[str, Any], review: Any) -> PostRecord:
         "quotes": None,
         "raw": {"claim": dict(claim), "review": review},
     }
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _str(value: Any) -> str | None:
@@ -194,7 +180,7 @@ class FactCheckCollector:
     async def _stream(
         self, code: str, q: str, scope: str, saved: str | None, http: SourceHttp
     ) -> AsyncIterator[Page | BadPage]:
-        newest = _utc(saved) if saved else None
+        newest = utc_time(saved) if saved else None
         params = {"query": q, "languageCode": code, "pageSize": str(self.page_size)}
         token: str | None = None
         for _ in range(self.max_pages):
@@ -215,7 +201,7 @@ class FactCheckCollector:
             token = _str(body.get("nextPageToken"))
             yield Page(
                 posts,
-                _iso(newest) if newest else None,
+                iso_z(newest) if newest else None,
                 scope,
                 url,
                 http.rate_limits.get(response.url.host),

@@ -36,3 +36,23 @@ def count(value: object) -> int | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return int(value)
+
+
+def as_utc(when: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def utc_time(value: object) -> datetime | None:
+    """An ISO 8601 string as an aware UTC datetime (no offset: UTC); None if unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        return None
+
+
+def iso_z(when: datetime) -> str:
+    """UTC to the second with a `Z`, the form Google's APIs take (`2026-01-30T12:00:00Z`)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

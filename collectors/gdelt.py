@@ -65,7 +65,7 @@ from typing import Any
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
-from collectors.fields import nonempty_text, utcnow
+from collectors.fields import nonempty_text, utc_time, utcnow
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -157,12 +157,10 @@ def load_cursor(text: str | None) -> datetime | None:
     """The saved window end (aware UTC); None for none or an unreadable one (read afresh)."""
     if not text:
         return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
+    when = utc_time(text)
+    if when is None:
         log.warning("gdelt: unreadable cursor %r; reading the stream afresh", text)
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when
 
 
 # --- mapping -------------------------------------------------------------------------------------

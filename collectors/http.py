@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from claimwatch.config import USER_AGENT as DEFAULT_USER_AGENT
-from collectors.fields import utcnow
+from collectors.fields import utc_time, utcnow
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -163,20 +163,10 @@ def _reset_at(value: str | None, now: datetime) -> datetime | None:
     try:
         seconds = float(value)
     except ValueError:
-        return _iso_time(value)
+        return utc_time(value)
     if seconds >= _EPOCH_THRESHOLD:
         return datetime.fromtimestamp(seconds, UTC)
     return now + timedelta(seconds=seconds)
-
-
-def _iso_time(value: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
 def parse_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimit | None:

@@ -111,14 +111,14 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote as url_quote
 
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
-from collectors.fields import count, nonempty_text
+from collectors.fields import count, nonempty_text, utc_time
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 from collectors.text import html_to_text
 
@@ -627,11 +627,10 @@ def _post(
 def _utc(value: object, status_id: object) -> datetime:
     if not isinstance(value, str):
         raise _UnreadableError(f"status {status_id}: no created_at")
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise _UnreadableError(f"status {status_id}: bad created_at {value!r}") from error
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    when = utc_time(value)
+    if when is None:
+        raise _UnreadableError(f"status {status_id}: bad created_at {value!r}")
+    return when
 
 
 def _without_quote_fallback(html: str) -> str:

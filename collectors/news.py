@@ -64,7 +64,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -72,6 +72,7 @@ from urllib.parse import urljoin
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
+from collectors.fields import as_utc, utc_time
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 from collectors.text import html_to_text
 
@@ -239,19 +240,14 @@ def _rfc822_date(value: str) -> datetime:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         raise ValueError(f"unreadable date {value!r}") from None
-    return _utc(when)
+    return as_utc(when)
 
 
 def _iso_date(value: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"unreadable date {value!r}") from None
-    return _utc(when)
-
-
-def _utc(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    when = utc_time(value)
+    if when is None:
+        raise ValueError(f"unreadable date {value!r}")
+    return when
 
 
 def _name(tag: str, default: str | None = None) -> str:

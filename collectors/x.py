@@ -69,7 +69,7 @@ from typing import Any
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
 from collectors.cursor import DIGITS, Cursor, CursorFormat, bare_json, newest_of, oldest_of
-from collectors.fields import count, nonempty_text, utcnow
+from collectors.fields import count, nonempty_text, utc_time, utcnow
 from collectors.http import RateLimit, SourceHttp, redact_url
 
 __all__ = ["XCollector", "XCursor", "or_queries", "page_posts", "snowflake_time", "tweet_record"]
@@ -144,7 +144,7 @@ def tweet_record(
     tweet_id = tweet.get("id")
     if not isinstance(tweet_id, str) or not tweet_id.isdigit():
         raise ValueError(f"tweet id {tweet_id!r} is not a numeric string")
-    created = _utc(tweet.get("created_at"))
+    created = utc_time(tweet.get("created_at"))
     if created is None:
         raise ValueError(f"tweet {tweet_id}: created_at is {tweet.get('created_at')!r}")
     author_id = nonempty_text(tweet.get("author_id"))
@@ -218,16 +218,6 @@ def _full_text(tweet: Mapping[str, Any]) -> str:
     if not isinstance(text, str) or not text:
         text = tweet.get("text")
     return html.unescape(text) if isinstance(text, str) else ""
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _object(value: Any) -> dict[str, Any]:

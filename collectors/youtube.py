@@ -49,13 +49,13 @@ import html
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
-from collectors.fields import count, nonempty_text, utcnow
+from collectors.fields import count, iso_z, nonempty_text, utc_time, utcnow
 from collectors.http import SourceHttp, SourceHttpError, redact_url
 
 __all__ = [
@@ -142,7 +142,7 @@ def video_record(item: Mapping[str, Any]) -> PostRecord:
         raise ValueError("search result without id.videoId")
     snippet = item.get("snippet")
     snippet = snippet if isinstance(snippet, dict) else {}
-    created = _utc(snippet.get("publishedAt"))
+    created = utc_time(snippet.get("publishedAt"))
     if created is None:
         raise ValueError(f"video {video_id}: publishedAt is {snippet.get('publishedAt')!r}")
     return {
@@ -181,7 +181,7 @@ def comment_record(thread: Mapping[str, Any], video_id: str) -> PostRecord:
     comment_id = nonempty_text(top.get("id")) or nonempty_text(thread.get("id"))
     if comment_id is None:
         raise ValueError("comment thread without an id")
-    created = _utc(comment.get("publishedAt"))
+    created = utc_time(comment.get("publishedAt"))
     if created is None:
         raise ValueError(f"comment {comment_id}: publishedAt is {comment.get('publishedAt')!r}")
     video = (
@@ -214,20 +214,6 @@ def comment_record(thread: Mapping[str, Any], video_id: str) -> PostRecord:
         "quotes": None,
         "raw": thread,
     }
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _unescaped(value: Any) -> str | None:
@@ -290,7 +276,7 @@ class YouTubeCollector:
     async def _stream(
         self, q: str, saved: str | None, http: SourceHttp
     ) -> AsyncIterator[Page | BadPage]:
-        mark = _utc(saved) if saved else None
+        mark = utc_time(saved) if saved else None
         if saved and mark is None:
             log.warning("youtube: unreadable cursor %r; reading the stream afresh", saved)
         after = mark - self.overlap if mark else self._now() - self.lookback
@@ -300,7 +286,7 @@ class YouTubeCollector:
             "q": q,
             "type": "video",
             "order": "date",
-            "publishedAfter": _iso(after),
+            "publishedAfter": iso_z(after),
             "maxResults": str(self.max_results),
         }
         token: str | None = None
@@ -338,7 +324,7 @@ class YouTubeCollector:
             cursor = newest if last else mark
             yield Page(
                 posts,
-                _iso(cursor) if cursor else None,
+                iso_z(cursor) if cursor else None,
                 q,
                 url,
                 http.rate_limits.get(response.url.host),

@@ -118,7 +118,7 @@ def test_a_staged_file_cut_short_by_a_crash_is_ignored(db_path: Path, warehouse:
     folder = db_path.with_name(db_path.name + ".staging")
     folder.mkdir()
     (folder / "00000000000000000001-dead.partial").write_bytes(b"PAR1 cut short")
-    assert warehouse.flush() == (0, warehouse.flush()[1])
+    assert warehouse.flush()[0] == 0
     assert list(folder.iterdir()) == []
     assert count(warehouse) == (1, 1)
 

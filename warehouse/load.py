@@ -124,7 +124,9 @@ def apply_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
         if _already_applied(con, batch.batch_id):
             con.execute("ROLLBACK")
             return LoadStats()
-        stats = _load_posts(con, batch.posts, batch.run_id) if batch.posts else LoadStats()
+        stats = LoadStats()
+        if batch.posts is not None and batch.posts.num_rows > 0:
+            stats = _load_posts(con, batch.posts, batch.run_id)
         if batch.post_topics is not None and batch.post_topics.num_rows:
             _insert_post_topics(con, batch.post_topics)
         _upsert_runs(con, batch.runs)

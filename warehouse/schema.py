@@ -12,9 +12,6 @@ import pyarrow as pa
 
 POST_KINDS = ("post", "reply", "repost", "quote", "article", "comment", "factcheck")
 ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
-STANCES = ("asserts", "questions", "denies", "corrects")
-CORRECTION_KINDS = ("authority", "factcheck", "community")
-EDGE_RELATIONS = ("reply", "repost", "quote", "root", "copy")
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,6 @@ POST_COLUMNS: tuple[Column, ...] = (
 
 POST_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in POST_COLUMNS)
 REQUIRED_POST_FIELDS = ("source", "source_id", "created_at", "text")
-# Filled in by the warehouse itself, so a batch may leave them out.
-DERIVED_POST_FIELDS = ("post_uid", "content_hash")
 
 POST_ARROW_SCHEMA = pa.schema([pa.field(c.name, c.arrow_type) for c in POST_COLUMNS])
 
