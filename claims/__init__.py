@@ -1,0 +1,1 @@
+"""Claim analysis: mentions, variants, stances and corrections of the claims in config."""
