@@ -1,7 +1,31 @@
 """Claim analysis over whole columns (Polars): which claims each post mentions, with what value
 (the variant), in what stance, and which mentions are corrections.
 
-(Interface first; the rules land in the next commit.)
+The rules, in order (docs/claims.md says the same with examples):
+
+1. Candidates. Only posts that contain one of the claims' subject words (a literal Aho-Corasick
+   pass, case-sensitive for acronyms) go further; the rest of the work runs on them alone.
+2. Text. Text and title are joined, links dropped, keycap emoji made digits, accents and
+   typographic apostrophes folded one for one (so offsets stay). Number noise (dates, scores,
+   fractions, times, thousands, percentages, ordinals) is masked, quoted passages and reported
+   claims ("Claim: ...", "claims that ...") are set apart from what the author says.
+3. Mention. The subject and object within the claim's `window` words in one sentence, or the subject
+   and one of the claim's facts, or the subject and four of the claim's places; an acronym the post
+   spells out as something else ("Intercontinental Exchange (ICE)") does not count; a mention bound
+   to a place outside the context ("field offices in Texas") does not count; a post that names no
+   context term counts only if it names no place elsewhere either.
+4. Variant (claims with a quantity). Candidates: totals ("5 en tout", "= 5"), numbers counting the
+   claim's units ("5 #ICE stations", "cinq bureaux", "five Canadian cities"), numbers attached to
+   the subject ("ICE x5"), numbers standing alone ("Five."), the count of the claim's places listed,
+   the sum of its parts ("embassy + 4 consulates"), and rejected values (quoted or negated). A total
+   wins; two values offered ("4 or 5") give none; one asserted value wins, several give none; then
+   places, then parts; a post that only quotes or negates a value (and does not correct it) gets
+   that value.
+5. Stance. An authority's post corrects (kind authority), a fact-check publisher's corrects (kind
+   factcheck), a post stating a fact of the claim that is not a question corrects (community); then
+   a denial (a denial word, or a negated claim with no value asserted); then a question (a doubt
+   word, or a question cue in a post with "?", or a sentence about the claim ending in a single "?",
+   unless a rhetorical cue says otherwise); otherwise the post asserts.
 """
 
 from __future__ import annotations
@@ -13,27 +37,35 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from claims.patterns import NAME, WORD, ClaimRules, Language, initials_pattern
 from claimwatch.config import Config
+from collectors.matching import FOLD_IN_PLACE, URL_PATTERN
 
 # Bump when the rules in this package change: every claim is then re-analysed.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
-MENTION_SCHEMA = {
-    "post_uid": pl.String,
-    "claim_id": pl.String,
-    "variant": pl.String,
-    "stance": pl.String,
-    "matched_text": pl.String,
-    "span_start": pl.Int32,
-    "span_end": pl.Int32,
-}
-CORRECTION_SCHEMA = {
-    "post_uid": pl.String,
-    "claim_id": pl.String,
-    "variant": pl.String,
-    "kind": pl.String,
-}
+MENTION_SCHEMA = pl.Schema(
+    {
+        "post_uid": pl.String,
+        "claim_id": pl.String,
+        "variant": pl.String,
+        "stance": pl.String,
+        "matched_text": pl.String,
+        "span_start": pl.Int32,
+        "span_end": pl.Int32,
+    }
+)
+CORRECTION_SCHEMA = pl.Schema(
+    {
+        "post_uid": pl.String,
+        "claim_id": pl.String,
+        "variant": pl.String,
+        "kind": pl.String,
+    }
+)
+STANCES = ("asserts", "questions", "denies", "corrects")
+CORRECTION_KINDS = ("authority", "factcheck", "community")
 
 
 @dataclass(frozen=True)
@@ -55,10 +87,532 @@ def claim_versions(config: Config) -> dict[str, str]:
 
 
 def analyze_posts(
-    posts: pl.DataFrame, config: Config, claim_ids: Iterable[str] | None = None
+    posts: pl.DataFrame | pl.LazyFrame, config: Config, claim_ids: Iterable[str] | None = None
 ) -> ClaimAnalysis:
     """Mentions and corrections of the claims `claim_ids` (default: all) in `posts`."""
-    del posts, config, claim_ids
+    chosen = list(config.claims) if claim_ids is None else list(claim_ids)
+    rules = [ClaimRules.of(claim_id, config.claims[claim_id]) for claim_id in chosen]
+    if not rules:
+        return _empty()
+    language = Language.of(config.language)
+    candidates = _candidates(posts.lazy(), rules).collect()
+    if candidates.is_empty():
+        return _empty()
+    prepared = _prepare(candidates, language)
+    mentions = pl.concat([_claim_mentions(prepared, rule, language) for rule in rules])
+    mentions = _with_spans(mentions)
+    corrections = mentions.filter(pl.col("stance") == "corrects").select(
+        "post_uid", "claim_id", "variant", pl.col("_kind").alias("kind")
+    )
+    return ClaimAnalysis(
+        mentions.select(list(MENTION_SCHEMA)).cast(MENTION_SCHEMA),
+        corrections.cast(CORRECTION_SCHEMA),
+    )
+
+
+def _empty() -> ClaimAnalysis:
     return ClaimAnalysis(
         pl.DataFrame(schema=MENTION_SCHEMA), pl.DataFrame(schema=CORRECTION_SCHEMA)
+    )
+
+
+# --- 1. candidates --------------------------------------------------------------------------------
+
+
+def _anchors(config_terms: list[str]) -> tuple[list[str], list[str]]:
+    """Literal words every mention contains: (case-sensitive acronyms, lower-case words)."""
+    exact: list[str] = []
+    loose: list[str] = []
+    for term in config_terms:
+        runs = sorted(_ascii_runs(term), key=len, reverse=True)
+        if not runs:
+            continue
+        acronym = next((run for run in runs if len(run) >= 2 and run.isupper()), None)
+        if acronym:
+            exact.append(acronym)
+        else:
+            loose.append(runs[0].lower())
+    return list(dict.fromkeys(exact)), list(dict.fromkeys(loose))
+
+
+def _ascii_runs(term: str) -> list[str]:
+    runs, current = [], ""
+    for char in term:
+        if char.isascii() and char.isalnum():
+            current += char
+        else:
+            runs.append(current)
+            current = ""
+    return [run for run in [*runs, current] if run]
+
+
+def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
+    columns = posts.collect_schema().names()
+    terms = [term for rule in rules for term in rule.subject_terms]
+    exact, loose = _anchors(terms)
+    fields = ["text", "title"] if "title" in columns else ["text"]
+    hit = pl.lit(False)
+    for name in fields:
+        column = pl.col(name).cast(pl.String).fill_null("")
+        if exact:
+            hit = hit | column.str.contains_any(exact)
+        if loose:
+            hit = hit | column.str.contains_any(loose, ascii_case_insensitive=True)
+    title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
+    return posts.filter(hit).select(
+        pl.col("post_uid").cast(pl.String),
+        pl.col("source").cast(pl.String).fill_null(""),
+        pl.col("author_handle").cast(pl.String).fill_null(""),
+        pl.col("text").cast(pl.String).fill_null("").alias("text"),
+        title.alias("title"),
+    )
+
+
+# --- 2. text --------------------------------------------------------------------------------------
+
+_RAW, _T, _M, _U, _Q = "_raw", "_t", "_m", "_u", "_q"
+_QUOTED = (
+    r"“[^”\n]{2,}”|«[^»\n]{2,}»|\"[^\"\n]{2,}\"|„[^“”\n]{2,}[“”]"
+    r"|(?:^|[\s(\[:])'(?:[^'\n]|'\p{L}){2,}?'(?:[\s.,;:!?)…]|$)"
+)
+_SPACE = r"[ \t\u00a0\u202f-]+"
+
+
+def _noise(language: Language) -> str:
+    """Numbers that are not counts: dates, scores, fractions, times, thousands, units, ordinals."""
+    day = r"\d{1,2}\b"
+    return "|".join(
+        [
+            rf"{language.not_places}\.?\s+{day}",
+            rf"\b{day}\s+{language.not_places}",
+            "\\b\\d+\\s*[/:\\-\u2013]\\s*\\d+\\b",
+            r"\b\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+\b",
+            r"\b\d+[.,]\d+\b",
+            r"\d+\s*%",
+            r"\$\s*\d+|\b\d+\s*\$",
+            r"#\d+\b",
+            r"\b\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)\b",
+            r"\b\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)\b",
+        ]
+    )
+
+
+def _prepare(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
+    joined = pl.concat_str(
+        [pl.col("text"), pl.lit("\n"), pl.col("title").fill_null("")], ignore_nulls=True
+    )
+    raw = (
+        joined.str.replace_all(URL_PATTERN, " ")
+        .str.replace_all("\ufe0f\u20e3|\u20e3", "")
+        .str.replace_all("\ufe0f", "")
+    )
+    reported = rf"{language.reported}\s*:?[^.!?\n]*"
+    prepared = candidates.with_columns(raw.alias(_RAW)).with_columns(
+        pl.col(_RAW).str.replace_many(FOLD_IN_PLACE).alias(_T)
+    )
+    prepared = prepared.with_columns(pl.col(_T).str.replace_all(_noise(language), " ~ ").alias(_M))
+    quoted = pl.concat_list(
+        pl.col(_M).str.extract_all(_QUOTED), pl.col(_M).str.extract_all(reported)
+    ).list.join(" | ")
+    negated = rf"{language.negations}\s+{language.numbers.token}"
+    said = (
+        pl.col(_M)
+        .str.replace_all(_QUOTED, " | ")
+        .str.replace_all(reported, " | ")
+        .str.replace_all(negated, " | ")
+    )
+    return prepared.with_columns(said.alias(_U), quoted.alias(_Q))
+
+
+# --- 3. mentions ----------------------------------------------------------------------------------
+
+
+def _subject_text(rule: ClaimRules) -> pl.Expr:
+    """The text with the subject's acronyms blanked where the post spells them out otherwise."""
+    text = pl.col(_T)
+    for acronym in rule.subject_acronyms:
+        bracketed = rf"\(\s*{acronym}\s*\)"
+        redefined = (
+            text.str.contains(bracketed)
+            & ~text.str.contains(rf"{rule.subject_expansions}\W*{bracketed}")
+        ) | (
+            text.str.contains(rf"\b{acronym}\s*\(\s*{initials_pattern(acronym)}\s*\)")
+            & ~text.str.contains(rf"\b{acronym}\s*\(\s*{rule.subject_expansions}\s*\)")
+        )
+        blank = "·" * len(acronym)
+        text = (
+            pl.when(redefined).then(text.str.replace_all(rf"\b{acronym}\b", blank)).otherwise(text)
+        )
+    return text
+
+
+def _tail(language: Language, rule: ClaimRules) -> str:
+    """The place at the end of "in Texas", "arrested a Canadian in Florida", "at the Blaine"."""
+    return (
+        rf"(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?"
+        rf"({NAME}|{rule.elsewhere})$"
+    )
+
+
+def _places_named(column: str, rule: ClaimRules, language: Language) -> pl.Expr:
+    """Capitalised names the post places something in: "in Texas", "à Montréal", "at the Blaine"."""
+    pattern = rf"(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?(?:{NAME})"
+    return (
+        pl.col(column)
+        .str.extract_all(pattern)
+        .list.eval(pl.element().str.extract(_tail(language, rule), 1))
+    )
+
+
+def _bound_places(rule: ClaimRules, language: Language) -> pl.Expr:
+    """Places bound to the claim's object: "offices in Texas", "arrested a Canadian in Florida"."""
+    pattern = (
+        rf"{rule.object}(?:[ \t]+{WORD}){{0,3}}?[ \t]+(?:{language.prepositions})[ \t]+"
+        rf"(?:{language.articles}[ \t]+)?(?:{NAME}|{rule.elsewhere})"
+    )
+    return (
+        pl.col("_st")
+        .str.extract_all(pattern)
+        .list.eval(pl.element().str.extract(_tail(language, rule), 1))
+    )
+
+
+def _any_outside(places: pl.Expr, rule: ClaimRules, language: Language) -> pl.Expr:
+    """Whether any of `places` (a list of names) is outside the claim's context."""
+    name = pl.element()
+    outside = (
+        ~name.str.contains(rule.context) & ~name.str.contains(rf"^{language.not_places}$")
+    ) | name.str.contains(rule.elsewhere)
+    return places.list.eval(outside).list.any().fill_null(False)
+
+
+def _any_inside(places: pl.Expr, rule: ClaimRules) -> pl.Expr:
+    return places.list.eval(pl.element().str.contains(rule.context)).list.any().fill_null(False)
+
+
+def _mention_columns(rule: ClaimRules, language: Language) -> list[pl.Expr]:
+    text = pl.col("_st")
+    has_subject = text.str.contains(rule.subject)
+    link = text.str.extract(rf"({rule.link()})")
+    by_facts = has_subject & text.str.contains(rule.facts)
+    by_places = pl.lit(False)
+    if rule.places:
+        places = pl.sum_horizontal(text.str.contains(place).cast(pl.Int32) for place in rule.places)
+        by_places = has_subject & (places >= 4)
+    in_context = text.str.contains(rule.context)
+    elsewhere_anywhere = text.str.contains(rule.elsewhere) | _any_outside(
+        _places_named("_st", rule, language), rule, language
+    )
+    bound = _bound_places(rule, language)
+    bound_elsewhere = _any_outside(bound, rule, language) & ~_any_inside(bound, rule)
+    by_count = pl.lit(False)
+    if rule.quantity:
+        by_count = has_subject & text.str.contains(f"{_counted(rule, language)}|{_times(rule)}")
+    mentioned = (
+        (link.is_not_null() | by_facts | by_places | by_count)
+        & (in_context | ~elsewhere_anywhere)
+        & ~bound_elsewhere
+    )
+    fallback_text = pl.coalesce(
+        link, text.str.extract(f"({rule.facts})"), text.str.extract(f"({rule.subject})")
+    )
+    return [mentioned.alias("_mentioned"), fallback_text.alias("_link_text")]
+
+
+# --- 4. variants ----------------------------------------------------------------------------------
+
+
+def _number(expr: pl.Expr, language: Language) -> pl.Expr:
+    """A number token as written ("5", "FIVE", "une  dizaine") -> its value."""
+    words = language.numbers.words
+    lowered = expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    spelled = lowered.replace_strict(
+        list(words), list(words.values()), default=None, return_dtype=pl.Int64
+    )
+    return pl.coalesce(lowered.cast(pl.Int64, strict=False), spelled)
+
+
+def _counted(rule: ClaimRules, language: Language) -> str:
+    """A number counting the claim's units ("5 #ICE stations", "une dizaine de bureaux")."""
+    num = language.numbers.token
+    return (
+        rf"{num}(?:\s*\(\s*{num}\s*\))?(?:{_SPACE}{WORD}){{0,2}}?{_SPACE}"
+        rf"(?:(?i:de|d'|of)\s*)?{rule.units}"
+    )
+
+
+def _times(rule: ClaimRules) -> str:
+    """A number attached to the subject ("ICE x5")."""
+    times = "[x\u00d7]"  # x or the multiplication sign
+    return rf"{rule.subject}\s*{times}\s*\d{{1,3}}\b|\b\d{{1,3}}\s*{times}\s*{rule.subject}"
+
+
+def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, tuple[str, str, str]]:
+    """Category -> (column, regex of the candidate text, regex of the number inside it)."""
+    num = language.numbers.token
+    counted, times = _counted(rule, language), _times(rule)
+    return {
+        "total": (
+            _U,
+            rf"(?:{language.totals_before})\s*:?\s*{num}|{num}\s+(?:{language.totals_after})",
+            f"({num})",
+        ),
+        "counted": (_U, counted, f"({num})"),
+        "times": (_U, times, r"(\d{1,3})"),
+        "bare": (
+            _U,
+            rf"(?:^|[\s:=(])(?:{language.numbers.bare_token})\s*(?:[.!?,;:)…]|$)",
+            f"({language.numbers.bare_token})",
+        ),
+        "quoted": (_Q, f"{counted}|{times}", f"({num})|(\\d{{1,3}})"),
+        "negated": (_M, rf"{language.negations}\s+{num}", f"({num})"),
+    }
+
+
+_GROUPS = {
+    "total": "total",
+    "counted": "asserted",
+    "times": "asserted",
+    "bare": "asserted",
+    "quoted": "rejected",
+    "negated": "rejected",
+}
+
+
+def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """One row per value a post offers: post_uid, group (total/asserted/rejected), value, text."""
+    parts = []
+    for category, (column, pattern, inner) in _candidate_patterns(rule, language).items():
+        found = frame.select("post_uid", pl.col(column).str.extract_all(pattern).alias("text"))
+        found = found.explode("text").drop_nulls("text")
+        parts.append(
+            found.select(
+                "post_uid",
+                pl.lit(_GROUPS[category]).alias("group"),
+                _number(pl.col("text").str.extract(inner), language).alias("value"),
+                pl.col("text").str.strip_chars(" \t\n:=(.!?,;)…"),
+            )
+        )
+    long = pl.concat(parts)
+    return long.filter(pl.col("value").is_between(rule.minimum, rule.maximum))
+
+
+def _runs_of(patterns: list[str]) -> str:
+    """The first run of two or more of `patterns` close together in a sentence (the list named)."""
+    either = "|".join(patterns) or r"[^\s\S]"
+    return rf"((?:{either})(?:[^.!?\n]{{0,40}}?(?:{either}))+)"
+
+
+def _value_features(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """Per post: the values offered by group, places listed, parts summed, two values offered."""
+    num = language.numbers.token
+    places = [
+        pl.col(_U).str.contains(rf"{place}(?:\s*[^\s?]|\s*$)").cast(pl.Int64)
+        for place in rule.places
+    ]
+    return frame.select(
+        "post_uid",
+        pl.col(_U).str.contains(rf"{num}\s*(?:,|/|(?i:or|ou|and|et))\s*{num}").alias("_two"),
+        (pl.sum_horizontal(places) if places else pl.lit(0, pl.Int64)).alias("_places"),
+        pl.col(_U).str.extract(_runs_of(rule.places)).alias("_places_text"),
+        _parts_sum(rule, language).alias("_parts"),
+        pl.col(_U).str.extract(_runs_of(rule.parts)).alias("_parts_text"),
+    )
+
+
+def _parts_sum(rule: ClaimRules, language: Language) -> pl.Expr:
+    """Σ parts ("the embassy and four consulates" = 1 + 4) when at least one part has a number."""
+    if not rule.parts:
+        return pl.lit(None, pl.Int64)
+    num = language.numbers.token
+    counts, numbered = [], []
+    for part in rule.parts:
+        value = _number(
+            pl.col(_U).str.extract(rf"({num})(?:{_SPACE}{WORD})?{_SPACE}{part}"), language
+        )
+        counts.append(pl.coalesce(value, pl.col(_U).str.contains(part).cast(pl.Int64)))
+        numbered.append(value.is_not_null())
+    return pl.when(pl.any_horizontal(numbered)).then(pl.sum_horizontal(counts))
+
+
+def _one(values: str) -> pl.Expr:
+    return pl.col(values).list.len() == 1
+
+
+def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
+    """(value, where it came from), by the order of the module's rule 4."""
+    in_range = pl.col("_places").is_between(max(rule.minimum, 3), rule.maximum)
+    parts_ok = pl.col("_parts").is_between(rule.minimum, rule.maximum)
+    steps: list[tuple[pl.Expr, pl.Expr | None, str | None]] = [
+        (_one("_total"), pl.col("_total").list.first(), "total"),
+        (pl.col("_two"), None, None),
+        (_one("_asserted"), pl.col("_asserted").list.first(), "asserted"),
+        (pl.col("_asserted").list.len() > 1, None, None),
+        (in_range, pl.col("_places"), "places"),
+        (parts_ok, pl.col("_parts"), "parts"),
+        (
+            (pl.col("stance") != "corrects") & _one("_rejected"),
+            pl.col("_rejected").list.first(),
+            "rejected",
+        ),
+    ]
+    value: pl.Expr = pl.lit(None, pl.Int64)
+    origin: pl.Expr = pl.lit(None, pl.String)
+    for condition, then, where in reversed(steps):
+        value = pl.when(condition).then(then if then is not None else None).otherwise(value)
+        origin = pl.when(condition).then(pl.lit(where, pl.String)).otherwise(origin)
+    return value, origin
+
+
+# --- 5. stance ------------------------------------------------------------------------------------
+
+
+def _question(rule: ClaimRules, language: Language) -> pl.Expr:
+    text = pl.col(_T)
+    sentences = text.str.extract_all(r"[^.!?\n]*\?[?!]*")
+    opener = rf"^\W*(?:{WORD},\s*)?(?:{language.interrogatives})"
+    asking = sentences.list.eval(
+        pl.element().str.contains(r"[^?!]\?$|^\?$")
+        & (
+            pl.element().str.contains(opener)
+            | pl.element().str.contains(rule.subject)
+            | pl.element().str.contains(rule.object)
+        )
+    )
+    cue = text.str.contains(r"\?") & text.str.contains(language.questions)
+    rhetorical = text.str.contains(language.rhetorical)
+    return text.str.contains(language.doubt) | (
+        ~rhetorical & (cue | asking.list.any().fill_null(False))
+    )
+
+
+def _denial(rule: ClaimRules, language: Language) -> pl.Expr:
+    num = language.numbers.token
+    quote = r"(?:[\"“«']\s*)?"
+    negated_claim = (
+        rf"{language.negations}\s+{quote}(?:{num}\s+)?{quote}(?:{WORD}\s+)?{quote}{rule.object}"
+    )
+    asserted_none = pl.col("_asserted").list.len().fill_null(0) == 0
+    unasked = pl.col(_T).str.replace_all(language.questions, " ")  # "vrai ou faux?" asks
+    return unasked.str.contains(language.denials) | (
+        pl.col(_M).str.contains(negated_claim) & asserted_none
+    )
+
+
+def _kind(rule: ClaimRules) -> pl.Expr:
+    account = pl.concat_str(
+        pl.col("source"), pl.lit(":"), pl.col("author_handle")
+    ).str.to_lowercase()
+    publisher = pl.col("author_handle").str.to_lowercase()
+    return (
+        pl.when(account.is_in(rule.authorities))
+        .then(pl.lit("authority"))
+        .when((pl.col("source") == "factcheck") | publisher.is_in(rule.factcheck_publishers))
+        .then(pl.lit("factcheck"))
+    )
+
+
+def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
+    question = _question(rule, language)
+    kind = _kind(rule)
+    facts = pl.col(_T).str.contains(rule.facts) & ~question
+    stance = (
+        pl.when(kind.is_not_null() | facts)
+        .then(pl.lit("corrects"))
+        .when(_denial(rule, language))
+        .then(pl.lit("denies"))
+        .when(question)
+        .then(pl.lit("questions"))
+        .otherwise(pl.lit("asserts"))
+    )
+    correction = pl.when(stance == "corrects").then(pl.coalesce(kind, pl.lit("community")))
+    return [stance.alias("stance"), correction.alias("_kind")]
+
+
+# --- the claim ------------------------------------------------------------------------------------
+
+
+def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    frame = prepared.with_columns(_subject_text(rule).alias("_st"))
+    frame = frame.with_columns(_mention_columns(rule, language)).filter("_mentioned")
+    if rule.quantity:
+        long = _candidates_long(frame, rule, language)
+        grouped = long.group_by("post_uid").agg(
+            pl.col("value").filter(pl.col("group") == group).unique().sort().alias(f"_{group}")
+            for group in ("total", "asserted", "rejected")
+        )
+        frame = frame.join(_value_features(frame, rule, language), on="post_uid").join(
+            grouped, on="post_uid", how="left"
+        )
+        frame = frame.with_columns(
+            pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Int64)))
+            for g in ("total", "asserted", "rejected")
+        )
+    else:
+        long = pl.DataFrame(
+            schema={"post_uid": pl.String, "group": pl.String, "value": pl.Int64, "text": pl.String}
+        )
+        frame = frame.with_columns(pl.lit([], pl.List(pl.Int64)).alias("_asserted"))
+    frame = frame.with_columns(_stance(rule, language))
+    if rule.quantity:
+        value, origin = _variant(rule)
+        frame = frame.with_columns(value.alias("_value"), origin.alias("_origin"))
+    else:
+        frame = frame.with_columns(
+            pl.lit(None, pl.Int64).alias("_value"), pl.lit(None, pl.String).alias("_origin")
+        )
+    return _matched_text(frame, long).select(
+        "post_uid",
+        pl.lit(rule.claim_id).alias("claim_id"),
+        "variant",
+        "stance",
+        "_kind",
+        "matched_text",
+        "text",
+        _T,
+        _RAW,
+    )
+
+
+def _matched_text(frame: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
+    """The text that gave the value (or, for a mention without one, that named the claim)."""
+    texts = long.group_by("post_uid", "group", "value").agg(pl.col("text").first().alias("_said"))
+    joined = frame.join(
+        texts,
+        left_on=["post_uid", "_origin", "_value"],
+        right_on=["post_uid", "group", "value"],
+        how="left",
+    )
+    matched = (
+        pl.when(pl.col("_origin") == "places")
+        .then(pl.col("_places_text") if "_places_text" in frame.columns else None)
+        .when(pl.col("_origin") == "parts")
+        .then(pl.col("_parts_text") if "_parts_text" in frame.columns else None)
+        .otherwise(pl.coalesce(pl.col("_said"), pl.col("_link_text")))
+    )
+    return joined.with_columns(
+        pl.col("_value").cast(pl.String).alias("variant"), matched.alias("matched_text")
+    )
+
+
+# --- spans ----------------------------------------------------------------------------------------
+
+
+def _with_spans(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Where `matched_text` is in the post's text, in characters (null when it is in the title).
+
+    The match was made in the folded text; the fold keeps offsets, so the same characters of the
+    unfolded text give the original spelling, which is then looked up in `text`.
+    """
+    frame = mentions
+    found = pl.col(_T).str.contains(pl.col("matched_text"), literal=True)
+    start_in_t = pl.col(_T).str.split(pl.col("matched_text")).list.first().str.len_chars()
+    length = pl.col("matched_text").str.len_chars()
+    original = pl.when(found).then(pl.col(_RAW).str.slice(start_in_t, length))
+    frame = frame.with_columns(original.fill_null(pl.col("matched_text")).alias("matched_text"))
+    in_text = pl.col("text").str.contains(pl.col("matched_text"), literal=True)
+    start = pl.col("text").str.split(pl.col("matched_text")).list.first().str.len_chars()
+    return frame.with_columns(
+        pl.when(in_text).then(start).cast(pl.Int32).alias("span_start"),
+        pl.when(in_text).then(start + length).cast(pl.Int32).alias("span_end"),
     )

@@ -41,6 +41,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from claimwatch.lexicon import LEXICONS
+
 DEFAULT_TIMEZONE = "America/Toronto"
 USER_AGENT = "claimwatch/0.1"
 
@@ -234,6 +236,8 @@ class Quantity(Model):
     verified: StrictInt | None = None
     verified_note: StrictStr = ""
     places: list[Place] = []
+    units: Terms = {}  # nouns a number counts ("5 stations", "5 cities"); the object terms too
+    parts: Terms = {}  # nouns naming a part of the whole ("the embassy and 4 consulates" is 5)
     min: StrictInt = Field(default=1, ge=0)
     max: StrictInt = Field(default=100, ge=1)
 
@@ -263,7 +267,7 @@ class Authority(Model):
 class Corrections(Model):
     authorities: list[Authority] = []
     factcheck_publishers: list[Term] = []
-    phrases: Terms = {}
+    facts: Terms = {}
 
 
 class Claim(Model):
@@ -273,18 +277,54 @@ class Claim(Model):
     subject: Terms = Field(min_length=1)
     object: Terms = Field(min_length=1)
     context: Terms = {}
+    elsewhere: Terms = {}
+    window: StrictInt = Field(default=5, ge=0, le=30)
     quantity: Quantity | None = None
     verified: StrictStr | None = None
     corrections: Corrections = Corrections()
 
     def term_tables(self) -> dict[str, Terms]:
         """Every per-language table of the claim, by its key path relative to the claim."""
-        return {
+        tables = {
             "subject": self.subject,
             "object": self.object,
             "context": self.context,
-            "corrections.phrases": self.corrections.phrases,
+            "elsewhere": self.elsewhere,
+            "corrections.facts": self.corrections.facts,
         }
+        if self.quantity is not None:
+            tables |= {"quantity.units": self.quantity.units, "quantity.parts": self.quantity.parts}
+        return tables
+
+
+class Lexicon(Model):
+    """The words of stance of one language (defaults: claimwatch/lexicon.py)."""
+
+    numbers: dict[Term, Annotated[StrictInt, Field(ge=0)]] = {}
+    negations: list[Term] = []
+    denials: list[Term] = []
+    questions: list[Term] = []
+    doubt: list[Term] = []
+    interrogatives: list[Term] = []
+    rhetorical: list[Term] = []
+    reported: list[Term] = []
+    totals_before: list[Term] = []
+    totals_after: list[Term] = []
+    prepositions: list[Term] = []
+    articles: list[Term] = []
+    not_places: list[Term] = []
+
+
+def _with_builtin_lexicons(value: object) -> object:
+    """Each language's built-in lists, replaced key by key by what the file gives."""
+    given = value if isinstance(value, dict) else {}
+    if not isinstance(value, dict) and value is not None:
+        return value  # let validation report the wrong type
+    merged: dict[str, object] = {lang: dict(rules) for lang, rules in LEXICONS.items()}
+    for lang, rules in given.items():
+        base = merged.get(lang, {})
+        merged[lang] = base | rules if isinstance(rules, dict) and isinstance(base, dict) else rules
+    return merged
 
 
 # --- sources ------------------------------------------------------------------------------------
@@ -506,6 +546,9 @@ class Config(Model):
 
     topics: dict[Id, Topic] = Field(min_length=1)
     claims: dict[Id, Claim] = {}
+    language: Annotated[dict[Language, Lexicon], BeforeValidator(_with_builtin_lexicons)] = Field(
+        default_factory=dict, validate_default=True
+    )
     sources: Sources = Sources()
     schedule: Schedule = Schedule()
     digest: Digest = Field(default_factory=Digest, validate_default=True)

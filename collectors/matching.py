@@ -122,6 +122,10 @@ def _fold_table() -> dict[str, str]:
 
 _FOLD = _fold_table()
 _FOLD_ORDINALS = str.maketrans(_FOLD)
+# The fold that keeps every character in place (one for one): loose combining accents stay. The
+# claim analysis uses it so that a match in folded text is at the same offsets in the original.
+FOLD_IN_PLACE = {char: bare for char, bare in _FOLD.items() if len(bare) == 1}
+URL_PATTERN = _URL
 
 
 def fold(text: str) -> str:

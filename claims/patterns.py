@@ -1,0 +1,176 @@
+"""Claim and language rules compiled to the regexes the engine runs over whole columns.
+
+Everything here runs once per config, never per post. Terms follow the matching rules of topic
+matching (`collectors.matching.phrase_pattern`): whole words, acronyms in capitals matched
+case-sensitively, other words in any case, accents and typographic apostrophes folded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from claimwatch.config import Claim, Lexicon
+from collectors.matching import fold, phrase_pattern
+
+# A word between two terms: letters, digits and the marks words carry ("l'ICE", "#ICE", "U.S.").
+WORD = r"(?:(?:\p{Lu}\.){2,}|[#@]?[\p{L}\p{N}][\p{L}\p{N}'&_-]*)"
+# What may separate two words of one sentence: not a sentence end (. ! ? or a line break).
+GAP = r"[^\p{L}\p{N}.!?\n]+"
+# A capitalised name (a place, when it follows "in", "at", "à"...).
+NAME = r"\p{Lu}\p{Ll}[\p{L}'-]*(?:[ \t]+\p{Lu}\p{Ll}[\p{L}'-]*)*"
+
+
+def any_of(terms: Iterable[str]) -> str:
+    """One regex matching any of `terms` by the term rules; never matches when there are none."""
+    patterns = list(dict.fromkeys(phrase_pattern(term) for term in terms if fold(term).strip()))
+    return "(?:" + "|".join(patterns) + ")" if patterns else r"(?:[^\s\S])"
+
+
+def all_terms(table: Mapping[str, list[str]]) -> list[str]:
+    """The terms of every language of a per-language table (posts are often mislabelled)."""
+    return list(dict.fromkeys(term for terms in table.values() for term in terms))
+
+
+def acronyms(terms: Iterable[str]) -> list[str]:
+    """The acronyms written in `terms` ("ICE" in "l'ICE", "HSI")."""
+    found = (run for term in terms for run in re.findall(r"[^\W\d_]+", term))
+    return list(dict.fromkeys(run for run in found if len(run) >= 2 and run.isupper()))
+
+
+def initials_pattern(acronym: str) -> str:
+    """Words whose initials spell `acronym`, small words between ("In Case of Emergency")."""
+    word = r"[\p{L}'-]*"
+    between = r"[\s-]+(?:[\p{L}']{1,4}[\s-]+)?"
+    letters = [re.escape(letter) + word for letter in acronym]
+    return "(?i:" + between.join(letters) + ")"
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """How numbers are written in the claim's languages."""
+
+    token: str  # any number: digits or a number word
+    bare_token: str  # a number standing alone: digits or a number word worth more than one
+    words: dict[str, int]  # folded, lower-cased number word -> value
+
+    @classmethod
+    def of(cls, lexicons: Iterable[Lexicon]) -> Numbers:
+        words: dict[str, int] = {}
+        for lexicon in lexicons:
+            words.update({fold(word).lower(): value for word, value in lexicon.numbers.items()})
+        by_length = sorted(words, key=len, reverse=True)  # "a dozen" before "a"
+        spelled = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in by_length)
+        plural = "|".join(
+            re.escape(word).replace(r"\ ", r"\s+") for word in by_length if words[word] > 1
+        )
+        digits = r"\d{1,3}"
+        return cls(
+            token=rf"(?:\b(?:{digits}|(?i:{spelled}))\b)" if spelled else rf"(?:\b{digits}\b)",
+            bare_token=rf"(?:\b(?:{digits}|(?i:{plural}))\b)" if plural else rf"(?:\b{digits}\b)",
+            words=words,
+        )
+
+
+@dataclass(frozen=True)
+class Language:
+    """The stance rules of every language, merged (a post is read with all of them)."""
+
+    negations: str
+    denials: str
+    questions: str
+    doubt: str
+    interrogatives: str
+    rhetorical: str
+    reported: str
+    totals_before: str
+    totals_after: str
+    prepositions: str
+    articles: str
+    not_places: str
+    numbers: Numbers
+
+    @classmethod
+    def of(cls, lexicons: Mapping[str, Lexicon]) -> Language:
+        def merged(field: str) -> str:
+            return any_of(term for lexicon in lexicons.values() for term in getattr(lexicon, field))
+
+        return cls(
+            negations=merged("negations"),
+            denials=merged("denials"),
+            questions=merged("questions"),
+            doubt=merged("doubt"),
+            interrogatives=merged("interrogatives"),
+            rhetorical=merged("rhetorical"),
+            reported=merged("reported"),
+            totals_before=merged("totals_before"),
+            totals_after=merged("totals_after"),
+            prepositions=merged("prepositions"),
+            articles=merged("articles"),
+            not_places=merged("not_places"),
+            numbers=Numbers.of(lexicons.values()),
+        )
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """One claim's terms as regexes."""
+
+    claim_id: str
+    subject_terms: list[str]
+    subject: str
+    object: str
+    context: str
+    elsewhere: str
+    facts: str
+    window: int
+    subject_acronyms: list[str]
+    subject_expansions: str  # the subject's spelled-out names ("Immigration and Customs ...")
+    units: str  # what a number counts: the object terms and the quantity's units
+    parts: list[str]  # one regex per part noun
+    places: list[str]  # one regex per place (any of its spellings)
+    quantity: bool
+    minimum: int
+    maximum: int
+    authorities: list[str]  # "source:handle", lower-cased
+    factcheck_publishers: list[str]  # lower-cased
+
+    @classmethod
+    def of(cls, claim_id: str, claim: Claim) -> ClaimRules:
+        subject_terms = all_terms(claim.subject)
+        quantity = claim.quantity
+        context = all_terms(claim.context)
+        return cls(
+            claim_id=claim_id,
+            subject_terms=subject_terms,
+            subject=any_of(subject_terms),
+            object=any_of(all_terms(claim.object)),
+            context=_with_hashtags(context),
+            elsewhere=any_of(all_terms(claim.elsewhere)),
+            facts=any_of(all_terms(claim.corrections.facts)),
+            window=claim.window,
+            subject_acronyms=acronyms(subject_terms),
+            subject_expansions=any_of(t for t in subject_terms if not acronyms([t])),
+            units=any_of(all_terms(claim.object) + (all_terms(quantity.units) if quantity else [])),
+            parts=[phrase_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
+            places=[any_of(spellings) for spellings in quantity.places] if quantity else [],
+            quantity=quantity is not None,
+            minimum=quantity.min if quantity else 0,
+            maximum=quantity.max if quantity else 0,
+            authorities=[f"{a.source}:{a.handle}".lower() for a in claim.corrections.authorities],
+            factcheck_publishers=[p.lower() for p in claim.corrections.factcheck_publishers],
+        )
+
+    def link(self) -> str:
+        """Subject and object within `window` words of each other, in one sentence, either order."""
+        gap = rf"(?:{GAP}{WORD}){{0,{self.window}}}?{GAP}"
+        return rf"(?:{self.subject}{gap}{self.object}|{self.object}{gap}{self.subject})"
+
+
+def _with_hashtags(terms: list[str]) -> str:
+    """Context terms, also inside a hashtag ("#ICEoutofCanada" names Canada)."""
+    words = [fold(t) for t in terms if re.fullmatch(r"[\w'-]+", fold(t))]
+    tags = "|".join(re.escape(word) for word in words)
+    pattern = any_of(terms)
+    return f"(?:{pattern}|(?i:#\\w*(?:{tags})))" if tags else pattern
