@@ -185,7 +185,9 @@ def _noise(language: Language) -> str:
         [
             rf"{language.not_places}\.?\s+{day}",
             rf"\b{day}\s+{language.not_places}",
-            "\\b\\d+\\s*[/:\\-\u2013]\\s*\\d+\\b",
+            "\\b\\d+\\s*[/\\-\u2013]\\s*\\d+\\b",  # scores, fractions, ranges
+            r"\b\d{1,2}:\d{2}\b",  # times
+            r"\b\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}\b",  # Canada 3, Sweden 2
             r"\b\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+\b",
             r"\b\d+[.,]\d+\b",
             r"\d+\s*%",
@@ -227,6 +229,10 @@ def _prepare(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
 # --- 3. mentions ----------------------------------------------------------------------------------
 
 
+# A proper name in brackets after an acronym: "ICE (Intercontinental Exchange)".
+_PROPER = r"\p{Lu}[\p{L}'-]*(?:\s+(?:\p{Ll}{1,3}\s+)?\p{Lu}[\p{L}'-]*)+"
+
+
 def _subject_text(rule: ClaimRules) -> pl.Expr:
     """The text with the subject's acronyms blanked where the post spells them out otherwise."""
     text = pl.col(_T)
@@ -236,7 +242,7 @@ def _subject_text(rule: ClaimRules) -> pl.Expr:
             text.str.contains(bracketed)
             & ~text.str.contains(rf"{rule.subject_expansions}\W*{bracketed}")
         ) | (
-            text.str.contains(rf"\b{acronym}\s*\(\s*{initials_pattern(acronym)}\s*\)")
+            text.str.contains(rf"\b{acronym}\s*\(\s*(?:{_PROPER}|{initials_pattern(acronym)})\s*\)")
             & ~text.str.contains(rf"\b{acronym}\s*\(\s*{rule.subject_expansions}\s*\)")
         )
         blank = "·" * len(acronym)
@@ -307,7 +313,8 @@ def _mention_columns(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     bound_elsewhere = _any_outside(bound, rule, language) & ~_any_inside(bound, rule)
     by_count = pl.lit(False)
     if rule.quantity:
-        by_count = has_subject & text.str.contains(f"{_counted(rule, language)}|{_times(rule)}")
+        counts = [_counted(rule, language), _times(rule), *_numbered_parts(rule, language)]
+        by_count = has_subject & text.str.contains("|".join(counts))
     mentioned = (
         (link.is_not_null() | by_facts | by_places | by_count)
         & (in_context | ~elsewhere_anywhere)
@@ -420,16 +427,19 @@ def _value_features(frame: pl.DataFrame, rule: ClaimRules, language: Language) -
     )
 
 
+def _numbered_parts(rule: ClaimRules, language: Language) -> list[str]:
+    """A number counting one of the claim's parts ("4 consulates"), one regex per part."""
+    num = language.numbers.token
+    return [rf"({num})(?:{_SPACE}{WORD})?{_SPACE}{part}" for part in rule.parts]
+
+
 def _parts_sum(rule: ClaimRules, language: Language) -> pl.Expr:
     """Σ parts ("the embassy and four consulates" = 1 + 4) when at least one part has a number."""
     if not rule.parts:
         return pl.lit(None, pl.Int64)
-    num = language.numbers.token
     counts, numbered = [], []
-    for part in rule.parts:
-        value = _number(
-            pl.col(_U).str.extract(rf"({num})(?:{_SPACE}{WORD})?{_SPACE}{part}"), language
-        )
+    for part, numbered_part in zip(rule.parts, _numbered_parts(rule, language), strict=True):
+        value = _number(pl.col(_U).str.extract(numbered_part), language)
         counts.append(pl.coalesce(value, pl.col(_U).str.contains(part).cast(pl.Int64)))
         numbered.append(value.is_not_null())
     return pl.when(pl.any_horizontal(numbered)).then(pl.sum_horizontal(counts))

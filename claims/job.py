@@ -1,0 +1,308 @@
+"""`claimwatch analyze`: the claim analysis over the warehouse, incremental.
+
+A post's text never changes once stored, so a post needs analysing once per version of a claim's
+definition (`claims.engine.claim_versions`). For every claim the warehouse keeps the version it was
+analysed with and the highest post `seq` analysed (`store.analysis_state`). A run then:
+
+1. reads that state and the highest `seq` stored, in one short read (the run analyses the posts up
+   to that `seq`; posts stored while it runs are the next run's);
+2. plans each claim: *incremental* (same version: the posts after its watermark), *full* (a new
+   claim, a changed definition, or `full=True`: every post, its earlier rows replaced) or
+   *unchanged* (nothing new);
+3. reads the posts in ranges of `seq` (`CHUNK_ROWS` at most, only the columns the engine needs),
+   each range in its own short read-only session, and analyses each range in Polars with the file
+   closed; claims whose watermarks differ share the reading, each analysing the part of a range
+   past its own watermark;
+4. writes everything in one short write transaction (`warehouse.analysis.write_analysis`).
+
+Why a read phase and a separate write, rather than one write connection held for the run: a
+writer holds the file exclusively, so for as long as it is open the dashboard and `claimwatch sql`
+wait and collectors stage their batches. Analysis is the one long job (a full run over 5M posts
+reads ~1 GB of text and takes seconds); its reads go range by range, so readers and writers get in
+between ranges, and the write holds the file only for the insert of the results (measured in
+docs/benchmarks.md). The price is that the state may move between the read and the write: the
+write re-checks every claim's state inside its transaction and drops (and reports) the results of a
+claim that another run analysed meanwhile. New posts stored meanwhile are above the run's `seq`
+bound and are not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import polars as pl
+import pyarrow as pa
+
+from claims.engine import CORRECTION_SCHEMA, MENTION_SCHEMA, analyze_posts, claim_versions
+from claimwatch.config import Config
+from warehouse import Batch, RunRecord, SchemaTooNewError, Warehouse, WarehouseError
+from warehouse.analysis import (
+    ClaimPlan,
+    ClaimState,
+    ClaimWritten,
+    count_posts,
+    read_posts,
+    snapshot,
+    write_analysis,
+)
+
+CHUNK_ROWS = 500_000  # posts analysed at once: bounds memory (text of ~150 MB per chunk)
+
+Mode = Literal["full", "incremental", "unchanged", "moved"]
+Progress = Callable[[int, int], None]  # (posts read so far, posts to read)
+
+
+class UnknownClaimError(ValueError):
+    """A claim asked for by id is not in the config."""
+
+
+@dataclass(frozen=True)
+class ClaimReport:
+    claim_id: str
+    mode: Mode  # "moved": another run analysed the claim meanwhile; this run wrote nothing for it
+    posts_read: int  # posts analysed for this claim
+    mentions: int  # mention rows written (inherited ones included)
+    inherited: int  # of which plain reposts inherited from their parent
+    corrections: int
+    seconds: float  # time in the engine for this claim (claims analysed together share it)
+
+
+@dataclass(frozen=True)
+class AnalysisReport:
+    run_id: str
+    claims: list[ClaimReport]
+    removed: list[str]  # claims no longer in config, whose rows were deleted
+    posts_read: int  # posts read from the warehouse (each once, whatever the claims)
+    through: int  # the highest post seq this run covered
+    seconds: float  # the whole run: reading, analysing and writing
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+
+@dataclass
+class _Results:
+    mentions: list[pl.DataFrame] = field(default_factory=list)
+    corrections: list[pl.DataFrame] = field(default_factory=list)
+    posts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def analyze_warehouse(
+    warehouse: Warehouse,
+    config: Config,
+    *,
+    full: bool = False,
+    claim_ids: Iterable[str] | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> AnalysisReport:
+    """Analyse what the claims in `config` (or only `claim_ids`) have not analysed yet.
+
+    Raises `UnknownClaimError` for a claim id not in the config, and the warehouse's errors
+    (`WarehouseBusyError` when the file stays held). A run that fails otherwise is recorded as a
+    failed run in `collector_runs` (source `analysis`), and changes nothing else.
+    """
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    run_id = f"analysis-{uuid.uuid4().hex[:12]}"
+    versions = claim_versions(config)
+    chosen = _chosen(versions, claim_ids)
+    try:
+        return _run(
+            warehouse, config, versions, chosen, full, progress, chunk_rows, run_id, started_at,
+            started,
+        )  # fmt: skip
+    except (WarehouseError, SchemaTooNewError):
+        raise  # the file is missing, held or too new: recording the failure would fail the same
+    except Exception as error:
+        _record_failure(warehouse, run_id, started_at, error)
+        raise
+
+
+def _chosen(versions: dict[str, str], claim_ids: Iterable[str] | None) -> list[str]:
+    if claim_ids is None:
+        return list(versions)
+    chosen = list(dict.fromkeys(claim_ids))
+    unknown = [c for c in chosen if c not in versions]
+    if unknown:
+        known = ", ".join(versions) or "none"
+        raise UnknownClaimError(
+            f"no claim {', '.join(unknown)} in the config (its claims: {known})"
+        )
+    return chosen
+
+
+def _run(
+    warehouse: Warehouse,
+    config: Config,
+    versions: dict[str, str],
+    chosen: list[str],
+    full: bool,
+    progress: Progress | None,
+    chunk_rows: int,
+    run_id: str,
+    started_at: datetime,
+    started: float,
+) -> AnalysisReport:
+    with warehouse.reading() as con:
+        snap = snapshot(con)
+        plans = _plan(chosen, versions, snap.states, snap.through, full)
+        lowest = min((p.after for p in plans), default=snap.through)
+        total = count_posts(con, lowest, snap.through) if plans else 0
+    results = _Results()
+    read_done = 0
+    for after, through in _ranges(lowest, snap.through, chunk_rows):
+        with warehouse.reading() as con:
+            posts = read_posts(con, after, through)
+        _analyse_range(posts, after, plans, config, results)
+        read_done += posts.num_rows
+        if progress:
+            progress(read_done, total)
+    read_seconds = time.monotonic() - started
+
+    write_started = time.monotonic()
+    analyzed_at = datetime.now(UTC)
+    with warehouse.writing() as con:
+        outcome = write_analysis(
+            con,
+            plans,
+            through=snap.through,
+            keep=list(versions),
+            mentions=_frame(results.mentions, MENTION_SCHEMA),
+            corrections=_frame(results.corrections, CORRECTION_SCHEMA),
+            analyzed_at=analyzed_at,
+            run=RunRecord(
+                run_id=run_id,
+                source="analysis",
+                topic=None,
+                started_at=started_at,
+                finished_at=analyzed_at,
+                status="ok",
+                fetched=read_done,
+            ),
+        )
+    write_seconds = time.monotonic() - write_started
+
+    planned = {p.claim_id: p for p in plans}
+    claims = []
+    for claim_id in chosen:
+        plan = planned.get(claim_id)
+        written = outcome.written.get(claim_id, ClaimWritten())
+        mode: Mode = (
+            "unchanged"
+            if plan is None
+            else "moved"
+            if claim_id in outcome.moved
+            else "full"
+            if plan.full
+            else "incremental"
+        )
+        claims.append(
+            ClaimReport(
+                claim_id,
+                mode,
+                results.posts.get(claim_id, 0),
+                written.mentions,
+                written.inherited,
+                written.corrections,
+                results.seconds.get(claim_id, 0.0),
+            )
+        )
+    return AnalysisReport(
+        run_id=run_id,
+        claims=claims,
+        removed=outcome.removed,
+        posts_read=read_done,
+        through=snap.through,
+        seconds=time.monotonic() - started,
+        read_seconds=read_seconds,
+        write_seconds=write_seconds,
+    )
+
+
+def _plan(
+    chosen: list[str],
+    versions: dict[str, str],
+    states: dict[str, ClaimState],
+    through: int,
+    full: bool,
+) -> list[ClaimPlan]:
+    plans = []
+    for claim_id in chosen:
+        state = states.get(claim_id)
+        version = versions[claim_id]
+        if full or state is None or state.claim_version != version:
+            plans.append(ClaimPlan(claim_id, version, 0, True, state))
+        elif state.analyzed_through < through:
+            plans.append(ClaimPlan(claim_id, version, state.analyzed_through, False, state))
+    return plans
+
+
+def _ranges(after: int, through: int, size: int) -> list[tuple[int, int]]:
+    """(after, through] cut into ranges of `size` seq values."""
+    return [(lo, min(lo + size, through)) for lo in range(after, through, size)]
+
+
+def _analyse_range(
+    posts: pa.Table, after: int, plans: list[ClaimPlan], config: Config, results: _Results
+) -> None:
+    """Analyse one range of posts for every planned claim that has not seen them yet."""
+    if posts.num_rows == 0:
+        return
+    frame = pl.from_arrow(posts)
+    assert isinstance(frame, pl.DataFrame)
+    groups: dict[int, list[str]] = {}
+    for plan in plans:
+        groups.setdefault(plan.after, []).append(plan.claim_id)
+    for claim_after, claim_ids in groups.items():
+        part = frame if claim_after <= after else frame.filter(pl.col("seq") > claim_after)
+        if part.height == 0:
+            continue
+        started = time.monotonic()
+        analysis = analyze_posts(part.drop("seq"), config, claim_ids)
+        spent = time.monotonic() - started
+        wanted = pl.col("claim_id").is_in(claim_ids)
+        results.mentions.append(_conform(analysis.mentions, MENTION_SCHEMA).filter(wanted))
+        results.corrections.append(_conform(analysis.corrections, CORRECTION_SCHEMA).filter(wanted))
+        for claim_id in claim_ids:
+            results.posts[claim_id] = results.posts.get(claim_id, 0) + part.height
+            results.seconds[claim_id] = results.seconds.get(claim_id, 0.0) + spent
+
+
+def _conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+
+
+def _frame(frames: list[pl.DataFrame], schema: pl.Schema) -> pa.Table:
+    """The engine's rows as one Arrow table, one row per (post, claim) at most."""
+    if not frames:
+        return pl.DataFrame(schema=schema).to_arrow()
+    combined = pl.concat(frames, how="vertical")
+    if "stance" in schema:  # mentions: the engine gives one per post and claim; keep it so
+        combined = combined.unique(
+            subset=["post_uid", "claim_id"], keep="first", maintain_order=True
+        )
+    return combined.to_arrow()
+
+
+def _record_failure(
+    warehouse: Warehouse, run_id: str, started_at: datetime, error: Exception
+) -> None:
+    """Record the failed run (staged if the file is busy); never mask the error itself."""
+    run = RunRecord(
+        run_id=run_id,
+        source="analysis",
+        topic=None,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        status="failed",
+        error=f"{type(error).__name__}: {error}",
+    )
+    with contextlib.suppress(Exception):  # the original error is what the caller must see
+        warehouse.write(Batch(runs=[run]))
