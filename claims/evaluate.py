@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from claimwatch.config import Config
 from claims.engine import STANCES, analyze_posts
+from claimwatch.config import Config
 
 TARGETS = {
     "mention precision": 0.95,

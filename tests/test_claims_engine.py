@@ -1,4 +1,4 @@
-"""The claim analysis engine on posts in memory: the real story, the labelled set, traps, new claims."""
+"""The claim analysis on posts in memory: the real story, the labelled set, traps, new claims."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from claimwatch.config import Config, load_config
 from claims.engine import analyze_posts, claim_versions
 from claims.evaluate import TARGETS, evaluate, read_set
+from claimwatch.config import Config, load_config
 
 ROOT = Path(__file__).parent.parent
 SHIPPED = ROOT / "config" / "claimwatch.toml"
@@ -35,7 +35,9 @@ def posts(*texts: str, source: str = "x", handle: str = "someone") -> pl.DataFra
     )
 
 
-def mentions_of(config: Config, *texts: str, **who: str) -> dict[tuple[str, str], dict[str, object]]:
+def mentions_of(
+    config: Config, *texts: str, **who: str
+) -> dict[tuple[str, str], dict[str, object]]:
     found = analyze_posts(posts(*texts, **who), config).mentions
     return {(row["post_uid"], row["claim_id"]): row for row in found.to_dicts()}
 
@@ -44,7 +46,7 @@ def one(config: Config, text: str, claim: str = OFFICES, **who: str) -> dict[str
     return mentions_of(config, text, **who).get(("p0", claim))
 
 
-# --- the real story --------------------------------------------------------------------------------
+# --- the real story -------------------------------------------------------------------------------
 
 
 def seed_rows() -> list[dict[str, object]]:
@@ -130,7 +132,7 @@ def test_a_mention_bound_to_a_place_elsewhere_does_not_count_but_canada_does(
     assert mention is not None and mention["stance"] == "asserts"
 
 
-# --- variants --------------------------------------------------------------------------------------
+# --- variants -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -160,7 +162,7 @@ def test_the_variant_is_the_number_the_post_gives(
 
 
 def test_the_matched_text_and_its_span_point_into_the_post(config: Config) -> None:
-    text = "Breaking 🚨 il y a CINQ bureaux de l’ICE à Montréal et ailleurs au Canada https://x.co/a5"
+    text = "Breaking 🚨 il y a CINQ bureaux de l\u2019ICE à Montréal et ailleurs au Canada https://x.co/a5"
     mention = one(config, text)
     assert mention is not None and mention["variant"] == "5"
     start, end = mention["span_start"], mention["span_end"]
@@ -184,7 +186,7 @@ def test_a_mention_in_the_title_has_no_span_in_the_text(config: Config) -> None:
     assert mention["span_start"] is None and mention["matched_text"] == "5 ICE stations"
 
 
-# --- stance and corrections ------------------------------------------------------------------------
+# --- stance and corrections -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -219,7 +221,7 @@ def test_corrections_are_kinded_by_who_made_them(config: Config) -> None:
     assert lookalike.corrections["kind"].to_list() == ["community"]
 
 
-# --- odd input ---------------------------------------------------------------------------------------
+# --- odd input ------------------------------------------------------------------------------------
 
 
 def test_html_markup_and_odd_unicode_neither_crash_nor_confuse(config: Config) -> None:
@@ -247,7 +249,7 @@ def test_no_posts_no_claims_and_null_text_give_empty_results(config: Config) -> 
     assert analyze_posts(posts("5 ICE stations in Canada"), config, []).mentions.is_empty()
 
 
-# --- a new claim through config alone ---------------------------------------------------------------
+# --- a new claim through config alone -------------------------------------------------------------
 
 RCMP = """
 [topics.rcmp]
