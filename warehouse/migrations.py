@@ -131,11 +131,46 @@ def _post_topics(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def _incremental_analysis(con: duckdb.DuckDBPyConnection) -> None:
+    """`posts.seq`, the insertion order the analysis keeps its place by; `analysis_state`; and the
+    repost a mention was inherited from.
+
+    `seq` is filled by a sequence (the column's default), so every insert gets one, whoever writes
+    it; only one process writes at a time, so a committed post's `seq` is above every `seq`
+    committed before it. (It cannot also be declared NOT NULL here: DuckDB refuses the constraint
+    in the transaction that filled the column.) Existing posts are numbered in their stored order.
+    A post's text never changes after its insert, so the analysis needs each post once per claim
+    version: it keeps, per claim, the highest `seq` it has analysed, and a plain `seq > ?` filter
+    then lets DuckDB skip every row group below it.
+    """
+    con.execute("ALTER TABLE store.posts ADD COLUMN seq BIGINT")
+    con.execute("UPDATE store.posts SET seq = rowid + 1")
+    row = con.execute("SELECT coalesce(max(seq), 0) FROM store.posts").fetchone()
+    start = int(row[0]) + 1 if row else 1
+    con.execute(f"CREATE SEQUENCE store.post_seq START WITH {start}")
+    con.execute("ALTER TABLE store.posts ALTER COLUMN seq SET DEFAULT nextval('store.post_seq')")
+    con.execute("""
+        CREATE TABLE store.analysis_state (
+            claim_id VARCHAR PRIMARY KEY,
+            claim_version VARCHAR NOT NULL,    -- fingerprint of the definition analysed with
+            analyzed_through BIGINT NOT NULL,  -- every post with seq <= this has been analysed
+            analyzed_at TIMESTAMPTZ NOT NULL,  -- when the watermark last moved
+            run_id VARCHAR                     -- the analysis run that moved it
+        )""")
+    # For a plain repost that inherits its parent's mention: the post whose text gave it.
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN origin_uid VARCHAR")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
     Migration(2, "claim mentions and corrections", _analysis),
     Migration(3, "quarantine for pages and rows that could not be parsed", _quarantine),
     Migration(4, "which topic each collected post matched, and through which terms", _post_topics),
+    Migration(
+        5,
+        "insertion order of posts, incremental analysis state, inherited mentions",
+        _incremental_analysis,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -11,11 +11,18 @@ import duckdb
 
 from warehouse.schema import POST_COLUMN_NAMES
 
-# How `reach` is counted (docs/views.md says the same): the audience the author had when the post
-# was last collected plus every engagement the source reports; unknown counts add nothing.
-REACH_SQL = (
+# How `reach` is counted up to schema version 4: the audience the author had when the post was
+# last collected plus every engagement the source reports; unknown counts add nothing.
+REACH_SQL_V2 = (
     "coalesce(p.author_followers, 0) + coalesce(p.likes, 0) + coalesce(p.reposts, 0)"
     " + coalesce(p.replies, 0) + coalesce(p.quotes, 0)"
+)
+# From version 5 (docs/views.md, "What reach counts, source by source"): the same, but a negative
+# count (a Reddit score below zero is the one the collectors produce) adds 0 instead of taking
+# reach away.
+REACH_SQL = " + ".join(
+    f"greatest(coalesce(p.{c}, 0), 0)"
+    for c in ("author_followers", "likes", "reposts", "replies", "quotes")
 )
 
 
@@ -32,44 +39,113 @@ _SPREAD_GRAIN = """
     FROM store.claim_mentions m JOIN store.posts p USING (post_uid)
     GROUP BY ALL"""
 
-VIEWS: dict[str, tuple[int, str]] = {
-    # name: (schema version that introduced it, SELECT)
-    "posts": (1, f"SELECT {', '.join(POST_COLUMN_NAMES)} FROM store.posts"),
+
+def _spread(reach: str) -> str:
+    return " UNION ALL ".join(
+        _SPREAD_GRAIN.format(grain=grain, bucket=_utc_trunc(grain, "p.created_at"), reach=reach)
+        for grain in ("hour", "day")
+    )
+
+
+_CLAIM_MENTIONS_V2 = (
+    "SELECT m.post_uid, m.claim_id, m.variant, m.stance, m.matched_text, p.created_at,"
+    " p.source, p.author_handle"
+    " FROM store.claim_mentions m JOIN store.posts p USING (post_uid)"
+)
+
+# copy_of: among the mentions of a claim that their own text gave (not inherited by a repost,
+# which origin_uid links instead) and whose text is not empty once normalised, the first post
+# with the same content_hash, by created_at then post_uid; NULL for that first post itself.
+_COPY_ELIGIBLE = (
+    "(m.origin_uid IS NULL AND p.content_hash IS NOT NULL AND p.content_hash <> md5(''))"
+)
+_CLAIM_MENTIONS_V5 = f"""
+    SELECT m.post_uid, m.claim_id, m.variant, m.stance, m.matched_text, p.created_at,
+           p.source, p.author_handle, m.span_start, m.span_end, m.origin_uid, p.content_hash,
+           CASE WHEN {_COPY_ELIGIBLE} THEN nullif(first_value(m.post_uid) OVER (
+                    PARTITION BY m.claim_id, p.content_hash, {_COPY_ELIGIBLE}
+                    ORDER BY p.created_at, m.post_uid), m.post_uid)
+           END AS copy_of
+    FROM store.claim_mentions m JOIN store.posts p USING (post_uid)"""
+
+
+def _hours(start: str, end: str) -> str:
+    return f"((epoch_us({end}) - epoch_us({start})) / 3600e6)"
+
+
+# Per claim and variant, over all time; the rules are in docs/views.md ("variant_summary").
+_VARIANT_SUMMARY = f"""
+    WITH mention AS (
+        SELECT m.claim_id, m.variant, m.post_uid, p.created_at, p.source,
+               coalesce(p.author_id, p.author_handle) AS author, {REACH_SQL} AS reach
+        FROM store.claim_mentions m JOIN store.posts p USING (post_uid)),
+    claim AS (
+        SELECT claim_id, max(created_at) AS last_post FROM mention GROUP BY claim_id),
+    first_correction AS (
+        SELECT c.claim_id, min(p.created_at) AS first_correction_at
+        FROM store.corrections c JOIN store.posts p USING (post_uid) GROUP BY c.claim_id),
+    variant AS (
+        SELECT m.claim_id, m.variant, min(m.created_at) AS first_seen,
+               max(m.created_at) AS last_seen, count(DISTINCT m.post_uid) AS posts,
+               count(DISTINCT m.author) AS authors, sum(m.reach)::BIGINT AS reach,
+               count(DISTINCT m.source) AS sources, f.first_correction_at,
+               count(DISTINCT m.post_uid) FILTER (WHERE m.created_at < f.first_correction_at)
+                   AS posts_before,
+               count(DISTINCT m.post_uid) FILTER (WHERE m.created_at >= f.first_correction_at)
+                   AS posts_after
+        FROM mention m LEFT JOIN first_correction f USING (claim_id)
+        GROUP BY m.claim_id, m.variant, f.first_correction_at),
+    rated AS (
+        SELECT v.*,
+               CASE WHEN v.first_correction_at > v.first_seen
+                    THEN v.posts_before / {_hours("v.first_seen", "v.first_correction_at")}
+               END AS rate_before,
+               CASE WHEN c.last_post > v.first_correction_at
+                    THEN v.posts_after / {_hours("v.first_correction_at", "c.last_post")}
+               END AS rate_after
+        FROM variant v JOIN claim c USING (claim_id))
+    SELECT claim_id, variant, first_seen, last_seen, posts, authors, reach, sources,
+           variant IS NOT NULL AND row_number() OVER (
+               PARTITION BY claim_id, variant IS NULL
+               ORDER BY posts DESC, reach DESC, first_seen, variant) = 1 AS is_leading,
+           first_correction_at,
+           CASE WHEN first_correction_at IS NOT NULL THEN posts_after END
+               AS posts_after_correction,
+           CASE WHEN first_correction_at IS NOT NULL THEN posts_after / posts END
+               AS share_after_correction,
+           rate_before, rate_after, rate_after < rate_before AS rate_fell
+    FROM rated"""
+
+# name: ((schema version, SELECT), ...): the view as each version defines it, oldest first.
+VIEWS: dict[str, tuple[tuple[int, str], ...]] = {
+    "posts": ((1, f"SELECT {', '.join(POST_COLUMN_NAMES)} FROM store.posts"),),
     "collector_runs": (
-        1,
-        "SELECT run_id, source, topic, started_at, finished_at, status, fetched, new, error,"
-        " rate_limit FROM store.collector_runs",
-    ),
-    "claim_mentions": (
-        2,
-        "SELECT m.post_uid, m.claim_id, m.variant, m.stance, m.matched_text, p.created_at,"
-        " p.source, p.author_handle"
-        " FROM store.claim_mentions m JOIN store.posts p USING (post_uid)",
-    ),
-    "corrections": (
-        2,
-        "SELECT c.post_uid, c.claim_id, c.variant, c.kind, p.created_at, p.source,"
-        " p.author_handle, p.url"
-        " FROM store.corrections c JOIN store.posts p USING (post_uid)",
-    ),
-    "post_topics": (
-        4,
-        "SELECT post_uid, topic, matched_terms, first_seen_at FROM store.post_topics",
-    ),
-    "variant_spread": (
-        2,
-        " UNION ALL ".join(
-            _SPREAD_GRAIN.format(
-                grain=grain, bucket=_utc_trunc(grain, "p.created_at"), reach=REACH_SQL
-            )
-            for grain in ("hour", "day")
+        (
+            1,
+            "SELECT run_id, source, topic, started_at, finished_at, status, fetched, new, error,"
+            " rate_limit FROM store.collector_runs",
         ),
     ),
+    "claim_mentions": ((2, _CLAIM_MENTIONS_V2), (5, _CLAIM_MENTIONS_V5)),
+    "corrections": (
+        (
+            2,
+            "SELECT c.post_uid, c.claim_id, c.variant, c.kind, p.created_at, p.source,"
+            " p.author_handle, p.url"
+            " FROM store.corrections c JOIN store.posts p USING (post_uid)",
+        ),
+    ),
+    "post_topics": (
+        (4, "SELECT post_uid, topic, matched_terms, first_seen_at FROM store.post_topics"),
+    ),
+    "variant_spread": ((2, _spread(REACH_SQL_V2)), (5, _spread(REACH_SQL))),
+    "variant_summary": ((5, _VARIANT_SUMMARY),),
 }
 
 
 def create_views(con: duckdb.DuckDBPyConnection, version: int) -> None:
-    """(Re)create every view that exists at schema `version`."""
-    for name, (since, select) in VIEWS.items():
-        if since <= version:
-            con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {select}")
+    """(Re)create every view that exists at schema `version`, as that version defines it."""
+    for name, definitions in VIEWS.items():
+        selects = [select for since, select in definitions if since <= version]
+        if selects:
+            con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {selects[-1]}")
