@@ -159,18 +159,31 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
         if loose:
             hit = hit | column.str.contains_any(loose, ascii_case_insensitive=True)
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
-    return posts.filter(hit).select(
-        pl.col("post_uid").cast(pl.String),
-        pl.col("source").cast(pl.String).fill_null(""),
-        pl.col("author_handle").cast(pl.String).fill_null(""),
-        pl.col("text").cast(pl.String).fill_null("").alias("text"),
-        title.alias("title"),
-    )
+    folded = pl.concat_str(
+        [pl.col("text"), pl.col("title").fill_null("")], separator="\n"
+    ).str.replace_many(FOLD_IN_PLACE)
+    subject = "|".join(rule.subject for rule in rules)
+    return (
+        posts.filter(hit)
+        .select(
+            pl.col("post_uid").cast(pl.String),
+            pl.col("source").cast(pl.String).fill_null(""),
+            pl.col("author_handle").cast(pl.String).fill_null(""),
+            pl.col("text").cast(pl.String).fill_null("").alias("text"),
+            title.alias("title"),
+        )
+        .filter(folded.str.contains(subject))
+    )  # the exact test, on the few the literal pass kept
 
 
 # --- 2. text --------------------------------------------------------------------------------------
 
 _RAW, _T, _M, _U, _Q = "_raw", "_t", "_m", "_u", "_q"
+_PLAIN, _ASK = (
+    "_said_plainly",
+    "_said_asking",
+)  # what the author says outside questions, and in them
+_ASKED = r"[^.!?\n]*\?[?!]*"  # a sentence ending with a question mark
 _QUOTED = (
     r"“[^”\n]{2,}”|«[^»\n]{2,}»|\"[^\"\n]{2,}\"|„[^“”\n]{2,}[“”]"
     r"|(?:^|[\s(\[:])'(?:[^'\n]|'\p{L}){2,}?'(?:[\s.,;:!?)…]|$)"
@@ -195,6 +208,8 @@ def _noise(language: Language) -> str:
             r"#\d+\b",
             r"\b\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)\b",
             r"\b\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)\b",
+            r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
+            r"(?i:\bat)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)]|$)",  # a time: "more at 11."
         ]
     )
 
@@ -223,7 +238,11 @@ def _prepare(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
         .str.replace_all(reported, " | ")
         .str.replace_all(negated, " | ")
     )
-    return prepared.with_columns(said.alias(_U), quoted.alias(_Q))
+    prepared = prepared.with_columns(said.alias(_U), quoted.alias(_Q))
+    return prepared.with_columns(
+        pl.col(_U).str.replace_all(_ASKED, " | ").alias(_PLAIN),
+        pl.col(_U).str.extract_all(_ASKED).list.join(" | ").alias(_ASK),
+    )
 
 
 # --- 3. mentions ----------------------------------------------------------------------------------
@@ -252,78 +271,55 @@ def _subject_text(rule: ClaimRules) -> pl.Expr:
     return text
 
 
-def _tail(language: Language, rule: ClaimRules) -> str:
-    """The place at the end of "in Texas", "arrested a Canadian in Florida", "at the Blaine"."""
-    return (
-        rf"(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?"
-        rf"({NAME}|{rule.elsewhere})$"
-    )
+def _place_after(words: str, what: str, language: Language) -> str:
+    """`words`, then (within three words) a preposition and `what`: "offices in Texas"."""
+    lead = rf"{words}(?:[ \t]+{WORD}){{0,3}}?[ \t]+" if words else r"\b"
+    return rf"{lead}(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?(?:{what})"
 
 
-def _places_named(column: str, rule: ClaimRules, language: Language) -> pl.Expr:
-    """Capitalised names the post places something in: "in Texas", "à Montréal", "at the Blaine"."""
-    pattern = rf"(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?(?:{NAME})"
-    return (
-        pl.col(column)
-        .str.extract_all(pattern)
-        .list.eval(pl.element().str.extract(_tail(language, rule), 1))
-    )
-
-
-def _bound_places(rule: ClaimRules, language: Language) -> pl.Expr:
-    """Places bound to the claim's object: "offices in Texas", "arrested a Canadian in Florida"."""
-    pattern = (
-        rf"{rule.object}(?:[ \t]+{WORD}){{0,3}}?[ \t]+(?:{language.prepositions})[ \t]+"
-        rf"(?:{language.articles}[ \t]+)?(?:{NAME}|{rule.elsewhere})"
-    )
-    return (
-        pl.col("_st")
-        .str.extract_all(pattern)
-        .list.eval(pl.element().str.extract(_tail(language, rule), 1))
-    )
-
-
-def _any_outside(places: pl.Expr, rule: ClaimRules, language: Language) -> pl.Expr:
-    """Whether any of `places` (a list of names) is outside the claim's context."""
-    name = pl.element()
-    outside = (
-        ~name.str.contains(rule.context) & ~name.str.contains(rf"^{language.not_places}$")
-    ) | name.str.contains(rule.elsewhere)
-    return places.list.eval(outside).list.any().fill_null(False)
-
-
-def _any_inside(places: pl.Expr, rule: ClaimRules) -> pl.Expr:
-    return places.list.eval(pl.element().str.contains(rule.context)).list.any().fill_null(False)
-
-
-def _mention_columns(rule: ClaimRules, language: Language) -> list[pl.Expr]:
+def _outside(rule: ClaimRules, language: Language, bound_to: str = "") -> pl.Expr:
+    """Whether a place outside the claim's context is named (bound to `bound_to`, if given) and no
+    place inside it is: an `elsewhere` term, or a capitalised name that is not a context term."""
     text = pl.col("_st")
-    has_subject = text.str.contains(rule.subject)
-    link = text.str.extract(rf"({rule.link()})")
-    by_facts = has_subject & text.str.contains(rule.facts)
-    by_places = pl.lit(False)
+    ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)\b)"
+    elsewhere = f"{NAME}|(?:{rule.elsewhere}){ending}"
+    anywhere = text.str.contains(_place_after(bound_to, elsewhere, language))
+    inside = text.str.contains(
+        _place_after(bound_to, f"{rule.context}|{language.not_places}", language)
+    )
+    if not bound_to:
+        anywhere = anywhere | text.str.contains(rule.elsewhere)
+    return anywhere & ~inside
+
+
+def _named(rule: ClaimRules, language: Language) -> pl.Expr:
+    """Whether the post names the claim (cheap tests first: places are checked on the few left)."""
+    text = pl.col("_st")
+    named = text.str.contains(rule.link()) | text.str.contains(rule.phrases)
     if rule.places:
         places = pl.sum_horizontal(text.str.contains(place).cast(pl.Int32) for place in rule.places)
-        by_places = has_subject & (places >= 4)
-    in_context = text.str.contains(rule.context)
-    elsewhere_anywhere = text.str.contains(rule.elsewhere) | _any_outside(
-        _places_named("_st", rule, language), rule, language
-    )
-    bound = _bound_places(rule, language)
-    bound_elsewhere = _any_outside(bound, rule, language) & ~_any_inside(bound, rule)
-    by_count = pl.lit(False)
+        named = named | (places >= 4)
     if rule.quantity:
         counts = [_counted(rule, language), _times(rule), *_numbered_parts(rule, language)]
-        by_count = has_subject & text.str.contains("|".join(counts))
-    mentioned = (
-        (link.is_not_null() | by_facts | by_places | by_count)
-        & (in_context | ~elsewhere_anywhere)
-        & ~bound_elsewhere
+        named = named | text.str.contains("|".join(counts))
+    return text.str.contains(rule.subject) & named
+
+
+def _placed(rule: ClaimRules, language: Language) -> pl.Expr:
+    """Whether a post naming the claim is in its context (DFA tests only: no captures)."""
+    in_context = pl.col("_st").str.contains(rule.context)
+    bound_elsewhere = _outside(rule, language, bound_to=rule.object)
+    return (in_context | ~_outside(rule, language)) & ~bound_elsewhere
+
+
+def _named_by(rule: ClaimRules) -> pl.Expr:
+    """The text that named the claim: the subject and object, else the fact, else the subject."""
+    text = pl.col("_st")
+    return pl.coalesce(
+        text.str.extract(f"({rule.link()})"),
+        text.str.extract(f"({rule.phrases})"),
+        text.str.extract(f"({rule.subject})"),
     )
-    fallback_text = pl.coalesce(
-        link, text.str.extract(f"({rule.facts})"), text.str.extract(f"({rule.subject})")
-    )
-    return [mentioned.alias("_mentioned"), fallback_text.alias("_link_text")]
 
 
 # --- 4. variants ----------------------------------------------------------------------------------
@@ -358,25 +354,29 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, tuple
     """Category -> (column, regex of the candidate text, regex of the number inside it)."""
     num = language.numbers.token
     counted, times = _counted(rule, language), _times(rule)
+    ends = rf"(?:[ \t]*[.!?,;:()…\n]|[ \t]*$|{_SPACE}(?:{WORD}{_SPACE}){{0,2}}?{rule.units})"
+    total = rf"(?:{language.totals_before})\s*:?\s*{num}{ends}|{num}\s+(?:{language.totals_after})"
+    bare = rf"(?:^|[\s:=(])(?:{language.numbers.bare_token})[ \t]*(?:[.!?,;:)…\n]|$)"
+    bare_value = f"({language.numbers.bare_token})"
     return {
-        "total": (
-            _U,
-            rf"(?:{language.totals_before})\s*:?\s*{num}|{num}\s+(?:{language.totals_after})",
-            f"({num})",
-        ),
+        "total": (_U, total, f"({num})"),
         "counted": (_U, counted, f"({num})"),
         "times": (_U, times, r"(\d{1,3})"),
-        "bare": (
-            _U,
-            rf"(?:^|[\s:=(])(?:{language.numbers.bare_token})\s*(?:[.!?,;:)…]|$)",
-            f"({language.numbers.bare_token})",
-        ),
+        "bare": (_U, bare, bare_value),
+        "plain_counted": (_PLAIN, counted, f"({num})"),
+        "plain_times": (_PLAIN, times, r"(\d{1,3})"),
+        "plain_bare": (_PLAIN, bare, bare_value),
+        "asked": (_ASK, f"{counted}|{times}|{bare}", f"({num})|(\\d{{1,3}})"),
         "quoted": (_Q, f"{counted}|{times}", f"({num})|(\\d{{1,3}})"),
         "negated": (_M, rf"{language.negations}\s+{num}", f"({num})"),
     }
 
 
 _GROUPS = {
+    "plain_counted": "plain",
+    "plain_times": "plain",
+    "plain_bare": "plain",
+    "asked": "asked",
     "total": "total",
     "counted": "asserted",
     "times": "asserted",
@@ -451,18 +451,27 @@ def _one(values: str) -> pl.Expr:
 
 def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
     """(value, where it came from), by the order of the module's rule 4."""
+    # A correction or a denial asserts only what it says outside its questions; a denial rejects
+    # what it asks about ("5 ICE stations in Canada? Fake." denies 5).
+    settled = pl.col("stance").is_in(["corrects", "denies"])
+    asserted = pl.when(settled).then(pl.col("_plain")).otherwise(pl.col("_asserted"))
+    rejected = (
+        pl.when(pl.col("stance") == "denies")
+        .then(pl.concat_list("_rejected", "_asked").list.unique().list.sort())
+        .otherwise(pl.col("_rejected"))
+    )
     in_range = pl.col("_places").is_between(max(rule.minimum, 3), rule.maximum)
     parts_ok = pl.col("_parts").is_between(rule.minimum, rule.maximum)
     steps: list[tuple[pl.Expr, pl.Expr | None, str | None]] = [
         (_one("_total"), pl.col("_total").list.first(), "total"),
         (pl.col("_two"), None, None),
-        (_one("_asserted"), pl.col("_asserted").list.first(), "asserted"),
-        (pl.col("_asserted").list.len() > 1, None, None),
+        (asserted.list.len() == 1, asserted.list.first(), "asserted"),
+        (asserted.list.len() > 1, None, None),
         (in_range, pl.col("_places"), "places"),
         (parts_ok, pl.col("_parts"), "parts"),
         (
-            (pl.col("stance") != "corrects") & _one("_rejected"),
-            pl.col("_rejected").list.first(),
+            (pl.col("stance") != "corrects") & (rejected.list.len() == 1),
+            rejected.list.first(),
             "rejected",
         ),
     ]
@@ -478,34 +487,52 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _question(rule: ClaimRules, language: Language) -> pl.Expr:
+    """A genuine question about the claim (rule 5 of the module)."""
     text = pl.col(_T)
-    sentences = text.str.extract_all(r"[^.!?\n]*\?[?!]*")
     opener = rf"^\W*(?:{WORD},\s*)?(?:{language.interrogatives})"
-    asking = sentences.list.eval(
-        pl.element().str.contains(r"[^?!]\?$|^\?$")
-        & (
-            pl.element().str.contains(opener)
-            | pl.element().str.contains(rule.subject)
-            | pl.element().str.contains(rule.object)
-        )
+    sentence = pl.element()
+    single = sentence.str.contains(r"[^?!]\?$|^\?$")  # "??" and "?!" are outrage, not asking
+    about = sentence.str.contains(rule.subject) | sentence.str.contains(rule.object)
+    asking = text.str.extract_all(_ASKED).list.eval(
+        single & (about | sentence.str.contains(opener))
+    ).list.any().fill_null(False) | (
+        text.str.contains(r"\?") & text.str.contains(language.questions)
     )
-    cue = text.str.contains(r"\?") & text.str.contains(language.questions)
+    answered = text.str.contains(
+        rf"\?[ \t]*\n?[ \t]*#?(?:{language.numbers.bare_token})[ \t]*(?:[.!\n]|$)"
+    )  # "How many ICE stations does Canada host? 5."
     rhetorical = text.str.contains(language.rhetorical)
-    return text.str.contains(language.doubt) | (
-        ~rhetorical & (cue | asking.list.any().fill_null(False))
+    return text.str.contains(language.doubt) | (asking & ~rhetorical & ~answered)
+
+
+def _negated_claim(rule: ClaimRules, language: Language) -> pl.Expr:
+    """The claim negated: "no ICE stations", "not 5 ICE offices", "aucun bureau", "not armed"."""
+    num = language.numbers.token
+    quote = r"(?:[\"“«']\s*)?"
+    return pl.col(_M).str.contains(
+        rf"{language.negations}\s+{quote}(?:{num}\s+)?{quote}(?:{WORD}\s+)?{quote}{rule.object}"
     )
 
 
 def _denial(rule: ClaimRules, language: Language) -> pl.Expr:
-    num = language.numbers.token
-    quote = r"(?:[\"“«']\s*)?"
-    negated_claim = (
-        rf"{language.negations}\s+{quote}(?:{num}\s+)?{quote}(?:{WORD}\s+)?{quote}{rule.object}"
+    """A rejection of the claim: a denial word said (not asked), or mockery or a negation of the
+    claim with no value asserted."""
+    nothing_asserted = pl.col("_asserted").list.len().fill_null(0) == 0
+    said = pl.col(_T).str.replace_all(_ASKED, " ")  # "c'est vrai ou c'est bullshit?" asks
+    return said.str.contains(language.denials) | (
+        nothing_asserted & (said.str.contains(language.mockery) | _negated_claim(rule, language))
     )
-    asserted_none = pl.col("_asserted").list.len().fill_null(0) == 0
-    unasked = pl.col(_T).str.replace_all(language.questions, " ")  # "vrai ou faux?" asks
-    return unasked.str.contains(language.denials) | (
-        pl.col(_M).str.contains(negated_claim) & asserted_none
+
+
+def _pushback(rule: ClaimRules, language: Language) -> pl.Expr:
+    """The post answers the claim: it rejects, negates or quotes it, or says it is correcting."""
+    quoted = pl.col(_Q).str.contains(rule.subject) | pl.col(_Q).str.contains(rule.object)
+    return (
+        pl.col(_T).str.contains(language.corrective)
+        | pl.col(_T).str.contains(language.denials)
+        | _negated_claim(rule, language)
+        | pl.col(_M).str.contains(rf"{language.negations}\s+{language.numbers.token}")
+        | quoted
     )
 
 
@@ -525,9 +552,15 @@ def _kind(rule: ClaimRules) -> pl.Expr:
 def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     question = _question(rule, language)
     kind = _kind(rule)
-    facts = pl.col(_T).str.contains(rule.facts) & ~question
+    text = pl.col(_T)
+    attributed = text.str.contains(language.attribution)  # relayed with the official answer
+    facts = text.str.contains(rule.facts) & (_pushback(rule, language) | attributed)
+    reported_answer = _negated_claim(rule, language) & attributed
+    corrects = kind.is_not_null() | (
+        (text.str.contains(rule.phrases) | facts | reported_answer) & ~question
+    )
     stance = (
-        pl.when(kind.is_not_null() | facts)
+        pl.when(corrects)
         .then(pl.lit("corrects"))
         .when(_denial(rule, language))
         .then(pl.lit("denies"))
@@ -542,21 +575,24 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
 # --- the claim ------------------------------------------------------------------------------------
 
 
+_VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected")
+
+
 def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     frame = prepared.with_columns(_subject_text(rule).alias("_st"))
-    frame = frame.with_columns(_mention_columns(rule, language)).filter("_mentioned")
+    frame = frame.filter(_named(rule, language))
+    frame = frame.filter(_placed(rule, language))
     if rule.quantity:
         long = _candidates_long(frame, rule, language)
         grouped = long.group_by("post_uid").agg(
             pl.col("value").filter(pl.col("group") == group).unique().sort().alias(f"_{group}")
-            for group in ("total", "asserted", "rejected")
+            for group in _VALUE_GROUPS
         )
         frame = frame.join(_value_features(frame, rule, language), on="post_uid").join(
             grouped, on="post_uid", how="left"
         )
         frame = frame.with_columns(
-            pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Int64)))
-            for g in ("total", "asserted", "rejected")
+            pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Int64))) for g in _VALUE_GROUPS
         )
     else:
         long = pl.DataFrame(
@@ -571,7 +607,7 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
         frame = frame.with_columns(
             pl.lit(None, pl.Int64).alias("_value"), pl.lit(None, pl.String).alias("_origin")
         )
-    return _matched_text(frame, long).select(
+    return _matched_text(frame, long, rule).select(
         "post_uid",
         pl.lit(rule.claim_id).alias("claim_id"),
         "variant",
@@ -584,25 +620,28 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
     )
 
 
-def _matched_text(frame: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
+def _matched_text(frame: pl.DataFrame, long: pl.DataFrame, rule: ClaimRules) -> pl.DataFrame:
     """The text that gave the value (or, for a mention without one, that named the claim)."""
-    texts = long.group_by("post_uid", "group", "value").agg(pl.col("text").first().alias("_said"))
+    texts = long.group_by("post_uid", "value").agg(pl.col("text").first().alias("_said"))
     joined = frame.join(
-        texts,
-        left_on=["post_uid", "_origin", "_value"],
-        right_on=["post_uid", "group", "value"],
-        how="left",
+        texts, left_on=["post_uid", "_value"], right_on=["post_uid", "value"], how="left"
     )
     matched = (
         pl.when(pl.col("_origin") == "places")
         .then(pl.col("_places_text") if "_places_text" in frame.columns else None)
         .when(pl.col("_origin") == "parts")
         .then(pl.col("_parts_text") if "_parts_text" in frame.columns else None)
-        .otherwise(pl.coalesce(pl.col("_said"), pl.col("_link_text")))
+        .otherwise(pl.col("_said"))
     )
-    return joined.with_columns(
-        pl.col("_value").cast(pl.String).alias("variant"), matched.alias("matched_text")
+    joined = joined.with_columns(matched.alias("matched_text"))
+    unmatched = joined.filter(pl.col("matched_text").is_null())  # named the claim, no value
+    joined = pl.concat(
+        [
+            joined.filter(pl.col("matched_text").is_not_null()),
+            unmatched.with_columns(_named_by(rule).alias("matched_text")),
+        ]
     )
+    return joined.with_columns(pl.col("_value").cast(pl.String).alias("variant"))
 
 
 # --- spans ----------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ case-sensitively, other words in any case, accents and typographic apostrophes f
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -84,6 +86,9 @@ class Language:
     interrogatives: str
     rhetorical: str
     reported: str
+    mockery: str
+    corrective: str
+    attribution: str
     totals_before: str
     totals_after: str
     prepositions: str
@@ -104,6 +109,9 @@ class Language:
             interrogatives=merged("interrogatives"),
             rhetorical=merged("rhetorical"),
             reported=merged("reported"),
+            mockery=merged("mockery"),
+            corrective=merged("corrective"),
+            attribution=merged("attribution"),
             totals_before=merged("totals_before"),
             totals_after=merged("totals_after"),
             prepositions=merged("prepositions"),
@@ -123,7 +131,8 @@ class ClaimRules:
     object: str
     context: str
     elsewhere: str
-    facts: str
+    facts: str  # the verified facts (phrases, or words together in one sentence)
+    phrases: str  # phrases that correct the claim on their own
     window: int
     subject_acronyms: list[str]
     subject_expansions: str  # the subject's spelled-out names ("Immigration and Customs ...")
@@ -148,7 +157,8 @@ class ClaimRules:
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
             elsewhere=any_of(all_terms(claim.elsewhere)),
-            facts=any_of(all_terms(claim.corrections.facts)),
+            facts=_facts(claim.corrections.facts),
+            phrases=any_of(all_terms(claim.corrections.phrases)),
             window=claim.window,
             subject_acronyms=acronyms(subject_terms),
             subject_expansions=any_of(t for t in subject_terms if not acronyms([t])),
@@ -166,6 +176,19 @@ class ClaimRules:
         """Subject and object within `window` words of each other, in one sentence, either order."""
         gap = rf"(?:{GAP}{WORD}){{0,{self.window}}}?{GAP}"
         return rf"(?:{self.subject}{gap}{self.object}|{self.object}{gap}{self.subject})"
+
+
+def _facts(table: Mapping[str, list[str | list[str]]]) -> str:
+    """Facts as one regex: a phrase, or words that all appear in one sentence (any order)."""
+    alternatives = []
+    for fact in dict.fromkeys(json.dumps(f) for facts in table.values() for f in facts):
+        words = json.loads(fact)
+        if isinstance(words, str):
+            alternatives.append(phrase_pattern(words))
+            continue
+        patterns = [phrase_pattern(word) for word in words]
+        alternatives += [r"[^.!?\n]*?".join(order) for order in itertools.permutations(patterns)]
+    return "(?:" + "|".join(alternatives) + ")" if alternatives else r"(?:[^\s\S])"
 
 
 def _with_hashtags(terms: list[str]) -> str:

@@ -264,10 +264,15 @@ class Authority(Model):
     name: StrictStr = ""
 
 
+# A fact is a phrase, or two or three words that must all appear in one sentence.
+Fact = Term | Annotated[list[Term], Field(min_length=2, max_length=3)]
+
+
 class Corrections(Model):
     authorities: list[Authority] = []
     factcheck_publishers: list[Term] = []
-    facts: Terms = {}
+    facts: dict[Language, list[Fact]] = {}
+    phrases: Terms = {}
 
 
 class Claim(Model):
@@ -283,14 +288,15 @@ class Claim(Model):
     verified: StrictStr | None = None
     corrections: Corrections = Corrections()
 
-    def term_tables(self) -> dict[str, Terms]:
+    def term_tables(self) -> dict[str, Mapping[str, Any]]:
         """Every per-language table of the claim, by its key path relative to the claim."""
-        tables = {
+        tables: dict[str, Mapping[str, Any]] = {
             "subject": self.subject,
             "object": self.object,
             "context": self.context,
             "elsewhere": self.elsewhere,
             "corrections.facts": self.corrections.facts,
+            "corrections.phrases": self.corrections.phrases,
         }
         if self.quantity is not None:
             tables |= {"quantity.units": self.quantity.units, "quantity.parts": self.quantity.parts}
@@ -303,6 +309,9 @@ class Lexicon(Model):
     numbers: dict[Term, Annotated[StrictInt, Field(ge=0)]] = {}
     negations: list[Term] = []
     denials: list[Term] = []
+    mockery: list[Term] = []
+    corrective: list[Term] = []
+    attribution: list[Term] = []
     questions: list[Term] = []
     doubt: list[Term] = []
     interrogatives: list[Term] = []

@@ -272,7 +272,7 @@ quantity.units.en = ["people", "protesters"]
 quantity.units.fr = ["personnes", "manifestants"]
 quantity.verified = 3
 quantity.max = 500
-corrections.facts.en = ["were released without charge"]
+corrections.phrases.en = ["were released without charge"]
 """
 
 
