@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from claims.job import UnknownClaimError, analyze_warehouse
 from claimwatch import output
 from claimwatch.config import Config, ConfigError, load_config, render_effective
 from claimwatch.config import Warehouse as WarehouseSettings
@@ -167,8 +168,9 @@ def sql_command(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Stop the query after this many seconds.")] = 300,
 ) -> None:
-    """Run read-only SQL over the documented views (posts, claim_mentions, corrections,
-    variant_spread, collector_runs). Writes, ATTACH, COPY and file access are refused."""
+    """Run read-only SQL over the documented views (posts, post_topics, claim_mentions,
+    corrections, variant_spread, variant_summary, collector_runs). Writes, ATTACH, COPY and file
+    access are refused."""
     context: Context = ctx.obj
     limit = max_rows if max_rows is not None else (1000 if fmt is output.Format.table else None)
     result = run_query(context.warehouse(), query, max_rows=limit, timeout=timeout)
@@ -197,6 +199,42 @@ def collect_command(
         summaries = asyncio.run(collect(config, context.warehouse(), sources, topics, on_page))
     output.print_collect_summary(out, summaries)
     raise typer.Exit(1 if any(s.status == "failed" for s in summaries) else 0)
+
+
+@app.command("analyze")
+def analyze_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Analyse every post again, not only those not analysed yet."),
+    ] = False,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--claim",
+            metavar="ID",
+            help="Only this claim, by its id in the config (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Find the claims' mentions, variants, stances and corrections in the posts, incrementally:
+    only posts not analysed yet by the current definition of each claim (all posts of a claim
+    that is new or whose definition changed; --full for every post), with a progress bar and a
+    summary per claim. The results are in the claim_mentions, corrections, variant_spread and
+    variant_summary views."""
+    context: Context = ctx.obj
+    try:
+        with output.analysis_progress(err) as advance:
+            report = analyze_warehouse(
+                context.warehouse(),
+                context.config(),
+                full=full,
+                claim_ids=claim or None,
+                progress=advance,
+            )
+    except UnknownClaimError as error:
+        raise typer.BadParameter(str(error), param_hint="--claim") from None
+    output.print_analysis_report(out, report)
 
 
 @db_app.command("status")

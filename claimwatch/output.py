@@ -10,10 +10,12 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -22,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from claims.job import AnalysisReport
 from claimwatch.importer import ImportReport
 from claimwatch.records import Rejection
 from claimwatch.sql import QueryResult
@@ -194,3 +197,59 @@ def print_status(out: Console, warehouse: Warehouse) -> None:
     for key, value in status.items():
         table.add_row(key, value)
     out.print(table)
+
+
+@contextmanager
+def analysis_progress(console: Console) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the posts an analysis reads; yields the function that moves it."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("posts"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("analysing", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def print_analysis_report(out: Console, report: AnalysisReport) -> None:
+    table = Table(title=f"analysis {report.run_id}", box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("claim", no_wrap=True)
+    table.add_column("run")
+    for column in ("posts", "mentions", "corrections"):
+        table.add_column(column, justify="right")
+    for claim in report.claims:
+        style = {"full": "cyan", "incremental": "green", "moved": "yellow"}.get(claim.mode, "dim")
+        table.add_row(
+            Text(claim.claim_id),
+            Text(claim.mode, style=style),
+            f"{claim.posts_read:,}",
+            f"{claim.mentions:,}",
+            f"{claim.corrections:,}",
+        )
+    out.print(table)
+    inherited = sum(c.inherited for c in report.claims)
+    if inherited:
+        out.print(
+            f"{inherited:,} of the mentions were inherited by plain reposts from their parent"
+        )
+    rate = f", {report.posts_read / report.seconds:,.0f} posts/s" if report.posts_read else ""
+    out.print(
+        f"{report.posts_read:,} posts read in {report.seconds:.2f} s{rate}"
+        f" (posts up to seq {report.through:,})"
+    )
+    for claim in report.claims:
+        if claim.mode == "moved":
+            out.print(
+                Text(
+                    f"{claim.claim_id}: another analysis run covered it meanwhile;"
+                    " this run wrote nothing for it.",
+                    style="yellow",
+                )
+            )
+    if report.removed:
+        out.print(
+            Text(f"removed the rows of claims no longer in the config: {', '.join(report.removed)}")
+        )

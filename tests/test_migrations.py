@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import make_posts
 
-from warehouse import LATEST_VERSION, SchemaTooNewError, Warehouse
+from warehouse import LATEST_VERSION, Batch, SchemaTooNewError, Warehouse
 from warehouse import migrations as m
 from warehouse.views import VIEWS
 
@@ -93,3 +94,43 @@ def test_a_failing_migration_leaves_no_trace(
             "SELECT table_name FROM duckdb_tables() WHERE table_name = 'half_done'"
         )
         assert tables.fetchall() == []
+
+
+def test_a_version_4_file_gets_an_insertion_order_for_its_posts(
+    db_path: Path, warehouse: Warehouse
+) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        m.migrate(con, target=4)
+        for uid in ("x:c", "x:a", "x:b"):  # stored in this order, not in the order of their ids
+            con.execute(
+                "INSERT INTO store.posts (post_uid, source, source_id, created_at, text)"
+                " VALUES (?, 'x', ?, '2026-01-27T00:00:00Z', 'there are 4 ICE stations')",
+                [uid, uid[2:]],
+            )
+    warehouse.write(Batch(posts=make_posts(2)))  # the write upgrades the file first
+    assert [v for v, _ in versions(db_path)] == list(range(1, LATEST_VERSION + 1))
+    with warehouse.reading() as con:
+        assert con.execute("SELECT post_uid, seq FROM store.posts ORDER BY seq").fetchall() == [
+            ("x:c", 1),
+            ("x:a", 2),
+            ("x:b", 3),
+            ("x:0", 4),
+            ("x:1", 5),
+        ]
+        assert con.execute("SELECT count(*) FROM store.analysis_state").fetchone() == (0,)
+        assert con.execute("SELECT origin_uid FROM store.claim_mentions").fetchall() == []
+
+
+def test_every_insert_gets_the_next_seq_whoever_writes_it(warehouse: Warehouse) -> None:
+    warehouse.write(Batch(posts=make_posts(3)))
+    with warehouse.writing() as con:
+        con.execute(
+            "INSERT INTO store.posts (post_uid, source, source_id, created_at, text)"
+            " VALUES ('y:1', 'y', '1', now(), 'by hand')"
+        )
+    warehouse.write(Batch(posts=make_posts(2, start=10)))
+    warehouse.write(Batch(posts=make_posts(3)))  # known posts: nothing new, no seq taken
+    with warehouse.reading() as con:
+        seqs = con.execute("SELECT post_uid, seq FROM store.posts ORDER BY seq").fetchall()
+    assert [s for _, s in seqs] == [1, 2, 3, 4, 5, 6]
+    assert [u for u, _ in seqs][3:] == ["y:1", "x:10", "x:11"]
