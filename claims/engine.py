@@ -98,9 +98,16 @@ def analyze_posts(
     candidates = _candidates(posts.lazy(), rules).collect()
     if candidates.is_empty():
         return _empty()
-    prepared = _prepare(candidates, language)
+    copies = _distinct_texts(candidates, rules)
+    prepared = _prepare(copies.drop("_uids"), language)
     mentions = pl.concat([_claim_mentions(prepared, rule, language) for rule in rules])
     mentions = _with_spans(mentions)
+    mentions = (
+        mentions.join(copies.select("post_uid", "_uids"), on="post_uid")
+        .drop("post_uid")
+        .explode("_uids")
+        .rename({"_uids": "post_uid"})
+    )
     corrections = mentions.filter(pl.col("stance") == "corrects").select(
         "post_uid", "claim_id", "variant", pl.col("_kind").alias("kind")
     )
@@ -176,6 +183,38 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
     )  # the exact test, on the few the literal pass kept
 
 
+def _distinct_texts(candidates: pl.DataFrame, rules: list[ClaimRules]) -> pl.DataFrame:
+    """One row per distinct text, title and voice, keyed by a new `post_uid`, with the posts that
+    share them in `_uids`: copies, reposts with the text and cross-posts are analysed once.
+
+    The voice is the account when it is an authority or a fact-check publisher of a claim (their
+    posts are corrections by who they are), and empty otherwise.
+    """
+    authorities = [account for rule in rules for account in rule.authorities]
+    publishers = [publisher for rule in rules for publisher in rule.factcheck_publishers]
+    account = pl.concat_str(pl.col("source"), pl.lit(":"), pl.col("author_handle"))
+    speaks = (
+        account.str.to_lowercase().is_in(authorities)
+        | (pl.col("source") == "factcheck")
+        | pl.col("author_handle").str.to_lowercase().is_in(publishers)
+    )
+    voice = pl.when(speaks).then(account).otherwise(pl.lit(""))
+    return (
+        candidates.with_columns(voice.alias("_voice"))
+        .group_by("text", "title", "_voice")
+        .agg(pl.col("post_uid").alias("_uids"), pl.col("source", "author_handle").first())
+        .with_row_index("_key")
+        .select(
+            pl.col("_key").cast(pl.String).alias("post_uid"),
+            "source",
+            "author_handle",
+            "text",
+            "title",
+            "_uids",
+        )
+    )
+
+
 # --- 2. text --------------------------------------------------------------------------------------
 
 _RAW, _T, _M, _U, _Q = "_raw", "_t", "_m", "_u", "_q"
@@ -193,23 +232,24 @@ _SPACE = r"[ \t\u00a0\u202f-]+"
 
 def _noise(language: Language) -> str:
     """Numbers that are not counts: dates, scores, fractions, times, thousands, units, ordinals."""
-    day = r"\d{1,2}\b"
+    day = r"\d{1,2}(?-u:\b)"
     return "|".join(
         [
             rf"{language.not_places}\.?\s+{day}",
-            rf"\b{day}\s+{language.not_places}",
-            "\\b\\d+\\s*[/\\-\u2013]\\s*\\d+\\b",  # scores, fractions, ranges
-            r"\b\d{1,2}:\d{2}\b",  # times
-            r"\b\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}\b",  # Canada 3, Sweden 2
-            r"\b\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+\b",
-            r"\b\d+[.,]\d+\b",
+            rf"(?-u:\b){day}\s+{language.not_places}",
+            r"(?-u:\b)\d+\s*[/\-" "\u2013" r"]\s*\d+(?-u:\b)",  # scores, fractions, ranges
+            r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)",  # times
+            # a score: "Canada 3, Sweden 2"
+            r"(?-u:\b)\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}(?-u:\b)",
+            r"(?-u:\b)\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?-u:\b)",
+            r"(?-u:\b)\d+[.,]\d+(?-u:\b)",
             r"\d+\s*%",
-            r"\$\s*\d+|\b\d+\s*\$",
-            r"#\d+\b",
-            r"\b\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)\b",
-            r"\b\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)\b",
+            r"\$\s*\d+|(?-u:\b)\d+\s*\$",
+            r"#\d+(?-u:\b)",
+            r"(?-u:\b)\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)(?-u:\b)",
+            r"(?-u:\b)\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)(?-u:\b)",
             r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
-            r"(?i:\bat)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)]|$)",  # a time: "more at 11."
+            r"(?i:(?-u:\b)at)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)]|$)",  # a time: "more at 11."
         ]
     )
 
@@ -261,19 +301,23 @@ def _subject_text(rule: ClaimRules) -> pl.Expr:
             text.str.contains(bracketed)
             & ~text.str.contains(rf"{rule.subject_expansions}\W*{bracketed}")
         ) | (
-            text.str.contains(rf"\b{acronym}\s*\(\s*(?:{_PROPER}|{initials_pattern(acronym)})\s*\)")
-            & ~text.str.contains(rf"\b{acronym}\s*\(\s*{rule.subject_expansions}\s*\)")
+            text.str.contains(
+                rf"(?-u:\b){acronym}\s*\(\s*(?:{_PROPER}|{initials_pattern(acronym)})\s*\)"
+            )
+            & ~text.str.contains(rf"(?-u:\b){acronym}\s*\(\s*{rule.subject_expansions}\s*\)")
         )
         blank = "·" * len(acronym)
         text = (
-            pl.when(redefined).then(text.str.replace_all(rf"\b{acronym}\b", blank)).otherwise(text)
+            pl.when(redefined)
+            .then(text.str.replace_all(rf"(?-u:\b){acronym}(?-u:\b)", blank))
+            .otherwise(text)
         )
     return text
 
 
 def _place_after(words: str, what: str, language: Language) -> str:
     """`words`, then (within three words) a preposition and `what`: "offices in Texas"."""
-    lead = rf"{words}(?:[ \t]+{WORD}){{0,3}}?[ \t]+" if words else r"\b"
+    lead = rf"{words}(?:[ \t]+{WORD}){{0,3}}?[ \t]+" if words else r"(?-u:\b)"
     return rf"{lead}(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?(?:{what})"
 
 
@@ -281,7 +325,7 @@ def _outside(rule: ClaimRules, language: Language, bound_to: str = "") -> pl.Exp
     """Whether a place outside the claim's context is named (bound to `bound_to`, if given) and no
     place inside it is: an `elsewhere` term, or a capitalised name that is not a context term."""
     text = pl.col("_st")
-    ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)\b)"
+    ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)(?-u:\b))"
     elsewhere = f"{NAME}|(?:{rule.elsewhere}){ending}"
     anywhere = text.str.contains(_place_after(bound_to, elsewhere, language))
     inside = text.str.contains(
@@ -347,7 +391,8 @@ def _counted(rule: ClaimRules, language: Language) -> str:
 def _times(rule: ClaimRules) -> str:
     """A number attached to the subject ("ICE x5")."""
     times = "[x\u00d7]"  # x or the multiplication sign
-    return rf"{rule.subject}\s*{times}\s*\d{{1,3}}\b|\b\d{{1,3}}\s*{times}\s*{rule.subject}"
+    number = r"(?-u:\b)\d{1,3}(?-u:\b)"
+    return rf"{rule.subject}\s*{times}\s*{number}|{number}\s*{times}\s*{rule.subject}"
 
 
 def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, tuple[str, str, str]]:

@@ -20,13 +20,24 @@ from collectors.matching import fold, phrase_pattern
 WORD = r"(?:(?:\p{Lu}\.){2,}|[#@]?[\p{L}\p{N}][\p{L}\p{N}'&_-]*)"
 # What may separate two words of one sentence: not a sentence end (. ! ? or a line break).
 GAP = r"[^\p{L}\p{N}.!?\n]+"
+ASCII_BOUNDARY = r"(?-u:\b)"
 # A capitalised name (a place, when it follows "in", "at", "à"...).
 NAME = r"\p{Lu}\p{Ll}[\p{L}'-]*(?:[ \t]+\p{Lu}\p{Ll}[\p{L}'-]*)*"
 
 
+def term_pattern(term: str) -> str:
+    """A term's regex (topic matching's rules), with ASCII word boundaries.
+
+    The text is folded first (accents off), so nearly every letter left is ASCII; an ASCII word
+    boundary keeps Rust's lazy DFA on, where a Unicode one makes it fall back to a slower engine on
+    any text with an emoji or a typographic quote (measured 10-25x slower).
+    """
+    return phrase_pattern(term).replace("\\b", ASCII_BOUNDARY)
+
+
 def any_of(terms: Iterable[str]) -> str:
     """One regex matching any of `terms` by the term rules; never matches when there are none."""
-    patterns = list(dict.fromkeys(phrase_pattern(term) for term in terms if fold(term).strip()))
+    patterns = list(dict.fromkeys(term_pattern(term) for term in terms if fold(term).strip()))
     return "(?:" + "|".join(patterns) + ")" if patterns else r"(?:[^\s\S])"
 
 
@@ -49,6 +60,10 @@ def initials_pattern(acronym: str) -> str:
     return "(?i:" + between.join(letters) + ")"
 
 
+def _bounded(pattern: str) -> str:
+    return f"(?:{ASCII_BOUNDARY}{pattern}{ASCII_BOUNDARY})"
+
+
 @dataclass(frozen=True)
 class Numbers:
     """How numbers are written in the claim's languages."""
@@ -69,8 +84,8 @@ class Numbers:
         )
         digits = r"\d{1,3}"
         return cls(
-            token=rf"(?:\b(?:{digits}|(?i:{spelled}))\b)" if spelled else rf"(?:\b{digits}\b)",
-            bare_token=rf"(?:\b(?:{digits}|(?i:{plural}))\b)" if plural else rf"(?:\b{digits}\b)",
+            token=_bounded(rf"(?:{digits}|(?i:{spelled}))" if spelled else digits),
+            bare_token=_bounded(rf"(?:{digits}|(?i:{plural}))" if plural else digits),
             words=words,
         )
 
@@ -163,7 +178,7 @@ class ClaimRules:
             subject_acronyms=acronyms(subject_terms),
             subject_expansions=any_of(t for t in subject_terms if not acronyms([t])),
             units=any_of(all_terms(claim.object) + (all_terms(quantity.units) if quantity else [])),
-            parts=[phrase_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
+            parts=[term_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
             places=[any_of(spellings) for spellings in quantity.places] if quantity else [],
             quantity=quantity is not None,
             minimum=quantity.min if quantity else 0,
@@ -184,9 +199,9 @@ def _facts(table: Mapping[str, list[str | list[str]]]) -> str:
     for fact in dict.fromkeys(json.dumps(f) for facts in table.values() for f in facts):
         words = json.loads(fact)
         if isinstance(words, str):
-            alternatives.append(phrase_pattern(words))
+            alternatives.append(term_pattern(words))
             continue
-        patterns = [phrase_pattern(word) for word in words]
+        patterns = [term_pattern(word) for word in words]
         alternatives += [r"[^.!?\n]*?".join(order) for order in itertools.permutations(patterns)]
     return "(?:" + "|".join(alternatives) + ")" if alternatives else r"(?:[^\s\S])"
 
