@@ -391,8 +391,8 @@ def _counted(rule: ClaimRules, language: Language) -> str:
 def _times(rule: ClaimRules) -> str:
     """A number attached to the subject ("ICE x5")."""
     times = "[x\u00d7]"  # x or the multiplication sign
-    number = r"(?-u:\b)\d{1,3}(?-u:\b)"
-    return rf"{rule.subject}\s*{times}\s*{number}|{number}\s*{times}\s*{rule.subject}"
+    after, before = r"\d{1,3}(?-u:\b)", r"(?-u:\b)\d{1,3}"  # "ICE x5", "5x ICE"
+    return rf"{rule.subject}\s*{times}\s*{after}|{before}\s*{times}\s*{rule.subject}"
 
 
 def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, tuple[str, str, str]]:
