@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from claims.evaluate import evaluate, print_report, read_set
 from claims.job import UnknownClaimError, analyze_warehouse
 from claimwatch import output
 from claimwatch.config import Config, ConfigError, load_config, render_effective
@@ -235,6 +236,39 @@ def analyze_command(
     except UnknownClaimError as error:
         raise typer.BadParameter(str(error), param_hint="--claim") from None
     output.print_analysis_report(out, report)
+
+
+EVAL_SETS = [Path("tests/eval/claims.jsonl")]
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Labelled sets, JSON Lines in the format of tests/eval/README.md "
+            "[default: tests/eval/claims.jsonl].",
+            show_default=False,
+        ),
+    ] = None,
+    mistakes: Annotated[
+        bool, typer.Option("--mistakes", help="List every disagreement with the labels.")
+    ] = False,
+) -> None:
+    """Run the claim analysis of the config over labelled posts and print mention precision and
+    recall, variant, stance and correction-kind accuracy against their targets, and the stance
+    confusion matrix. Exit status 1 when a target is missed. The warehouse is not used."""
+    context: Context = ctx.obj
+    paths = files or EVAL_SETS
+    try:
+        rows = read_set(paths)
+    except (OSError, ValueError) as error:
+        raise typer.BadParameter(f"cannot read the labelled set: {error}") from None
+    report = evaluate(rows, context.config())
+    print_report(out, report, show_mistakes=mistakes)
+    if not report.meets_targets():
+        raise typer.Exit(1)
 
 
 @db_app.command("status")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import CliResult
 
 from claims.engine import analyze_posts, claim_versions
 from claims.evaluate import TARGETS, evaluate, read_set
@@ -94,6 +96,22 @@ def test_the_labelled_set_meets_every_target(config: Config) -> None:
     metrics = report.metrics()
     for name, target in TARGETS.items():
         assert metrics[name] >= target, (name, metrics[name], report.mistakes)
+
+
+# Written blind to the rules, then used once to generalise them (tests/eval/README.md): a floor
+# against regressions at the level reached, not the targets (recall and variant are below).
+HOLDOUT_FLOOR = {
+    "mention precision": 0.95,
+    "mention recall": 0.90,
+    "variant accuracy": 0.92,
+    "stance accuracy": 0.95,
+}
+
+
+def test_the_held_out_set_stays_at_the_level_reached(config: Config) -> None:
+    metrics = evaluate(read_set([EVAL / "holdout.jsonl"]), config).metrics()
+    for name, floor in HOLDOUT_FLOOR.items():
+        assert metrics[name] >= floor, (name, metrics[name])
 
 
 # --- mentions: traps ------------------------------------------------------------------------------
@@ -304,3 +322,25 @@ def test_a_claims_version_changes_with_its_definition_only(tmp_path: Path) -> No
     after = claim_versions(load_config(path, env={}))
     assert after[OFFICES] == before[OFFICES]
     assert after[ARMED] != before[ARMED]
+
+
+def test_the_evaluate_command_prints_the_figures_and_fails_below_target(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    result = cli("evaluate", str(EVAL / "claims.jsonl"), "--mistakes")
+    assert result.code == 0, result.err
+    assert "mention precision" in result.out and "stance accuracy" in result.out
+    wrong = tmp_path / "wrong.jsonl"
+    row = {
+        "id": "w001",
+        "source": "x",
+        "author_handle": "someone",
+        "lang": "en",
+        "text": "There are 5 ICE stations in Canada",
+        "labels": [{"claim": OFFICES, "variant": "4", "stance": "denies", "correction": None}],
+        "note": "",
+    }
+    wrong.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    failed = cli("evaluate", str(wrong), "--mistakes")
+    assert failed.code == 1
+    assert "BELOW TARGET" in failed.out and "w001" in failed.out
