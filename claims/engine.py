@@ -249,6 +249,7 @@ def _noise(language: Language) -> str:
             r"(?-u:\b)\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)(?-u:\b)",
             r"(?-u:\b)\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)(?-u:\b)",
             r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
+            r"\d+\s+(?i:contre|to|against|vs\.?)\s+\d+",  # a vote: "45 contre 12"
             r"(?i:(?-u:\b)at)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)]|$)",  # a time: "more at 11."
         ]
     )

@@ -60,7 +60,7 @@ def test_the_shipped_offices_claim_knows_the_five_verified_places() -> None:
     quantity = load_config(SHIPPED, env={}).claims["ice-offices-canada"].quantity
     assert quantity is not None
     assert quantity.verified == len(quantity.places) == 5
-    assert ["Montreal", "Montréal", "MTL", "Mtl"] in quantity.places
+    assert ["Montreal", "Montréal", "MTL", "Mtl", "YUL"] in quantity.places
 
 
 def test_the_shipped_story_phrases_are_all_there() -> None:

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EVAL = Path(__file__).parent / "eval"
 
 
@@ -15,12 +17,13 @@ def test_every_post_and_label_of_the_evaluation_set_is_valid() -> None:
     assert result.stdout.startswith("OK: 212 posts")
 
 
-def test_the_held_out_set_is_valid_too() -> None:
+@pytest.mark.parametrize(("name", "posts"), [("holdout.jsonl", 80), ("blind.jsonl", 100)])
+def test_the_sets_written_blind_are_valid_too(name: str, posts: int) -> None:
     result = subprocess.run(
-        [sys.executable, str(EVAL / "check_labels.py"), "--file", str(EVAL / "holdout.jsonl")],
+        [sys.executable, str(EVAL / "check_labels.py"), "--file", str(EVAL / name)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK: 80 posts")
+    assert result.stdout.startswith(f"OK: {posts} posts")
