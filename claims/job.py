@@ -81,8 +81,8 @@ class AnalysisReport:
     posts_read: int  # posts read from the warehouse (each once, whatever the claims)
     through: int  # the highest post seq this run covered
     seconds: float  # the whole run: reading, analysing and writing
-    read_seconds: float = 0.0
-    write_seconds: float = 0.0
+    analyse_seconds: float = 0.0  # of which reading the posts and analysing them
+    write_seconds: float = 0.0  # and writing the results (the write transaction, open to close)
 
 
 @dataclass
@@ -108,20 +108,22 @@ def analyze_warehouse(
     (`WarehouseBusyError` when the file stays held). A run that fails otherwise is recorded as a
     failed run in `collector_runs` (source `analysis`), and changes nothing else.
     """
-    started = time.monotonic()
-    started_at = datetime.now(UTC)
-    run_id = f"analysis-{uuid.uuid4().hex[:12]}"
     versions = claim_versions(config)
-    chosen = _chosen(versions, claim_ids)
+    run = _Run(
+        run_id=f"analysis-{uuid.uuid4().hex[:12]}",
+        started_at=datetime.now(UTC),
+        started=time.monotonic(),
+        config=config,
+        versions=versions,
+        chosen=_chosen(versions, claim_ids),
+        full=full,
+    )
     try:
-        return _run(
-            warehouse, config, versions, chosen, full, progress, chunk_rows, run_id, started_at,
-            started,
-        )  # fmt: skip
+        return _analyse(warehouse, run, progress, chunk_rows)
     except (WarehouseError, SchemaTooNewError):
         raise  # the file is missing, held or too new: recording the failure would fail the same
     except Exception as error:
-        _record_failure(warehouse, run_id, started_at, error)
+        _record_failure(warehouse, run.run_id, run.started_at, error)
         raise
 
 
@@ -138,21 +140,23 @@ def _chosen(versions: dict[str, str], claim_ids: Iterable[str] | None) -> list[s
     return chosen
 
 
-def _run(
-    warehouse: Warehouse,
-    config: Config,
-    versions: dict[str, str],
-    chosen: list[str],
-    full: bool,
-    progress: Progress | None,
-    chunk_rows: int,
-    run_id: str,
-    started_at: datetime,
-    started: float,
+@dataclass(frozen=True)
+class _Run:
+    run_id: str
+    started_at: datetime
+    started: float  # time.monotonic() at the start
+    config: Config
+    versions: dict[str, str]  # claim id -> fingerprint, for every claim in config
+    chosen: list[str]  # the claims to analyse
+    full: bool
+
+
+def _analyse(
+    warehouse: Warehouse, run: _Run, progress: Progress | None, chunk_rows: int
 ) -> AnalysisReport:
     with warehouse.reading() as con:
         snap = snapshot(con)
-        plans = _plan(chosen, versions, snap.states, snap.through, full)
+        plans = _plan(run.chosen, run.versions, snap.states, snap.through, run.full)
         lowest = min((p.after for p in plans), default=snap.through)
         total = count_posts(con, lowest, snap.through) if plans else 0
     results = _Results()
@@ -160,11 +164,11 @@ def _run(
     for after, through in _ranges(lowest, snap.through, chunk_rows):
         with warehouse.reading() as con:
             posts = read_posts(con, after, through)
-        _analyse_range(posts, after, plans, config, results)
+        _analyse_range(posts, after, plans, run.config, results)
         read_done += posts.num_rows
         if progress:
             progress(read_done, total)
-    read_seconds = time.monotonic() - started
+    analyse_seconds = time.monotonic() - run.started
 
     write_started = time.monotonic()
     analyzed_at = datetime.now(UTC)
@@ -173,15 +177,15 @@ def _run(
             con,
             plans,
             through=snap.through,
-            keep=list(versions),
+            keep=list(run.versions),
             mentions=_frame(results.mentions, MENTION_SCHEMA),
             corrections=_frame(results.corrections, CORRECTION_SCHEMA),
             analyzed_at=analyzed_at,
             run=RunRecord(
-                run_id=run_id,
+                run_id=run.run_id,
                 source="analysis",
                 topic=None,
-                started_at=started_at,
+                started_at=run.started_at,
                 finished_at=analyzed_at,
                 status="ok",
                 fetched=read_done,
@@ -191,22 +195,13 @@ def _run(
 
     planned = {p.claim_id: p for p in plans}
     claims = []
-    for claim_id in chosen:
+    for claim_id in run.chosen:
         plan = planned.get(claim_id)
         written = outcome.written.get(claim_id, ClaimWritten())
-        mode: Mode = (
-            "unchanged"
-            if plan is None
-            else "moved"
-            if claim_id in outcome.moved
-            else "full"
-            if plan.full
-            else "incremental"
-        )
         claims.append(
             ClaimReport(
                 claim_id,
-                mode,
+                _mode(plan, claim_id in outcome.moved),
                 results.posts.get(claim_id, 0),
                 written.mentions,
                 written.inherited,
@@ -215,15 +210,23 @@ def _run(
             )
         )
     return AnalysisReport(
-        run_id=run_id,
+        run_id=run.run_id,
         claims=claims,
         removed=outcome.removed,
         posts_read=read_done,
         through=snap.through,
-        seconds=time.monotonic() - started,
-        read_seconds=read_seconds,
+        seconds=time.monotonic() - run.started,
+        analyse_seconds=analyse_seconds,
         write_seconds=write_seconds,
     )
+
+
+def _mode(plan: ClaimPlan | None, moved: bool) -> Mode:
+    if plan is None:
+        return "unchanged"
+    if moved:
+        return "moved"
+    return "full" if plan.full else "incremental"
 
 
 def _plan(

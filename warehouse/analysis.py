@@ -188,13 +188,12 @@ def _plan_table(plans: list[ClaimPlan]) -> pa.Table:
 
 
 def _remove_claims(con: duckdb.DuckDBPyConnection, keep: list[str]) -> list[str]:
+    # Every run writes a claim's rows and its state in one transaction, so the state table
+    # names every claim that has rows (reading it is instant; the mentions are millions of rows).
     gone = [
         r[0]
         for r in con.execute(
-            """SELECT claim_id FROM (
-                   SELECT DISTINCT claim_id FROM store.claim_mentions
-                   UNION SELECT DISTINCT claim_id FROM store.corrections
-                   UNION SELECT claim_id FROM store.analysis_state)
+            """SELECT claim_id FROM store.analysis_state
                WHERE NOT list_contains(?::VARCHAR[], claim_id) ORDER BY claim_id""",
             [keep],
         ).fetchall()
@@ -252,14 +251,21 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
              JOIN store.posts r ON r.parent_uid = n.post_uid
         WHERE r.kind = 'repost' AND r.seq <= pl.after"""
     for _level in range(MAX_REPOST_DEPTH):
-        con.execute(f"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS {candidates}")
+        # The stored mentions of the candidates and of their parents, in one scan of the table.
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _nearby AS
+            SELECT m.* FROM store.claim_mentions m
+            SEMI JOIN (SELECT parent_uid AS uid FROM _candidates
+                       UNION SELECT post_uid FROM _candidates) u ON m.post_uid = u.uid""")
+        con.execute("""
             CREATE OR REPLACE TEMP TABLE _inherited AS
             SELECT DISTINCT ON (c.post_uid, c.claim_id)
                    c.post_uid, c.claim_id, m.variant, m.stance, m.matched_text, m.span_start,
                    m.span_end, m.claim_version, coalesce(m.origin_uid, m.post_uid) AS origin_uid
-            FROM ({candidates}) c
-            JOIN store.claim_mentions m ON m.post_uid = c.parent_uid AND m.claim_id = c.claim_id
-            ANTI JOIN store.claim_mentions x
+            FROM _candidates c
+            JOIN _nearby m ON m.post_uid = c.parent_uid AND m.claim_id = c.claim_id
+            ANTI JOIN _nearby x
                  ON x.post_uid = c.post_uid AND x.claim_id = c.claim_id
                 AND x.origin_uid IS NOT DISTINCT FROM coalesce(m.origin_uid, m.post_uid)
                 AND x.variant IS NOT DISTINCT FROM m.variant AND x.stance = m.stance
@@ -288,8 +294,8 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
             SELECT r.post_uid, r.parent_uid, f.claim_id
             FROM _frontier f JOIN store.posts r ON r.parent_uid = f.post_uid
             WHERE r.kind = 'repost' AND r.seq <= {through}"""
-    con.execute("DROP TABLE IF EXISTS _inherited")
-    con.execute("DROP TABLE IF EXISTS _frontier")
+    for table in ("_candidates", "_nearby", "_inherited", "_frontier"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _written(
