@@ -6,6 +6,9 @@ reads back what the analysis stored.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -389,6 +392,57 @@ def test_posts_stored_before_this_version_are_analysed(
     report = analyze_warehouse(warehouse, config)
     assert by_claim(report) == {OFFICES: ("full", 1), ARMED: ("full", 1)}
     assert table(warehouse, "SELECT post_uid, variant FROM claim_mentions") == [("x:1", "5")]
+
+
+def test_analysis_runs_beside_a_writer_and_a_reader_process_and_misses_no_post(
+    config: Config, db_path: Path, tmp_path: Path
+) -> None:
+    """Every post the writer stores mentions the offices claim ("there are 5 ICE stations in
+    Canada"): runs made while it writes, and one after, give each post its mention exactly once,
+    and the reader never sees an error."""
+    warehouse = Warehouse(db_path, lock_timeout=30, read_timeout=30)
+    warehouse.write(Batch(posts=posts({"id": "first", "text": FIVE})))
+    stop = tmp_path / "stop"
+    writer = start_worker("writer", db_path, 20, 500)
+    reader = start_worker("reader", db_path, stop, 0.2)  # a dashboard refreshing
+    try:
+        runs = []
+        while writer.poll() is None:
+            runs.append(analyze_warehouse(warehouse, config, claim_ids=[OFFICES]))
+        written = worker_report(writer)
+        runs.append(analyze_warehouse(warehouse, config, claim_ids=[OFFICES]))
+        stop.touch()
+        seen = worker_report(reader)
+    finally:
+        stop.touch()
+        for process in (writer, reader):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert seen["errors"] == []
+    assert written["committed"] + written["staged"] == 20
+    assert table(
+        warehouse,
+        "SELECT count(*), count(DISTINCT m.post_uid), (SELECT count(*) FROM posts)"
+        f" FROM claim_mentions m WHERE claim_id = '{OFFICES}'",
+    ) == [(10_001, 10_001, 10_001)]
+    assert sum(r.posts_read for r in runs) == 10_001  # each post read once
+    assert len(runs) >= 2
+
+
+def start_worker(*args: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "workers.py"), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def worker_report(process: subprocess.Popen[str], timeout: float = 120) -> dict[str, Any]:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 Cli = Callable[..., CliResult]

@@ -35,7 +35,8 @@ def writer(db: Path, batches: int, size: int, first: int = 0) -> dict[str, objec
     }
 
 
-def reader(db: Path, stop_file: Path) -> dict[str, object]:
+def reader(db: Path, stop_file: Path, pause: float = 0.0) -> dict[str, object]:
+    """Query in a loop (with `pause` seconds between queries, as a dashboard refreshing)."""
     warehouse = Warehouse(db, read_timeout=30)
     counts: list[int] = []
     errors: list[str] = []
@@ -45,6 +46,7 @@ def reader(db: Path, stop_file: Path) -> dict[str, object]:
             counts.append(int(result.table.column("n")[0].as_py()))
         except Exception as error:  # the test asserts there are none
             errors.append(f"{type(error).__name__}: {error}")
+        time.sleep(pause)
     return {"counts": counts, "errors": errors}
 
 
@@ -69,7 +71,7 @@ if __name__ == "__main__":
     if role == "writer":
         report = writer(Path(db), *map(int, rest))
     elif role == "reader":
-        report = reader(Path(db), Path(rest[0]))
+        report = reader(Path(db), Path(rest[0]), *map(float, rest[1:]))
     elif role == "analyst":
         report = analyst(Path(db), float(rest[0]), rest[1])
     else:
