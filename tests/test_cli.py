@@ -39,6 +39,7 @@ def test_db_status_says_what_the_warehouse_holds(cli: Cli, warehouse: Warehouse)
     warehouse.write(Batch(posts=make_posts(3)))
     out = cli("db", "status").out
     assert "3 from 1 source(s)" in out and "schema version" in out and "staged batches" in out
+    assert "not run yet" in out
 
 
 def test_db_flush_merges_staged_batches(cli: Cli, db_path: Path, warehouse: Warehouse) -> None:
@@ -53,6 +54,7 @@ def test_every_command_has_help() -> None:
         [],
         ["import"],
         ["sql"],
+        ["analyze"],
         ["config", "check"],
         ["db", "status"],
         ["db", "flush"],

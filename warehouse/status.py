@@ -26,7 +26,11 @@ def warehouse_status(warehouse: Warehouse) -> dict[str, str]:
                       FROM posts),
                    (SELECT count(*) FROM claim_mentions), (SELECT count(*) FROM corrections),
                    (SELECT count(*) FROM collector_runs),
-                   (SELECT count(*) FROM store.quarantine)""").fetchone()
+                   (SELECT count(*) FROM store.quarantine),
+                   (SELECT count(*) FROM store.analysis_state),
+                   (SELECT count(*) FROM store.posts
+                    WHERE seq > (SELECT min(analyzed_through) FROM store.analysis_state))
+            """).fetchone()
     assert row is not None
     status["posts"] = f"{row[0]:,} from {row[1]:,} source(s)"
     status["created"] = row[2] or "-"
@@ -34,4 +38,9 @@ def warehouse_status(warehouse: Warehouse) -> dict[str, str]:
     status["corrections"] = f"{row[4]:,}"
     status["runs"] = f"{row[5]:,}"
     status["quarantined"] = f"{row[6]:,} page(s) or row(s) that could not be read"
+    status["analysis"] = (
+        f"{row[7]:,} claim(s); {row[8]:,} post(s) waiting for `claimwatch analyze`"
+        if row[7]
+        else "not run yet (`claimwatch analyze`)"
+    )
     return status
