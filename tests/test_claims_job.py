@@ -332,6 +332,27 @@ def test_a_repost_keeps_its_own_mention_while_its_parent_has_none(
     assert repost_rows(warehouse)[1] == ("x:s", "4", "asserts", None, "4 ICE stations")
 
 
+def test_a_copy_stored_late_becomes_the_first_appearance(
+    warehouse: Warehouse, config: Config
+) -> None:
+    warehouse.write(
+        Batch(posts=posts({"id": "b", "text": FIVE + "!", "minute": 20}, {"id": "c", "text": FOUR}))
+    )
+    analyze_warehouse(warehouse, config)
+    warehouse.write(Batch(posts=posts({"id": "a", "text": FIVE, "minute": 10})))  # a backfill
+    analyze_warehouse(warehouse, config)
+    links = "SELECT post_uid, copy_of FROM claim_mentions ORDER BY post_uid"
+    assert table(warehouse, links) == [("x:a", None), ("x:b", "x:a"), ("x:c", None)]
+    warehouse.write(
+        Batch(posts=posts({"id": "0", "text": "There are 5 ICE stations in Canada..."}))
+    )
+    analyze_warehouse(warehouse, config)
+    expected = [("x:0", None), ("x:a", "x:0"), ("x:b", "x:0"), ("x:c", None)]
+    assert table(warehouse, links) == expected
+    analyze_warehouse(warehouse, config, full=True)
+    assert table(warehouse, links) == expected
+
+
 def test_a_run_that_fails_while_writing_leaves_the_previous_state(
     warehouse: Warehouse, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:

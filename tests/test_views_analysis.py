@@ -18,6 +18,7 @@ import pytest
 from claims.job import analyze_warehouse
 from claimwatch.config import load_config
 from warehouse import Batch, Warehouse
+from warehouse.analysis import link_copies
 
 T = datetime(2026, 1, 27, 0, 0, tzinfo=UTC)
 CONFIG = Path(__file__).parent.parent / "config" / "claimwatch.toml"
@@ -46,15 +47,19 @@ def seed(
     corrections: Sequence[tuple[str, str, str | None, str]] = (),
 ) -> None:
     """mentions: (post_uid, claim_id, variant, stance, origin_uid); corrections: (post_uid,
-    claim_id, variant, kind)."""
+    claim_id, variant, kind). Stored as the analysis stores them, copies linked."""
+    stamp = datetime.now(UTC)
     with warehouse.writing() as con:
         for post_uid, claim_id, variant, stance, origin in mentions:
             con.execute(
                 "INSERT INTO store.claim_mentions (post_uid, claim_id, variant, stance,"
-                " matched_text, span_start, span_end, claim_version, analyzed_at, origin_uid)"
-                " VALUES (?, ?, ?, ?, 'words', 0, 5, 'v1', now(), ?)",
-                [post_uid, claim_id, variant, stance, origin],
+                " matched_text, span_start, span_end, claim_version, analyzed_at, origin_uid,"
+                " content_hash, created_at)"
+                " SELECT ?, ?, ?, ?, 'words', 0, 5, 'v1', ?, ?, content_hash, created_at"
+                " FROM store.posts WHERE post_uid = ?",
+                [post_uid, claim_id, variant, stance, stamp, origin, post_uid],
             )
+        link_copies(con, stamp)
         for post_uid, claim_id, variant, kind in corrections:
             con.execute(
                 "INSERT INTO store.corrections VALUES (?, ?, ?, ?, 'v1', now())",

@@ -148,8 +148,10 @@ def write_analysis(
                     _registered(con, mentions.select(list(_MENTION_COLUMNS)), "_mentions"),
                     _registered(con, corrections.select(list(_CORRECTION_COLUMNS)), "_corrections"),
                 ):
-                    _insert_own(con, analyzed_at)
-                    _inherit(con, through, analyzed_at)
+                    lowest = min(p.after for p in live)
+                    _insert_own(con, lowest, through, analyzed_at)
+                    _inherit(con, lowest, through, analyzed_at)
+                link_copies(con, analyzed_at)
                 con.execute(
                     """INSERT OR REPLACE INTO store.analysis_state
                        SELECT claim_id, claim_version, ?, ?, ? FROM _plan""",
@@ -211,12 +213,19 @@ def _replace_full(con: duckdb.DuckDBPyConnection) -> None:
             WHERE claim_id IN (SELECT claim_id FROM _plan WHERE is_full)""")
 
 
-def _insert_own(con: duckdb.DuckDBPyConnection, analyzed_at: datetime) -> None:
+def _insert_own(
+    con: duckdb.DuckDBPyConnection, lowest: int, through: int, analyzed_at: datetime
+) -> None:
+    # The posts analysed are those with seq in (lowest, through]: the plain range lets DuckDB
+    # read only their row groups for their content_hash and created_at.
     con.execute(
         f"""INSERT INTO store.claim_mentions ({", ".join(_MENTION_COLUMNS)}, claim_version,
-                                              analyzed_at, origin_uid)
-            SELECT {", ".join(f"m.{c}" for c in _MENTION_COLUMNS)}, p.claim_version, ?, NULL
-            FROM _mentions m JOIN _plan p USING (claim_id)""",
+                                              analyzed_at, origin_uid, content_hash, created_at)
+            SELECT {", ".join(f"m.{c}" for c in _MENTION_COLUMNS)}, p.claim_version, ?, NULL,
+                   x.content_hash, x.created_at
+            FROM _mentions m JOIN _plan p USING (claim_id)
+            LEFT JOIN (SELECT post_uid, content_hash, created_at FROM store.posts
+                       WHERE seq > {lowest} AND seq <= {through}) x USING (post_uid)""",
         [analyzed_at],
     )
     con.execute(
@@ -228,7 +237,9 @@ def _insert_own(con: duckdb.DuckDBPyConnection, analyzed_at: datetime) -> None:
     )
 
 
-def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime) -> None:
+def _inherit(
+    con: duckdb.DuckDBPyConnection, lowest: int, through: int, analyzed_at: datetime
+) -> None:
     """Plain reposts take their parent's mention (variant, stance, words), origin_uid pointing at
     the post whose text gave it; where the repost's own text gave a mention too, the parent's
     wins (a repost's content is its parent's; its own text is often a cut "RT @…" copy).
@@ -238,15 +249,13 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
     earlier whose parent got its mention in this run. Then, level by level, reposts of the reposts
     that just inherited (a chain of reposts), until nothing changes.
     """
-    after_min = con.execute("SELECT min(after) FROM _plan").fetchone()
-    lowest = int(after_min[0]) if after_min and after_min[0] is not None else 0
     candidates = f"""
-        SELECT r.post_uid, r.parent_uid, pl.claim_id
+        SELECT r.post_uid, r.parent_uid, pl.claim_id, r.content_hash, r.created_at
         FROM store.posts r JOIN _plan pl ON r.seq > pl.after
         WHERE r.kind = 'repost' AND r.parent_uid IS NOT NULL
           AND r.seq > {lowest} AND r.seq <= {through}
         UNION
-        SELECT r.post_uid, r.parent_uid, n.claim_id
+        SELECT r.post_uid, r.parent_uid, n.claim_id, r.content_hash, r.created_at
         FROM _mentions n JOIN _plan pl ON pl.claim_id = n.claim_id AND NOT pl.is_full
              JOIN store.posts r ON r.parent_uid = n.post_uid
         WHERE r.kind = 'repost' AND r.seq <= pl.after"""
@@ -262,7 +271,8 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
             CREATE OR REPLACE TEMP TABLE _inherited AS
             SELECT DISTINCT ON (c.post_uid, c.claim_id)
                    c.post_uid, c.claim_id, m.variant, m.stance, m.matched_text, m.span_start,
-                   m.span_end, m.claim_version, coalesce(m.origin_uid, m.post_uid) AS origin_uid
+                   m.span_end, m.claim_version, coalesce(m.origin_uid, m.post_uid) AS origin_uid,
+                   c.content_hash, c.created_at
             FROM _candidates c
             JOIN _nearby m ON m.post_uid = c.parent_uid AND m.claim_id = c.claim_id
             ANTI JOIN _nearby x
@@ -280,9 +290,9 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
         con.execute(
             """INSERT INTO store.claim_mentions
                    (post_uid, claim_id, variant, stance, matched_text, span_start, span_end,
-                    claim_version, analyzed_at, origin_uid)
+                    claim_version, analyzed_at, origin_uid, content_hash, created_at)
                SELECT post_uid, claim_id, variant, stance, matched_text, span_start, span_end,
-                      claim_version, ?, origin_uid
+                      claim_version, ?, origin_uid, content_hash, created_at
                FROM _inherited""",
             [analyzed_at],
         )
@@ -291,11 +301,51 @@ def _inherit(con: duckdb.DuckDBPyConnection, through: int, analyzed_at: datetime
             "CREATE OR REPLACE TEMP TABLE _frontier AS SELECT post_uid, claim_id FROM _inherited"
         )
         candidates = f"""
-            SELECT r.post_uid, r.parent_uid, f.claim_id
+            SELECT r.post_uid, r.parent_uid, f.claim_id, r.content_hash, r.created_at
             FROM _frontier f JOIN store.posts r ON r.parent_uid = f.post_uid
             WHERE r.kind = 'repost' AND r.seq <= {through}"""
     for table in ("_candidates", "_nearby", "_inherited", "_frontier"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# A mention can be a copy when its own text gave it and that text is not empty once normalised.
+_COPY_ELIGIBLE = "(origin_uid IS NULL AND content_hash IS NOT NULL AND content_hash <> md5(''))"
+
+
+def link_copies(con: duckdb.DuckDBPyConnection, analyzed_at: datetime) -> None:
+    """Bring `copy_of` up to date for every (claim, content_hash) group that rows stamped
+    `analyzed_at` belong to: the group's first post (by created_at, then post_uid) among the
+    mentions that can be copies; every other such mention of the group points at it.
+
+    A group changes only when a run writes one of its rows (a new copy, an earlier one stored
+    late, an own mention replaced by an inherited one), so this touches only those groups, and
+    updates only the rows whose link changes.
+    """
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _touched AS
+           SELECT DISTINCT claim_id, content_hash FROM store.claim_mentions
+           WHERE analyzed_at = ? AND content_hash IS NOT NULL""",
+        [analyzed_at],
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        WITH grouped AS (
+            SELECT m.post_uid, m.claim_id, m.content_hash, m.created_at, m.copy_of,
+                   {_COPY_ELIGIBLE} AS eligible
+            FROM store.claim_mentions m SEMI JOIN _touched t USING (claim_id, content_hash)),
+        firsts AS (
+            SELECT claim_id, content_hash, arg_min(post_uid, (created_at, post_uid)) AS first_uid
+            FROM grouped WHERE eligible GROUP BY ALL)
+        SELECT g.post_uid, g.claim_id,
+               CASE WHEN g.eligible AND f.first_uid <> g.post_uid THEN f.first_uid END AS copy_of
+        FROM grouped g LEFT JOIN firsts f USING (claim_id, content_hash)
+        WHERE g.copy_of IS DISTINCT FROM
+              (CASE WHEN g.eligible AND f.first_uid <> g.post_uid THEN f.first_uid END)""")
+    con.execute("""
+        UPDATE store.claim_mentions m SET copy_of = l.copy_of
+        FROM _links l WHERE m.post_uid = l.post_uid AND m.claim_id = l.claim_id""")
+    con.execute("DROP TABLE _touched")
+    con.execute("DROP TABLE _links")
 
 
 def _written(

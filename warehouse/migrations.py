@@ -159,6 +159,12 @@ def _incremental_analysis(con: duckdb.DuckDBPyConnection) -> None:
         )""")
     # For a plain repost that inherits its parent's mention: the post whose text gave it.
     con.execute("ALTER TABLE store.claim_mentions ADD COLUMN origin_uid VARCHAR")
+    # The post's content_hash and created_at, copied (neither changes once a post is stored) so
+    # that copy_of, the first post of the claim with the same content_hash, can be kept up to date
+    # from this table alone, for the groups a run touches.
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN content_hash VARCHAR")
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN created_at TIMESTAMPTZ")
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN copy_of VARCHAR")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -168,7 +174,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "which topic each collected post matched, and through which terms", _post_topics),
     Migration(
         5,
-        "insertion order of posts, incremental analysis state, inherited mentions",
+        "insertion order of posts, incremental analysis state, inherited and copied mentions",
         _incremental_analysis,
     ),
 )

@@ -53,19 +53,12 @@ _CLAIM_MENTIONS_V2 = (
     " FROM store.claim_mentions m JOIN store.posts p USING (post_uid)"
 )
 
-# copy_of: among the mentions of a claim that their own text gave (not inherited by a repost,
-# which origin_uid links instead) and whose text is not empty once normalised, the first post
-# with the same content_hash, by created_at then post_uid; NULL for that first post itself.
-_COPY_ELIGIBLE = (
-    "(m.origin_uid IS NULL AND p.content_hash IS NOT NULL AND p.content_hash <> md5(''))"
-)
-_CLAIM_MENTIONS_V5 = f"""
+# copy_of is kept in the store by the analysis (warehouse/analysis.py, `link_copies`): computing
+# it here, a window over every mention, made each query of the view seconds slower.
+_CLAIM_MENTIONS_V5 = """
     SELECT m.post_uid, m.claim_id, m.variant, m.stance, m.matched_text, p.created_at,
            p.source, p.author_handle, m.span_start, m.span_end, m.origin_uid, p.content_hash,
-           CASE WHEN {_COPY_ELIGIBLE} THEN nullif(first_value(m.post_uid) OVER (
-                    PARTITION BY m.claim_id, p.content_hash, {_COPY_ELIGIBLE}
-                    ORDER BY p.created_at, m.post_uid), m.post_uid)
-           END AS copy_of
+           m.copy_of
     FROM store.claim_mentions m JOIN store.posts p USING (post_uid)"""
 
 
