@@ -17,9 +17,12 @@ from claimwatch.config import Claim, Lexicon
 from collectors.matching import fold, phrase_pattern
 
 # A word between two terms: letters, digits and the marks words carry ("l'ICE", "#ICE", "U.S.").
-WORD = r"(?:(?:\p{Lu}\.){2,}|[#@]?[\p{L}\p{N}][\p{L}\p{N}'&_-]*)"
+# ASCII classes: the text is folded (accents off), and Unicode classes under a bounded repetition
+# ({0,8} words) kept Rust's regex off its fast path (measured 0.28 s against 0.008 s per million
+# posts); a letter left outside ASCII (ø, Greek) only splits a word in two.
+WORD = r"(?:(?:[A-Z]\.){2,}|[#@]?[A-Za-z0-9][A-Za-z0-9'&_-]*)"
 # What may separate two words of one sentence: not a sentence end (. ! ? or a line break).
-GAP = r"[^\p{L}\p{N}.!?\n]+"
+GAP = r"[^A-Za-z0-9.!?\n]+"
 ASCII_BOUNDARY = r"(?-u:\b)"
 # A capitalised name (a place, when it follows "in", "at", "à"...).
 NAME = r"\p{Lu}\p{Ll}[\p{L}'-]*(?:[ \t]+\p{Lu}\p{Ll}[\p{L}'-]*)*"
