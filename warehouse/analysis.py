@@ -151,7 +151,7 @@ def write_analysis(
                     lowest = min(p.after for p in live)
                     _insert_own(con, lowest, through, analyzed_at)
                     _inherit(con, lowest, through, analyzed_at)
-                link_copies(con, analyzed_at)
+                link_copies(con, analyzed_at, [p.claim_id for p in live if p.full])
                 con.execute(
                     """INSERT OR REPLACE INTO store.analysis_state
                        SELECT claim_id, claim_version, ?, ?, ? FROM _plan""",
@@ -312,39 +312,50 @@ def _inherit(
 _COPY_ELIGIBLE = "(origin_uid IS NULL AND content_hash IS NOT NULL AND content_hash <> md5(''))"
 
 
-def link_copies(con: duckdb.DuckDBPyConnection, analyzed_at: datetime) -> None:
+def link_copies(
+    con: duckdb.DuckDBPyConnection, analyzed_at: datetime, full: Collection[str] = ()
+) -> None:
     """Bring `copy_of` up to date for every (claim, content_hash) group that rows stamped
-    `analyzed_at` belong to: the group's first post (by created_at, then post_uid) among the
-    mentions that can be copies; every other such mention of the group points at it.
+    `analyzed_at` belong to, and every group of the claims in `full` (analysed again whole): the
+    group's first post (by created_at, then post_uid) among the mentions that can be copies;
+    every other such mention of the group points at it.
 
     A group changes only when a run writes one of its rows (a new copy, an earlier one stored
-    late, an own mention replaced by an inherited one), so this touches only those groups, and
-    updates only the rows whose link changes.
+    late, an own mention replaced by an inherited one). Most groups hold one post: only those with
+    two mentions that can be copies, or with a link already set, are looked at row by row, and
+    only the rows whose link changes are updated.
     """
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _touched AS
-           SELECT DISTINCT claim_id, content_hash FROM store.claim_mentions
-           WHERE analyzed_at = ? AND content_hash IS NOT NULL""",
-        [analyzed_at],
+        f"""CREATE OR REPLACE TEMP TABLE _groups AS
+            SELECT claim_id, content_hash FROM store.claim_mentions
+            WHERE content_hash IS NOT NULL
+              AND (list_contains($full, claim_id)
+                   OR (claim_id, content_hash) IN (
+                       SELECT claim_id, content_hash FROM store.claim_mentions
+                       WHERE analyzed_at = $at AND NOT list_contains($full, claim_id)))
+            GROUP BY ALL
+            HAVING count(*) FILTER (WHERE {_COPY_ELIGIBLE}) > 1 OR bool_or(copy_of IS NOT NULL)""",
+        {"full": list(full), "at": analyzed_at},
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _links AS
         WITH grouped AS (
             SELECT m.post_uid, m.claim_id, m.content_hash, m.created_at, m.copy_of,
                    {_COPY_ELIGIBLE} AS eligible
-            FROM store.claim_mentions m SEMI JOIN _touched t USING (claim_id, content_hash)),
+            FROM store.claim_mentions m SEMI JOIN _groups g USING (claim_id, content_hash)),
         firsts AS (
             SELECT claim_id, content_hash, arg_min(post_uid, (created_at, post_uid)) AS first_uid
-            FROM grouped WHERE eligible GROUP BY ALL)
-        SELECT g.post_uid, g.claim_id,
-               CASE WHEN g.eligible AND f.first_uid <> g.post_uid THEN f.first_uid END AS copy_of
-        FROM grouped g LEFT JOIN firsts f USING (claim_id, content_hash)
-        WHERE g.copy_of IS DISTINCT FROM
-              (CASE WHEN g.eligible AND f.first_uid <> g.post_uid THEN f.first_uid END)""")
+            FROM grouped WHERE eligible GROUP BY ALL),
+        linked AS (
+            SELECT g.post_uid, g.claim_id, g.copy_of AS old,
+                   CASE WHEN g.eligible AND f.first_uid <> g.post_uid THEN f.first_uid END
+                       AS copy_of
+            FROM grouped g LEFT JOIN firsts f USING (claim_id, content_hash))
+        SELECT post_uid, claim_id, copy_of FROM linked WHERE old IS DISTINCT FROM copy_of""")
     con.execute("""
         UPDATE store.claim_mentions m SET copy_of = l.copy_of
         FROM _links l WHERE m.post_uid = l.post_uid AND m.claim_id = l.claim_id""")
-    con.execute("DROP TABLE _touched")
+    con.execute("DROP TABLE _groups")
     con.execute("DROP TABLE _links")
 
 
