@@ -10,9 +10,9 @@ analysed with and the highest post `seq` analysed (`store.analysis_state`). A ru
    claim, a changed definition, or `full=True`: every post, its earlier rows replaced) or
    *unchanged* (nothing new);
 3. reads the posts in ranges of `seq` (`CHUNK_ROWS` at most, only the columns the engine needs),
-   each range in its own short read-only session, and analyses each range in Polars with the file
-   closed; claims whose watermarks differ share the reading, each analysing the part of a range
-   past its own watermark;
+   each range in its own short read-only session (the next one in a thread while this one is
+   analysed), and analyses each range in Polars with the file closed; claims whose watermarks
+   differ share the reading, each analysing the part of a range past its own watermark;
 4. writes everything in one short write transaction (`warehouse.analysis.write_analysis`).
 
 Why a read phase and a separate write, rather than one write connection held for the run: a
@@ -31,7 +31,8 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -161,9 +162,7 @@ def _analyse(
         total = count_posts(con, lowest, snap.through) if plans else 0
     results = _Results()
     read_done = 0
-    for after, through in _ranges(lowest, snap.through, chunk_rows):
-        with warehouse.reading() as con:
-            posts = read_posts(con, after, through)
+    for after, posts in _read_ahead(warehouse, _ranges(lowest, snap.through, chunk_rows)):
         _analyse_range(posts, after, plans, run.config, results)
         read_done += posts.num_rows
         if progress:
@@ -245,6 +244,30 @@ def _plan(
         elif state.analyzed_through < through:
             plans.append(ClaimPlan(claim_id, version, state.analyzed_through, False, state))
     return plans
+
+
+def _read_ahead(
+    warehouse: Warehouse, ranges: list[tuple[int, int]]
+) -> Iterator[tuple[int, pa.Table]]:
+    """(after, posts) for each range, the next range read in a thread while this one is analysed.
+
+    DuckDB and Polars both release the GIL, so reading range k+1 overlaps the engine's work on
+    range k (at most two ranges of posts are in memory). Each read is still its own short
+    read-only session: other processes get in between them.
+    """
+
+    def read(bounds: tuple[int, int]) -> pa.Table:
+        with warehouse.reading() as con:
+            return read_posts(con, *bounds)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimwatch-read") as pool:
+        pending: Future[pa.Table] | None = pool.submit(read, ranges[0]) if ranges else None
+        for index, (after, _through) in enumerate(ranges):
+            assert pending is not None
+            posts = pending.result()
+            following = index + 1
+            pending = pool.submit(read, ranges[following]) if following < len(ranges) else None
+            yield after, posts
 
 
 def _ranges(after: int, through: int, size: int) -> list[tuple[int, int]]:
