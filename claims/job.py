@@ -15,15 +15,16 @@ analysed with and the highest post `seq` analysed (`store.analysis_state`). A ru
    differ share the reading, each analysing the part of a range past its own watermark;
 4. writes everything in one short write transaction (`warehouse.analysis.write_analysis`).
 
-Why a read phase and a separate write, rather than one write connection held for the run: a
-writer holds the file exclusively, so for as long as it is open the dashboard and `claimwatch sql`
-wait and collectors stage their batches. Analysis is the one long job (a full run over 5M posts
-reads ~1 GB of text and takes seconds); its reads go range by range, so readers and writers get in
-between ranges, and the write holds the file only for the insert of the results (measured in
-docs/benchmarks.md). The price is that the state may move between the read and the write: the
-write re-checks every claim's state inside its transaction and drops (and reports) the results of a
-claim that another run analysed meanwhile. New posts stored meanwhile are above the run's `seq`
-bound and are not touched.
+Why a read phase and a separate write, rather than one write connection held for the run: a writer
+holds the file exclusively, so for as long as it is open the dashboard and `claimwatch sql` wait and
+collectors stage their batches. Analysis is the one long job (a full run over 5M posts reads ~1 GB
+of text and takes seconds); its reads go range by range, so readers and writers get in between
+ranges, and the write holds the file only for the insert of the results (measured on this 2-core
+machine, 5M posts of which 3% about the story: a full run 7.0 s, of which 1.3 s writing; an
+incremental run of 10,000 new posts 0.7 s, of which 0.4 s writing). The price is that the state may
+move between the read and the write: the write re-checks every claim's state inside its transaction
+and drops (and reports) the results of a claim that another run analysed meanwhile. New posts stored
+meanwhile are above the run's `seq` bound and are not touched.
 """
 
 from __future__ import annotations
