@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-_WORDS = [
+# Everyday words of Canadian posts, shared with bench/matching.py.
+EVERYDAY_WORDS = [
     "the",
     "a",
     "of",
@@ -44,6 +45,9 @@ _WORDS = [
     "Ottawa",
     "Toronto",
     "Calgary",
+]
+_WORDS = [
+    *EVERYDAY_WORDS,
     "Montreal",
     "Vancouver",
     "ICE",

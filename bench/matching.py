@@ -22,50 +22,15 @@ from pathlib import Path
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from generate import EVERYDAY_WORDS  # noqa: E402
 
 from claimwatch.config import Topic, load_config  # noqa: E402
 from collectors import matching  # noqa: E402
 
 CHATTER = [
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "is",
-    "it",
-    "for",
-    "on",
-    "that",
-    "with",
-    "this",
-    "was",
-    "at",
-    "by",
-    "from",
-    "city",
-    "council",
-    "hockey",
-    "game",
-    "ice",
-    "rink",
-    "weather",
-    "snow",
-    "traffic",
-    "election",
-    "vote",
-    "budget",
-    "housing",
-    "rent",
-    "coffee",
-    "music",
-    "film",
-    "Canada",
-    "Ottawa",
-    "Toronto",
-    "Calgary",
+    *EVERYDAY_WORDS,
     "Montréal",
     "Vancouver",
     "nice",

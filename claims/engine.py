@@ -193,12 +193,9 @@ def _distinct_texts(candidates: pl.DataFrame, rules: list[ClaimRules]) -> pl.Dat
     authorities = [account for rule in rules for account in rule.authorities]
     publishers = [publisher for rule in rules for publisher in rule.factcheck_publishers]
     account = pl.concat_str(pl.col("source"), pl.lit(":"), pl.col("author_handle"))
-    speaks = (
-        account.str.to_lowercase().is_in(authorities)
-        | (pl.col("source") == "factcheck")
-        | pl.col("author_handle").str.to_lowercase().is_in(publishers)
+    voice = (
+        pl.when(_kind(authorities, publishers).is_not_null()).then(account).otherwise(pl.lit(""))
     )
-    voice = pl.when(speaks).then(account).otherwise(pl.lit(""))
     return (
         candidates.with_columns(voice.alias("_voice"))
         .group_by("text", "title", "_voice")
@@ -582,22 +579,24 @@ def _pushback(rule: ClaimRules, language: Language) -> pl.Expr:
     )
 
 
-def _kind(rule: ClaimRules) -> pl.Expr:
+def _kind(authorities: list[str], publishers: list[str]) -> pl.Expr:
+    """ "authority" for an authority's account ("source:handle", lower-cased), "factcheck" for a
+    fact-check publisher's post or any post of source factcheck; null otherwise."""
     account = pl.concat_str(
         pl.col("source"), pl.lit(":"), pl.col("author_handle")
     ).str.to_lowercase()
     publisher = pl.col("author_handle").str.to_lowercase()
     return (
-        pl.when(account.is_in(rule.authorities))
+        pl.when(account.is_in(authorities))
         .then(pl.lit("authority"))
-        .when((pl.col("source") == "factcheck") | publisher.is_in(rule.factcheck_publishers))
+        .when((pl.col("source") == "factcheck") | publisher.is_in(publishers))
         .then(pl.lit("factcheck"))
     )
 
 
 def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     question = _question(rule, language)
-    kind = _kind(rule)
+    kind = _kind(rule.authorities, rule.factcheck_publishers)
     text = pl.col(_T)
     attributed = text.str.contains(language.attribution)  # relayed with the official answer
     facts = text.str.contains(rule.facts) & (_pushback(rule, language) | attributed)

@@ -39,6 +39,10 @@ class Label:
     stance: str
     kind: str | None
 
+    def __str__(self) -> str:
+        kind = f" ({self.kind})" if self.kind else ""
+        return f"{self.stance} {self.variant or '-'}{kind}"
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -102,9 +106,10 @@ def evaluate(rows: list[dict[str, object]], config: Config) -> Report:
     analysis = analyze_posts(posts, config)
     kinds = {(r["post_uid"], r["claim_id"]): r["kind"] for r in analysis.corrections.to_dicts()}
     found = {
-        (r["post_uid"], r["claim_id"]): Label(r["variant"], r["stance"], kinds.get(key))
+        (r["post_uid"], r["claim_id"]): Label(
+            r["variant"], r["stance"], kinds.get((r["post_uid"], r["claim_id"]))
+        )
         for r in analysis.mentions.to_dicts()
-        if (key := (r["post_uid"], r["claim_id"]))
     }
     expected = {
         (str(row["id"]), str(label["claim"])): Label(

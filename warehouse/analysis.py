@@ -75,13 +75,17 @@ class WriteOutcome:
 def snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
     row = con.execute("SELECT coalesce(max(seq), 0) FROM store.posts").fetchone()
     through = int(row[0]) if row else 0
-    states = {
+    return Snapshot(through, _states(con))
+
+
+def _states(con: duckdb.DuckDBPyConnection) -> dict[str, ClaimState]:
+    """Each analysed claim's version and watermark, as stored."""
+    return {
         claim_id: ClaimState(version, int(done))
         for claim_id, version, done in con.execute(
             "SELECT claim_id, claim_version, analyzed_through FROM store.analysis_state"
         ).fetchall()
     }
-    return Snapshot(through, states)
 
 
 def count_posts(con: duckdb.DuckDBPyConnection, after: int, through: int) -> int:
@@ -131,12 +135,7 @@ def write_analysis(
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        current = {
-            claim_id: ClaimState(version, int(done))
-            for claim_id, version, done in con.execute(
-                "SELECT claim_id, claim_version, analyzed_through FROM store.analysis_state"
-            ).fetchall()
-        }
+        current = _states(con)
         live = [p for p in plans if current.get(p.claim_id) == p.expected]
         moved = [p.claim_id for p in plans if current.get(p.claim_id) != p.expected]
         removed = _remove_claims(con, list(keep))
