@@ -167,6 +167,79 @@ def _incremental_analysis(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE store.claim_mentions ADD COLUMN copy_of VARCHAR")
 
 
+def _operations(con: duckdb.DuckDBPyConnection) -> None:
+    """What the scheduler, the digest and the alerts keep: jobs and their next runs, heartbeats,
+    where each post came from (a demo marks its generated posts), digests, alerts, deliveries."""
+    con.execute("""
+        CREATE TABLE store.scheduler_jobs (
+            job_id VARCHAR PRIMARY KEY,       -- 'collect:<source>:<topic>', 'analyze', 'digest'...
+            kind VARCHAR NOT NULL,            -- collect, analyze, digest, alerts
+            source VARCHAR,
+            topic VARCHAR,
+            interval_s DOUBLE,                -- the interval in force, longer while backing off
+            base_interval_s DOUBLE,           -- the configured interval
+            next_run_at TIMESTAMPTZ,
+            last_run_at TIMESTAMPTZ,
+            last_status VARCHAR,              -- ok, partial, failed, not_configured, skipped...
+            last_error VARCHAR,
+            failures INTEGER NOT NULL DEFAULT 0,  -- consecutive failed runs
+            process_id VARCHAR,               -- the scheduler process that scheduled it
+            updated_at TIMESTAMPTZ NOT NULL
+        )""")
+    con.execute("""
+        CREATE TABLE store.heartbeats (
+            process_id VARCHAR PRIMARY KEY,
+            pid INTEGER,
+            host VARCHAR,
+            mode VARCHAR,                     -- run, once, demo
+            started_at TIMESTAMPTZ NOT NULL,
+            beat_at TIMESTAMPTZ NOT NULL,
+            clock_at TIMESTAMPTZ,             -- the scheduler's clock: simulated time in a demo
+            stopped_at TIMESTAMPTZ
+        )""")
+    con.execute("""
+        CREATE TABLE store.post_provenance (
+            post_uid VARCHAR PRIMARY KEY,
+            provenance VARCHAR NOT NULL,      -- real, generated
+            note VARCHAR,
+            recorded_at TIMESTAMPTZ NOT NULL
+        )""")
+    con.execute("""
+        CREATE TABLE store.digests (
+            day DATE PRIMARY KEY,             -- the local day the digest covers
+            timezone VARCHAR NOT NULL,
+            markdown_path VARCHAR,
+            html_path VARCHAR,
+            content_sha256 VARCHAR,
+            written_at TIMESTAMPTZ NOT NULL,
+            rewrites INTEGER NOT NULL DEFAULT 0
+        )""")
+    con.execute("""
+        CREATE TABLE store.alerts (
+            alert_id VARCHAR PRIMARY KEY,     -- deterministic: the same event never alerts twice
+            kind VARCHAR NOT NULL,            -- new_variant, spike, authority_correction
+            claim_id VARCHAR,
+            variant VARCHAR,
+            post_uid VARCHAR,
+            observed_at TIMESTAMPTZ,          -- when it happened in the data
+            raised_at TIMESTAMPTZ NOT NULL,
+            message VARCHAR NOT NULL,
+            link VARCHAR
+        )""")
+    con.execute("""
+        CREATE TABLE store.deliveries (
+            item_kind VARCHAR NOT NULL,       -- digest, alert
+            item_id VARCHAR NOT NULL,         -- the digest's day, or the alert's id
+            channel VARCHAR NOT NULL,         -- smtp, webhook
+            status VARCHAR NOT NULL,          -- delivered, failed
+            attempts INTEGER NOT NULL,
+            error VARCHAR,
+            last_attempt_at TIMESTAMPTZ NOT NULL,
+            delivered_at TIMESTAMPTZ,
+            PRIMARY KEY (item_kind, item_id, channel)
+        )""")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
     Migration(2, "claim mentions and corrections", _analysis),
@@ -176,6 +249,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         5,
         "insertion order of posts, incremental analysis state, inherited and copied mentions",
         _incremental_analysis,
+    ),
+    Migration(
+        6,
+        "scheduler jobs and heartbeats, post provenance, digests, alerts and their deliveries",
+        _operations,
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -133,6 +133,42 @@ VIEWS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "variant_spread": ((2, _spread(REACH_SQL_V2)), (5, _spread(REACH_SQL))),
     "variant_summary": ((5, _VARIANT_SUMMARY),),
+    "scheduler_jobs": (
+        (
+            6,
+            "SELECT job_id, kind, source, topic, interval_s, base_interval_s, next_run_at,"
+            " last_run_at, last_status, last_error, failures, updated_at FROM store.scheduler_jobs",
+        ),
+    ),
+    "heartbeats": (
+        (
+            6,
+            "SELECT process_id, pid, host, mode, started_at, beat_at, clock_at, stopped_at"
+            " FROM store.heartbeats",
+        ),
+    ),
+    "post_provenance": ((6, "SELECT post_uid, provenance, note FROM store.post_provenance"),),
+    "digests": (
+        (
+            6,
+            "SELECT day, timezone, markdown_path, html_path, written_at, rewrites"
+            " FROM store.digests",
+        ),
+    ),
+    "alerts": (
+        (
+            6,
+            "SELECT alert_id, kind, claim_id, variant, post_uid, observed_at, raised_at, message,"
+            " link FROM store.alerts",
+        ),
+    ),
+    "deliveries": (
+        (
+            6,
+            "SELECT item_kind, item_id, channel, status, attempts, error, last_attempt_at,"
+            " delivered_at FROM store.deliveries",
+        ),
+    ),
 }
 
 
