@@ -1,0 +1,1 @@
+"""The daily digest, the alerts between digests, and their delivery by mail and webhook."""
