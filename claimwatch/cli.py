@@ -202,6 +202,54 @@ def collect_command(
     raise typer.Exit(1 if any(s.status == "failed" for s in summaries) else 0)
 
 
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one full cycle, print a summary and exit.")
+    ] = False,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard/--no-dashboard", help="Serve the dashboard beside the scheduler."
+        ),
+    ] = True,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CLAIMWATCH_DASHBOARD_PORT",
+            help="Dashboard port [env CLAIMWATCH_DASHBOARD_PORT; default: [dashboard] port].",
+        ),
+    ] = None,
+) -> None:
+    """The scheduler: every enabled source collected on its interval, the analysis after each
+    batch of new posts, alerts, and the daily digest at its time, until Ctrl-C or SIGTERM (which
+    finish the batch in hand first). The dashboard runs beside it unless --no-dashboard. A failing
+    source backs off and is shown as failing; the others go on. --once: one cycle (without the
+    dashboard), a summary, exit status 0, or 1 when every source failed."""
+    from claimwatch.scheduler import FAILED, Scheduler  # TEMP: top-level once digest lands
+    from claimwatch.services import dashboard_beside
+
+    context: Context = ctx.obj
+    config = context.config()
+    logging.getLogger("claimwatch.scheduler").setLevel(logging.INFO)
+    if once:
+        report = Scheduler(config, context.warehouse(), mode="once").run_once()
+        output.print_cycle_report(out, report)
+        failed = all(r.status in FAILED for r in report.runs)
+        raise typer.Exit(1 if report.runs and failed else 0)
+    scheduler = Scheduler(config, context.warehouse(), mode="run")
+    if not dashboard:
+        scheduler.run()
+        return
+    address = config.dashboard.address
+    log_path = context.db.parent / "dashboard.log"
+    with dashboard_beside(
+        context.db, context.config_path, address, port or config.dashboard.port, log_path
+    ):
+        scheduler.run()
+
+
 @app.command("analyze")
 def analyze_command(
     ctx: typer.Context,

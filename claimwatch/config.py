@@ -489,6 +489,7 @@ class Schedule(Model):
     jitter: Duration = dt.timedelta(seconds=30)
     analyze_after_collect: StrictBool = True
     heartbeat: PositiveDuration = dt.timedelta(minutes=1)
+    max_backoff: PositiveDuration = dt.timedelta(hours=6)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -507,6 +508,8 @@ class Smtp(Model):
     from_addr: Email
     to_addrs: list[Email] = Field(min_length=1)
     credentials: SmtpCredentials = SmtpCredentials()
+    # A CA bundle (PEM) to trust besides the system's, for a server with a private certificate.
+    ca_file: Path | None = None
 
 
 class Webhook(Model):
@@ -531,6 +534,8 @@ class Digest(Model):
     timezone: Timezone | None = None  # None until loaded: then the schedule's time zone
     output_dir: Path = Path("data/digests")
     retries: StrictInt = Field(default=3, ge=0)
+    retry_delay: Duration = dt.timedelta(seconds=5)  # before the first retry; doubles each time
+    timeout: PositiveDuration = dt.timedelta(seconds=30)  # of one delivery attempt
     smtp: Smtp | None = None
     webhook: Webhook | None = None
 
@@ -539,9 +544,35 @@ class Digest(Model):
         return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
 
 
+def _number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    return value
+
+
+class Alerts(Model):
+    """Alerts raised between digests (digest/alerts.py), delivered like the digest."""
+
+    enabled: StrictBool = True
+    lookback: PositiveDuration = dt.timedelta(days=1)  # older events are not alerted
+    spike_factor: Annotated[float, BeforeValidator(_number), Field(ge=1)] = 3.0
+    spike_min_posts: StrictInt = Field(default=10, ge=1)
+    spike_baseline: PositiveDuration = dt.timedelta(days=1)
+    spike_cooldown: Duration = dt.timedelta(hours=6)
+
+
 class Dashboard(Model):
     port: StrictInt = Field(default=8501, ge=1, le=65535)
     address: Host = "127.0.0.1"
+    base_url: Url | None = None  # None: http://{address}:{port}
+
+    @property
+    def link_base(self) -> str:
+        """Where links in digests and alerts point: `base_url`, else the app's own address."""
+        if self.base_url is not None:
+            return self.base_url
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"http://{host}:{self.port}"
 
 
 class Warehouse(Model):
@@ -561,6 +592,7 @@ class Config(Model):
     sources: Sources = Sources()
     schedule: Schedule = Schedule()
     digest: Digest = Field(default_factory=Digest, validate_default=True)
+    alerts: Alerts = Alerts()
     dashboard: Dashboard = Dashboard()
     warehouse: Warehouse = Warehouse()
     _path: Path = PrivateAttr(default=Path("config/claimwatch.toml"))

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
@@ -31,6 +32,9 @@ from claimwatch.sql import QueryResult
 from collectors.runner import RunSummary
 from warehouse import Warehouse
 from warehouse.status import warehouse_status
+
+if TYPE_CHECKING:
+    from claimwatch.scheduler import CycleReport
 
 _CELL_CHARS = 80
 
@@ -253,3 +257,21 @@ def print_analysis_report(out: Console, report: AnalysisReport) -> None:
         out.print(
             Text(f"removed the rows of claims no longer in the config: {', '.join(report.removed)}")
         )
+
+
+def print_cycle_report(out: Console, report: CycleReport) -> None:
+    """The summary of `claimwatch run --once`: each source's run, the analysis, alerts, digest."""
+    print_collect_summary(out, report.runs)
+    for analysis in report.analyses:
+        print_analysis_report(out, analysis)
+    if not report.analyses:
+        out.print("analysis: nothing to analyse")
+    out.print(f"alerts raised: {report.alerts}")
+    digests = ", ".join(str(day) for day in report.digests) or "none due"
+    out.print(f"digest written: {digests}")
+    failed = [r for r in report.runs if r.status in ("failed", "not_configured")]
+    out.print(
+        f"{len(report.runs)} source run(s), {len(failed)} failing, {report.new_posts:,} new post(s)"
+    )
+    for error in report.errors:
+        out.print(Text(f"error: {error}", style="red"))

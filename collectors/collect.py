@@ -14,6 +14,7 @@ from collectors.runner import RunSummary, not_configured, run_collector
 from warehouse import Warehouse
 
 OnPage = Callable[[RunSummary], None]
+ShouldStop = Callable[[], bool]
 
 
 def chosen(
@@ -37,8 +38,14 @@ async def collect(
     topics: Sequence[str],
     on_page: OnPage | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> list[RunSummary]:
-    runs = [_collect_source(config, warehouse, transport, s, topics, on_page) for s in sources]
+    """Run every source in `sources` for every topic in `topics`, sources side by side. Once
+    `should_stop` turns true, each source stores the page in hand and starts no further topic."""
+    runs = [
+        _collect_source(config, warehouse, transport, s, topics, on_page, should_stop)
+        for s in sources
+    ]
     return [summary for done in await asyncio.gather(*runs) for summary in done]
 
 
@@ -49,6 +56,7 @@ async def _collect_source(
     source_id: str,
     topics: Sequence[str],
     on_page: OnPage | None,
+    should_stop: ShouldStop | None,
 ) -> list[RunSummary]:
     missing = config.missing_credentials(source_id)
     if missing:
@@ -60,10 +68,16 @@ async def _collect_source(
         http = SourceHttp(
             client, source_id, user_agent=source.user_agent, min_interval=_min_interval(source)
         )
-        return [
-            await run_collector(collector, topic, config.topics[topic], warehouse, http, on_page)
-            for topic in topics
-        ]
+        summaries = []
+        for topic in topics:
+            if should_stop and should_stop() and summaries:
+                break
+            summaries.append(
+                await run_collector(
+                    collector, topic, config.topics[topic], warehouse, http, on_page, should_stop
+                )
+            )
+        return summaries
 
 
 def _min_interval(source: object) -> float:

@@ -97,7 +97,10 @@ async def run_collector(
     warehouse: Warehouse,
     http: SourceHttp,
     on_page: Callable[[RunSummary], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunSummary:
+    """Collect `topic_id` from one source. When `should_stop` turns true, the run ends after the
+    page in hand is stored with its cursor (status `interrupted`): the next run resumes there."""
     summary = RunSummary(collector.source, topic_id)
     before = copy.copy(http.stats)
     cursors = await asyncio.to_thread(saved_cursors, warehouse, collector.source, topic_id)
@@ -113,7 +116,9 @@ async def run_collector(
             summary.staged += result.status == "staged"
             if on_page:
                 on_page(summary)
-        summary.status = "partial" if summary.bad_pages else "ok"
+            if should_stop and should_stop():
+                break
+        summary.status = _ending(summary, interrupted=bool(should_stop and should_stop()))
     except SourceHttpError as error:
         summary.status = "partial" if summary.pages else "failed"
         summary.error = str(error)
@@ -124,6 +129,12 @@ async def run_collector(
     _count_requests(summary, before, http)
     await asyncio.to_thread(warehouse.write, Batch(runs=[summary.record(finished=True)]))
     return summary
+
+
+def _ending(summary: RunSummary, *, interrupted: bool) -> str:
+    if interrupted:
+        return "interrupted"
+    return "partial" if summary.bad_pages else "ok"
 
 
 def _count_requests(summary: RunSummary, before: HttpStats, http: SourceHttp) -> None:

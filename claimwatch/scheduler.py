@@ -1,0 +1,435 @@
+"""`claimwatch run`: collection, analysis, alerts and the digest, each on its schedule, in one
+long-running process.
+
+- **Collection**: one job per source and topic, on the source's `interval` plus up to
+  `[schedule] jitter`; APScheduler runs at most one instance of a job at a time and coalesces runs
+  missed while the process was busy or asleep into one.
+- **Backoff**: a source that fails (or lacks its credentials) waits twice as long after each
+  failure in a row, up to 16 times its interval and never more than `[schedule] max_backoff`; it is
+  shown as failing (`scheduler_jobs`), and one run that works brings its interval back. The other
+  sources go on meanwhile. A restarted scheduler reads the failures back, so it keeps backing off.
+- **Analysis** runs after each collection that stored new posts, then the **alerts**.
+- **Heartbeat**, every `[schedule] heartbeat`: the process records that it is alive and when each
+  job runs next (views `heartbeats` and `scheduler_jobs`, which the dashboard shows), and writes the
+  **digest** of the day that is due by the scheduler's clock (`[digest] time`, local).
+- **Stopping**: SIGINT or SIGTERM lets each collection store the page in hand with its cursor,
+  waits for running jobs, records the stop and exits; a restart resumes from the saved cursors.
+  A second signal stops at once (what was committed stays; a page in flight is fetched again).
+
+The clock is injectable: the demo runs the same scheduler on simulated time, so "which day's
+digest is due" and "the last hour" of the alerts follow the story's time, while jobs fire on the
+wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from types import FrameType
+from typing import Protocol
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from claims.job import AnalysisReport, analyze_warehouse
+from claimwatch.config import Config
+from collectors.collect import chosen, collect
+from collectors.runner import RunSummary
+from digest.alerts import check_alerts
+from digest.report import due_day, write_digest
+from warehouse import Warehouse
+from warehouse.scheduling import JobRow, beat, save_jobs, saved_failures
+
+log = logging.getLogger(__name__)
+
+FAILED = frozenset({"failed", "not_configured"})
+MAX_BACKOFF_FACTOR = 16
+ANALYSIS_CHECK_S = 5.0  # how often a pending analysis is looked for, besides the direct trigger
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SimulatedClock:
+    """Time that starts at `start` and runs `speed` simulated seconds per real second."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start = start.astimezone(UTC)
+        self.speed = speed
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle (`run --once`) or one scheduler run did."""
+
+    runs: list[RunSummary] = field(default_factory=list)
+    analyses: list[AnalysisReport] = field(default_factory=list)
+    alerts: int = 0
+    digests: list[date] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def new_posts(self) -> int:
+        return sum(r.new for r in self.runs)
+
+
+def backoff_interval(base_s: float, failures: int, max_backoff_s: float) -> float:
+    """The interval after `failures` failed runs in a row: doubled each time, capped."""
+    if failures <= 0:
+        return base_s
+    factor = min(2**failures, MAX_BACKOFF_FACTOR)
+    return max(base_s, min(base_s * factor, max_backoff_s))
+
+
+class Scheduler:
+    """The jobs of one topic set and source set, over one warehouse (module docstring)."""
+
+    def __init__(
+        self,
+        config: Config,
+        warehouse: Warehouse,
+        *,
+        clock: Clock | None = None,
+        mode: str = "run",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.warehouse = warehouse
+        self.clock: Clock = clock or SystemClock()
+        self.mode = mode
+        self.transport = transport
+        self.process_id = f"{mode}-{uuid.uuid4().hex[:12]}"
+        self.started_at = datetime.now(UTC)
+        self.report = CycleReport()
+        self._stop = threading.Event()
+        self._analysis_wanted = threading.Event()
+        self._state = threading.Lock()
+        self._jobs = self._collect_jobs()
+        self._aps: BackgroundScheduler | None = None
+
+    # --- one cycle ----------------------------------------------------------------------------
+
+    def run_once(self) -> CycleReport:
+        """Collect every enabled source for every topic, analyse, raise alerts, write the digest
+        if one is due; record it all and return what happened."""
+        self._beat()
+        sources, topics = chosen(self.config, [], [])
+        self.report.runs = asyncio.run(
+            collect(
+                self.config,
+                self.warehouse,
+                sources,
+                topics,
+                transport=self.transport,
+                should_stop=self._stop.is_set,
+            )
+        )
+        for summary in self.report.runs:
+            self._record_run(self._jobs[_job_id(summary.source, summary.topic)], summary)
+        if self.config.schedule.analyze_after_collect:
+            self._analysis_wanted.set()
+            self._analyse()
+        self._write_due_digest()
+        self._save_jobs()
+        self._beat(stopped=True)
+        return self.report
+
+    # --- until stopped ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None) -> CycleReport:
+        """Run every job on its schedule until `stop` is set, or SIGINT / SIGTERM arrives."""
+        if stop is not None:
+            self._stop = stop
+        with _stopping_on_signals(self._stop):
+            self._start()
+            try:
+                while not self._stop.wait(0.2):
+                    pass
+            finally:
+                self._shutdown()
+        return self.report
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _start(self) -> None:
+        self._restore_failures()
+        aps = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=len(self._jobs) + 3)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self._aps = aps
+        now = datetime.now(UTC)
+        for job in self._jobs.values():
+            first = max(now, job.next_run_at) if job.failures and job.next_run_at else now
+            aps.add_job(
+                self._collect_job,
+                self._trigger(job.interval_s),
+                args=[job.job_id],
+                id=job.job_id,
+                name=job.job_id,
+                next_run_time=first,
+            )
+        heartbeat = self.config.schedule.heartbeat.total_seconds()
+        aps.add_job(self._heartbeat_job, IntervalTrigger(seconds=heartbeat), id="heartbeat")
+        aps.add_job(self._digest_job, IntervalTrigger(seconds=heartbeat), id="digest")
+        aps.add_job(self._analysis_job, IntervalTrigger(seconds=ANALYSIS_CHECK_S), id="analyze")
+        # posts may have arrived (an import) while no scheduler ran
+        if self.config.schedule.analyze_after_collect:
+            self._analysis_wanted.set()
+        aps.start()
+        self._heartbeat_job()
+        log.info("scheduler %s started: %d collection job(s)", self.process_id, len(self._jobs))
+
+    def _shutdown(self) -> None:
+        log.warning("stopping: finishing the batch in hand (a second Ctrl-C stops at once)")
+        self._stop.set()
+        if self._aps is not None:
+            self._aps.shutdown(wait=True)
+        self._save_jobs()
+        self._beat(stopped=True)
+        log.warning("stopped cleanly; a restart resumes from the saved cursors")
+
+    def _trigger(self, interval_s: float) -> IntervalTrigger:
+        jitter = self.config.schedule.jitter.total_seconds()
+        return IntervalTrigger(seconds=interval_s, jitter=int(jitter) or None)
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def _collect_job(self, job_id: str) -> None:
+        if self._stop.is_set():
+            return
+        job = self._jobs[job_id]
+        assert job.source is not None and job.topic is not None
+        try:
+            summaries = asyncio.run(
+                collect(
+                    self.config,
+                    self.warehouse,
+                    [job.source],
+                    [job.topic],
+                    transport=self.transport,
+                    should_stop=self._stop.is_set,
+                )
+            )
+        except Exception as error:  # a broken job must show as failing, not kill the scheduler
+            log.exception("%s crashed", job_id)
+            summaries = [_crashed(job, error)]
+        for summary in summaries:
+            self.report.runs.append(summary)
+            self._record_run(job, summary)
+            self._reschedule(job)
+            if summary.new and self.config.schedule.analyze_after_collect:
+                self._want_analysis()
+
+    def _record_run(self, job: JobRow, summary: RunSummary) -> None:
+        with self._state:
+            job.last_run_at = datetime.now(UTC)
+            job.last_status = summary.status
+            job.last_error = summary.error
+            job.failures = job.failures + 1 if summary.status in FAILED else 0
+            job.interval_s = backoff_interval(
+                job.base_interval_s, job.failures, self._max_backoff_s()
+            )
+        _say_run(job, summary)
+
+    def _reschedule(self, job: JobRow) -> None:
+        aps = self._aps
+        if aps is None or self._stop.is_set():
+            return
+        scheduled = aps.get_job(job.job_id)
+        if scheduled is None:
+            return
+        current = scheduled.trigger.interval.total_seconds()
+        if abs(current - job.interval_s) > 1e-6:
+            aps.reschedule_job(job.job_id, trigger=self._trigger(job.interval_s))
+
+    def _want_analysis(self) -> None:
+        self._analysis_wanted.set()
+        if self._aps is not None and not self._stop.is_set():
+            with contextlib.suppress(Exception):  # the job may be shutting down with the process
+                self._aps.modify_job("analyze", next_run_time=datetime.now(UTC))
+
+    def _analysis_job(self) -> None:
+        if not self._stop.is_set():
+            self._analyse()
+
+    def _analyse(self) -> None:
+        if not self._analysis_wanted.is_set():
+            return
+        self._analysis_wanted.clear()
+        try:
+            analysis = analyze_warehouse(self.warehouse, self.config)
+            self.report.analyses.append(analysis)
+            log.info("analysis: %d post(s) read", analysis.posts_read)
+            alerts = check_alerts(self.config, self.warehouse, self.clock.now())
+            self.report.alerts += len(alerts)
+        except Exception as error:
+            self._analysis_wanted.set()  # try again at the next check
+            self._failed("analysis", error)
+
+    def _heartbeat_job(self) -> None:
+        self._beat()
+        self._save_jobs()
+
+    def _digest_job(self) -> None:
+        if not self._stop.is_set():
+            self._write_due_digest()
+
+    def _write_due_digest(self) -> None:
+        try:
+            now = self.clock.now()
+            day = due_day(self.config, self.warehouse, now)
+            if day is None:
+                return
+            result = write_digest(self.config, self.warehouse, day, now=now)
+            self.report.digests.append(day)
+            log.warning("digest for %s written: %s", day, result.markdown_path)
+        except Exception as error:
+            self._failed("digest", error)
+
+    def _failed(self, what: str, error: Exception) -> None:
+        message = f"{what}: {type(error).__name__}: {error}"
+        self.report.errors.append(message)
+        log.error("%s failed: %s", what, error)
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _collect_jobs(self) -> dict[str, JobRow]:
+        sources, topics = chosen(self.config, [], [])
+        jobs = {}
+        for source in sources:
+            interval = self.config.source(source).interval.total_seconds()
+            for topic in topics:
+                job = JobRow(_job_id(source, topic), "collect", source, topic, interval, interval)
+                jobs[job.job_id] = job
+        return jobs
+
+    def _restore_failures(self) -> None:
+        saved = saved_failures(self.warehouse)
+        for job_id, (failures, next_run_at) in saved.items():
+            job = self._jobs.get(job_id)
+            if job is not None and failures:
+                job.failures = failures
+                job.next_run_at = next_run_at
+                job.interval_s = backoff_interval(
+                    job.base_interval_s, failures, self._max_backoff_s()
+                )
+                log.warning("%s failed %d time(s) in a row before: backing off", job_id, failures)
+
+    def _save_jobs(self) -> None:
+        with self._state:
+            for job in self._jobs.values():
+                job.next_run_at = self._next_run(job.job_id)
+            rows = [*self._jobs.values(), *self._service_rows()]
+            save_jobs(self.warehouse, rows, self.process_id)
+
+    def _service_rows(self) -> list[JobRow]:
+        heartbeat = self.config.schedule.heartbeat.total_seconds()
+        return [
+            JobRow(
+                name,
+                name,
+                None,
+                None,
+                interval,
+                interval,
+                next_run_at=self._next_run(name),
+                last_status="ok",
+            )
+            for name, interval in (
+                ("heartbeat", heartbeat),
+                ("digest", heartbeat),
+                ("analyze", ANALYSIS_CHECK_S),
+            )
+        ]
+
+    def _next_run(self, job_id: str) -> datetime | None:
+        if self._aps is None or self._stop.is_set():
+            return None
+        job = self._aps.get_job(job_id)
+        return job.next_run_time if job is not None else None
+
+    def _beat(self, *, stopped: bool = False) -> None:
+        beat(
+            self.warehouse,
+            self.process_id,
+            mode=self.mode,
+            started_at=self.started_at,
+            clock_at=self.clock.now(),
+            stopped=stopped,
+        )
+
+    def _max_backoff_s(self) -> float:
+        return self.config.schedule.max_backoff.total_seconds()
+
+
+def _job_id(source: str, topic: str) -> str:
+    return f"collect:{source}:{topic}"
+
+
+def _crashed(job: JobRow, error: Exception) -> RunSummary:
+    assert job.source is not None and job.topic is not None
+    summary = RunSummary(job.source, job.topic, status="failed")
+    summary.error = f"{type(error).__name__}: {error}"
+    return summary
+
+
+def _say_run(job: JobRow, summary: RunSummary) -> None:
+    where = f"{summary.source}/{summary.topic}"
+    if summary.status in FAILED:
+        log.warning(
+            "%s %s (%d in a row): %s; next try in %s",
+            where,
+            summary.status,
+            job.failures,
+            summary.error,
+            timedelta(seconds=round(job.interval_s)),
+        )
+    else:
+        log.info("%s %s: %d fetched, %d new", where, summary.status, summary.fetched, summary.new)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set `stop`; a second one stops at once. Only the main thread can
+    install signal handlers: elsewhere (a test's thread) `stop` is the only way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.warning("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,57 @@
+"""The dashboard as a child process of `claimwatch run` (and of `claimwatch demo`).
+
+Streamlit runs its own server and event loop, so it gets its own process: the scheduler's threads
+and the dashboard's reruns never share an interpreter, and either can be stopped on its own. The
+child is stopped with the parent, whatever way the parent ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dashboard.launch import streamlit_command, wait_until_serving
+
+log = logging.getLogger(__name__)
+STARTUP_TIMEOUT_S = 60.0
+
+
+@contextmanager
+def dashboard_beside(
+    db: Path, config: Path, address: str, port: int, log_path: Path
+) -> Iterator[subprocess.Popen[bytes] | None]:
+    """Start the dashboard on `address:port` for `db`; yield the process (None if it could not
+    start, which is said, never fatal: the scheduler goes on without it)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CLAIMWATCH_DB": str(db), "CLAIMWATCH_CONFIG": str(config)}
+    with log_path.open("ab") as output:
+        process = subprocess.Popen(
+            streamlit_command(db, config, address, port),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        if wait_until_serving(address, port, STARTUP_TIMEOUT_S):
+            log.warning("dashboard: http://%s:%d (its log: %s)", address, port, log_path)
+            yield process
+        else:
+            log.error("the dashboard did not start on %s:%d; see %s", address, port, log_path)
+            yield None
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
