@@ -1,0 +1,63 @@
+"""Starting the dashboard: the Streamlit command line, and waiting until it answers.
+
+`claimwatch dashboard` runs the command in the foreground; `claimwatch run` (the scheduler) starts
+it as a child process and waits on `/_stcore/health` before saying where it is served.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def streamlit_command(db: Path, config: Path, address: str, port: int) -> list[str]:
+    """The argv that serves the dashboard for `db` and `config` on `address:port`: headless, no
+    browser opened, no usage statistics sent, no file watcher (the scheduler's writes to the
+    data folder must not trigger reruns, and nothing is edited in production).
+
+    The app reads the paths from the environment variables CLAIMWATCH_DB and CLAIMWATCH_CONFIG;
+    they are also passed after `--`, where the app looks first, so the argv alone is enough.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless=true",
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType=none",
+        "--server.runOnSave=false",
+        "--browser.gatherUsageStats=false",
+        "--",
+        "--db",
+        str(db),
+        "--config",
+        str(config),
+    ]
+
+
+def wait_until_serving(address: str, port: int, timeout: float) -> bool:
+    """Poll the server's health endpoint until it answers "ok" or `timeout` seconds pass."""
+    host = "127.0.0.1" if address in ("0.0.0.0", "") else address
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    url = f"http://{host}:{port}/_stcore/health"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
