@@ -1,13 +1,531 @@
-"""The numbers of the daily digest (placeholder until the digest lands; signatures are final)."""
+"""The daily digest: what changed in a day, per topic and claim, and how the sources fared.
+
+A digest covers one local day of `[digest] timezone` (midnight to midnight, 23 or 25 hours on the
+days the clocks change) and compares it with the local day before. Every number comes from the
+documented views (`claim_mentions`, `posts`, `corrections`, `variant_summary`, `collector_runs`,
+`scheduler_jobs`), with bound parameters, in one short read; the files are written and delivered
+with the warehouse closed. docs/digest.md says what each section counts.
+
+`due_day` and `write_digest` are what the scheduler calls; `claimwatch digest` calls
+`write_digest` for the day it is given.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
 
 from claimwatch.config import Config
+from digest import chart, links, records, render
+from digest import deliver as delivery
 from warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+TOP_POSTS = 5
+TOP_SPREADERS = 5
+NO_VALUE = "(no value)"  # how the NULL variant (a mention without a value) is shown
+
+# A post's reach, the rule of docs/views.md ("Reach, source by source").
+_REACH = " + ".join(
+    f"greatest(coalesce(p.{c}, 0), 0)"
+    for c in ("author_followers", "likes", "reposts", "replies", "quotes")
+)
+
+
+# --- the numbers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantDay:
+    variant: str | None
+    posts: int  # posts mentioning it on the day
+    authors: int
+    reach: int
+    posts_before: int  # the same on the day before
+    authors_before: int
+    first_seen: datetime | None  # over all time (variant_summary)
+    is_new: bool  # first seen on the day
+
+    @property
+    def label(self) -> str:
+        return NO_VALUE if self.variant is None else self.variant
+
+
+@dataclass(frozen=True)
+class CorrectionOfDay:
+    post_uid: str
+    claim_id: str
+    kind: str  # authority, factcheck, community
+    variant: str | None
+    created_at: datetime
+    source: str
+    author_handle: str | None
+    author_name: str | None
+    url: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class SpreadAround:
+    """A variant's posts on the day before and after the claim's first correction of the day."""
+
+    variant: str | None
+    posts_before: int
+    posts_after: int
+    hours_before: float
+    hours_after: float
+
+    @property
+    def label(self) -> str:
+        return NO_VALUE if self.variant is None else self.variant
+
+    @property
+    def rate_before(self) -> float | None:
+        return self.posts_before / self.hours_before if self.hours_before > 0 else None
+
+    @property
+    def rate_after(self) -> float | None:
+        return self.posts_after / self.hours_after if self.hours_after > 0 else None
+
+
+@dataclass(frozen=True)
+class ClaimDay:
+    claim_id: str
+    title: str
+    verified: str | None  # the verified value or fact, in words
+    posts: int  # distinct posts mentioning the claim on the day
+    posts_before: int  # on the day before
+    variants: list[VariantDay]
+    corrections: list[CorrectionOfDay]
+    around_first_correction: list[SpreadAround]  # empty without a correction on the day
+
+    @property
+    def new_variants(self) -> list[VariantDay]:
+        return [v for v in self.variants if v.is_new and v.variant is not None]
+
+
+@dataclass(frozen=True)
+class TopPost:
+    post_uid: str
+    source: str
+    author_handle: str | None
+    author_name: str | None
+    created_at: datetime
+    url: str | None
+    text: str
+    reach: int
+    mentions: list[tuple[str, str | None]]  # (claim_id, variant)
+
+
+@dataclass(frozen=True)
+class Spreader:
+    author_handle: str | None
+    author_name: str | None
+    sources: str
+    posts: int
+    reach: int
+    variants: list[str]
+
+
+@dataclass(frozen=True)
+class TopicDay:
+    topic_id: str
+    title: str
+    posts: int  # distinct posts mentioning any of its claims on the day
+    posts_before: int
+    claims: list[ClaimDay]
+    top_posts: list[TopPost]
+    spreaders: list[Spreader]
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    enabled: bool
+    runs: int
+    ok: int  # status ok
+    partial: int
+    failed: int  # failed or not_configured
+    fetched: int
+    new: int
+    last_error: str | None
+    next_run_at: datetime | None  # from scheduler_jobs, when the scheduler runs
+    backing_off: bool  # the scheduler waits longer than configured after failures
+
+    @property
+    def verdict(self) -> str:
+        """The source's day in words: a dead source is said plainly, never left to look quiet."""
+        if self.runs == 0:
+            return "no runs that day (nothing collected)" if self.enabled else "off"
+        if self.failed == self.runs:
+            return f"failed all day: {self.last_error or 'no error recorded'}"
+        if self.failed:
+            return f"failed {self.failed} of {self.runs} runs: {self.last_error or ''}".rstrip(": ")
+        if self.partial:
+            return f"ok, {self.partial} of {self.runs} runs partial"
+        return "ok"
+
+    @property
+    def healthy(self) -> bool:
+        return self.runs > 0 and self.failed == 0 and self.partial == 0
+
+
+@dataclass(frozen=True)
+class HourCount:
+    claim_id: str
+    variant: str | None
+    hour: int  # hours since the local day's start
+    posts: int
+
+
+@dataclass(frozen=True)
+class DayReport:
+    day: date
+    timezone: str
+    start: datetime  # UTC
+    end: datetime
+    previous_start: datetime
+    link_base: str
+    topics: list[TopicDay]
+    sources: list[SourceHealth]
+    hourly: list[HourCount]
+    generated_at: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def hours(self) -> int:
+        return round((self.end - self.start) / timedelta(hours=1))
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def claim_link(self, claim_id: str) -> str:
+        return links.claim_link(self.link_base, claim_id)
+
+    def posts_link(self, claim_id: str, variant: str | None) -> str:
+        return links.posts_link(self.link_base, claim_id, variant)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local day (midnight to midnight, whatever the clocks do)."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def build_report(
+    config: Config, warehouse: Warehouse, day: date, *, now: datetime | None = None
+) -> DayReport:
+    """The digest's numbers for `day`, read in one short session."""
+    zone = config.digest.zone
+    start, end = day_bounds(day, zone)
+    previous_start, _ = day_bounds(day - timedelta(days=1), zone)
+    params = {"start": start, "end": end, "previous": previous_start}
+    with warehouse.reading() as con:
+        variants = _rows(con, _VARIANTS_SQL, params)
+        claim_posts = _rows(con, _CLAIM_POSTS_SQL, params)
+        corrections = _rows(con, _CORRECTIONS_SQL, params)
+        firsts = {r["claim_id"]: r["first_at"] for r in _rows(con, _FIRST_CORRECTION_SQL, params)}
+        around = _rows(con, _AROUND_SQL, params)
+        topic_rows = {
+            topic_id: _topic_numbers(con, params, _claims_of(config, topic_id))
+            for topic_id in config.topics
+        }
+        runs = _rows(con, _RUNS_SQL, params)
+        jobs = _rows(con, _JOBS_SQL, {})
+        hourly = _rows(con, _HOURLY_SQL, params)
+    day_rows = _DayRows(variants, claim_posts, corrections, around, firsts, start, end)
+    topics = [
+        _topic_day(config, topic_id, topic_rows[topic_id], day_rows) for topic_id in config.topics
+    ]
+    return DayReport(
+        day=day,
+        timezone=zone.key,
+        start=start,
+        end=end,
+        previous_start=previous_start,
+        link_base=config.dashboard.link_base,
+        topics=topics,
+        sources=_health(config, runs, jobs),
+        hourly=[HourCount(r["claim_id"], r["variant"], r["hour"], r["posts"]) for r in hourly],
+        generated_at=now or datetime.now(UTC),
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    used = {name: value for name, value in params.items() if f"${name}" in sql}
+    cursor = con.execute(sql, used)
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _claims_of(config: Config, topic_id: str) -> list[str]:
+    return [claim_id for claim_id, claim in config.claims.items() if claim.topic == topic_id]
+
+
+_MENTION_DAY = """
+    FROM claim_mentions m JOIN posts p USING (post_uid)
+    WHERE m.created_at >= $previous AND m.created_at < $end"""
+
+_VARIANTS_SQL = f"""
+    WITH day AS (
+        SELECT m.claim_id, m.variant,
+               count(DISTINCT m.post_uid) FILTER (WHERE m.created_at >= $start) AS posts,
+               count(DISTINCT coalesce(p.author_id, p.author_handle))
+                   FILTER (WHERE m.created_at >= $start) AS authors,
+               coalesce(sum({_REACH}) FILTER (WHERE m.created_at >= $start), 0)::BIGINT AS reach,
+               count(DISTINCT m.post_uid) FILTER (WHERE m.created_at < $start) AS posts_before,
+               count(DISTINCT coalesce(p.author_id, p.author_handle))
+                   FILTER (WHERE m.created_at < $start) AS authors_before
+        {_MENTION_DAY}
+        GROUP BY ALL)
+    SELECT d.*, s.first_seen
+    FROM day d LEFT JOIN variant_summary s
+        ON s.claim_id = d.claim_id AND s.variant IS NOT DISTINCT FROM d.variant
+    ORDER BY d.claim_id, d.posts DESC, d.posts_before DESC, d.variant NULLS LAST"""
+
+_CLAIM_POSTS_SQL = f"""
+    SELECT m.claim_id,
+           count(DISTINCT m.post_uid) FILTER (WHERE m.created_at >= $start) AS posts,
+           count(DISTINCT m.post_uid) FILTER (WHERE m.created_at < $start) AS posts_before
+    {_MENTION_DAY}
+    GROUP BY ALL"""
+
+_CORRECTIONS_SQL = """
+    SELECT c.post_uid, c.claim_id, c.kind, c.variant, c.created_at, c.source, c.author_handle,
+           p.author_name, c.url, coalesce(p.title || ': ', '') || coalesce(p.text, '') AS text
+    FROM corrections c JOIN posts p USING (post_uid)
+    WHERE c.created_at >= $start AND c.created_at < $end
+    ORDER BY c.created_at, c.post_uid"""
+
+_FIRST_CORRECTION_SQL = """
+    SELECT claim_id, min(created_at) AS first_at FROM corrections
+    WHERE created_at >= $start AND created_at < $end GROUP BY claim_id"""
+
+# Each variant's posts on the day before and after the claim's first correction of the day.
+_AROUND_SQL = """
+    WITH first AS (
+        SELECT claim_id, min(created_at) AS first_at FROM corrections
+        WHERE created_at >= $start AND created_at < $end GROUP BY claim_id)
+    SELECT m.claim_id, m.variant,
+           count(DISTINCT m.post_uid) FILTER (WHERE m.created_at < f.first_at) AS posts_before,
+           count(DISTINCT m.post_uid) FILTER (WHERE m.created_at >= f.first_at) AS posts_after
+    FROM claim_mentions m JOIN first f USING (claim_id)
+    WHERE m.created_at >= $start AND m.created_at < $end
+    GROUP BY ALL
+    ORDER BY m.claim_id, posts_after DESC, m.variant NULLS LAST"""
+
+_TOPIC_POSTS_SQL = f"""
+    SELECT count(DISTINCT m.post_uid) FILTER (WHERE m.created_at >= $start) AS posts,
+           count(DISTINCT m.post_uid) FILTER (WHERE m.created_at < $start) AS posts_before
+    {_MENTION_DAY} AND list_contains($claims, m.claim_id)"""
+
+# The day's posts about a topic, one row each, with every claim and variant they mention.
+_DAY_POSTS = f"""
+    WITH day_posts AS (
+        SELECT p.post_uid, p.source, p.author_id, p.author_handle, p.author_name, p.created_at,
+               p.url, coalesce(p.title || ': ', '') || coalesce(p.text, '') AS text,
+               {_REACH} AS reach,
+               list(DISTINCT [m.claim_id, m.variant] ORDER BY [m.claim_id, m.variant])
+                   AS mentions
+        FROM claim_mentions m JOIN posts p USING (post_uid)
+        WHERE m.created_at >= $start AND m.created_at < $end
+          AND list_contains($claims, m.claim_id)
+        GROUP BY ALL)"""
+
+_TOP_POSTS_SQL = f"""{_DAY_POSTS}
+    SELECT * FROM day_posts ORDER BY reach DESC, created_at, post_uid LIMIT {TOP_POSTS}"""
+
+_SPREADERS_SQL = f"""{_DAY_POSTS}
+    SELECT coalesce(author_id, author_handle) AS author,
+           any_value(author_handle ORDER BY created_at DESC) AS author_handle,
+           any_value(author_name ORDER BY created_at DESC) AS author_name,
+           string_agg(DISTINCT source, ', ' ORDER BY source) AS sources,
+           count(*) AS posts, sum(reach)::BIGINT AS reach,
+           list_sort(list_distinct(flatten(list(list_transform(mentions, x -> x[2]))))) AS variants
+    FROM day_posts
+    GROUP BY 1
+    ORDER BY posts DESC, reach DESC, author LIMIT {TOP_SPREADERS}"""
+
+_RUNS_SQL = """
+    SELECT source, count(*) AS runs,
+           count(*) FILTER (WHERE status = 'ok') AS ok,
+           count(*) FILTER (WHERE status = 'partial') AS partial,
+           count(*) FILTER (WHERE status IN ('failed', 'not_configured')) AS failed,
+           coalesce(sum(fetched), 0)::BIGINT AS fetched, coalesce(sum(new), 0)::BIGINT AS new,
+           arg_max(error, started_at) FILTER (WHERE error IS NOT NULL) AS last_error
+    FROM collector_runs
+    WHERE started_at >= $start AND started_at < $end AND source NOT IN ('import', 'analysis')
+    GROUP BY source ORDER BY source"""
+
+_JOBS_SQL = """
+    SELECT source, min(next_run_at) AS next_run_at,
+           bool_or(interval_s > base_interval_s) AS backing_off
+    FROM scheduler_jobs WHERE kind = 'collect' AND source IS NOT NULL GROUP BY source"""
+
+_HOURLY_SQL = """
+    SELECT claim_id, variant,
+           floor((epoch_us(created_at) - epoch_us($start)) / 3600e6)::INTEGER AS hour,
+           count(DISTINCT post_uid) AS posts
+    FROM claim_mentions
+    WHERE created_at >= $start AND created_at < $end
+    GROUP BY ALL ORDER BY claim_id, variant NULLS LAST, hour"""
+
+
+def _topic_numbers(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], claims: list[str]
+) -> dict[str, Any]:
+    scoped = params | {"claims": claims}
+    totals = _rows(con, _TOPIC_POSTS_SQL, scoped)[0]
+    return totals | {
+        "top_posts": _rows(con, _TOP_POSTS_SQL, scoped),
+        "spreaders": _rows(con, _SPREADERS_SQL, scoped),
+    }
+
+
+@dataclass(frozen=True)
+class _DayRows:
+    """What was read for every claim at once."""
+
+    variants: list[dict[str, Any]]
+    claim_posts: list[dict[str, Any]]
+    corrections: list[dict[str, Any]]
+    around: list[dict[str, Any]]
+    first_corrections: dict[str, datetime]
+    start: datetime
+    end: datetime
+
+
+def _topic_day(config: Config, topic_id: str, numbers: dict[str, Any], rows: _DayRows) -> TopicDay:
+    claims = [_claim_day(config, claim_id, rows) for claim_id in _claims_of(config, topic_id)]
+    return TopicDay(
+        topic_id=topic_id,
+        title=config.topics[topic_id].title,
+        posts=numbers["posts"],
+        posts_before=numbers["posts_before"],
+        claims=claims,
+        top_posts=[
+            TopPost(
+                post_uid=r["post_uid"],
+                source=r["source"],
+                author_handle=r["author_handle"],
+                author_name=r["author_name"],
+                created_at=r["created_at"],
+                url=r["url"],
+                text=r["text"],
+                reach=r["reach"],
+                mentions=[(m[0], m[1]) for m in r["mentions"]],
+            )
+            for r in numbers["top_posts"]
+        ],
+        spreaders=[
+            Spreader(
+                author_handle=r["author_handle"],
+                author_name=r["author_name"],
+                sources=r["sources"],
+                posts=r["posts"],
+                reach=r["reach"],
+                variants=[v for v in r["variants"] if v is not None],
+            )
+            for r in numbers["spreaders"]
+        ],
+    )
+
+
+def _claim_day(config: Config, claim_id: str, rows: _DayRows) -> ClaimDay:
+    posts = next((r for r in rows.claim_posts if r["claim_id"] == claim_id), {})
+    return ClaimDay(
+        claim_id=claim_id,
+        title=config.claims[claim_id].title,
+        verified=_verified(config, claim_id),
+        posts=posts.get("posts", 0),
+        posts_before=posts.get("posts_before", 0),
+        variants=[
+            VariantDay(
+                variant=r["variant"],
+                posts=r["posts"],
+                authors=r["authors"],
+                reach=r["reach"],
+                posts_before=r["posts_before"],
+                authors_before=r["authors_before"],
+                first_seen=r["first_seen"],
+                is_new=r["first_seen"] is not None and rows.start <= r["first_seen"] < rows.end,
+            )
+            for r in rows.variants
+            if r["claim_id"] == claim_id
+        ],
+        corrections=[
+            CorrectionOfDay(**{k: r[k] for k in CorrectionOfDay.__dataclass_fields__})
+            for r in rows.corrections
+            if r["claim_id"] == claim_id
+        ],
+        around_first_correction=_around(claim_id, rows),
+    )
+
+
+def _around(claim_id: str, rows: _DayRows) -> list[SpreadAround]:
+    first = rows.first_corrections.get(claim_id)
+    if first is None:
+        return []
+    before = (first - rows.start) / timedelta(hours=1)
+    after = (rows.end - first) / timedelta(hours=1)
+    return [
+        SpreadAround(r["variant"], r["posts_before"], r["posts_after"], before, after)
+        for r in rows.around
+        if r["claim_id"] == claim_id
+    ]
+
+
+def _verified(config: Config, claim_id: str) -> str | None:
+    claim = config.claims[claim_id]
+    if claim.quantity is not None and claim.quantity.verified is not None:
+        note = claim.quantity.verified_note.strip()
+        return f"{claim.quantity.verified}: {note}" if note else str(claim.quantity.verified)
+    return claim.verified.strip() if claim.verified else None
+
+
+def _health(
+    config: Config, runs: list[dict[str, Any]], jobs: list[dict[str, Any]]
+) -> list[SourceHealth]:
+    by_source = {r["source"]: r for r in runs}
+    job_of = {j["source"]: j for j in jobs}
+    enabled = [s for s, source in config.sources.by_id().items() if source.enabled]
+    names = list(dict.fromkeys([*enabled, *by_source]))
+    health = []
+    for name in names:
+        run = by_source.get(name, defaultdict(int, last_error=None))
+        job = job_of.get(name, {})
+        health.append(
+            SourceHealth(
+                source=name,
+                enabled=name in enabled,
+                runs=run["runs"],
+                ok=run["ok"],
+                partial=run["partial"],
+                failed=run["failed"],
+                fetched=run["fetched"],
+                new=run["new"],
+                last_error=run["last_error"],
+                next_run_at=job.get("next_run_at"),
+                backing_off=bool(job.get("backing_off")),
+            )
+        )
+    return sorted(health, key=lambda h: (h.healthy, not h.enabled, h.source))
+
+
+# --- when a digest is due, and writing it -------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -15,12 +533,32 @@ class DigestResult:
     day: date
     markdown_path: Path
     html_path: Path
-    rewritten: bool
+    rewritten: bool  # files of an earlier digest of the day were replaced
     deliveries: list[tuple[str, str, str | None]] = field(default_factory=list)
+    written: bool = True  # False: a digest already delivered was kept as it was (no force)
+    chart_path: Path | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(status == "failed" for _, status, _ in self.deliveries)
 
 
 def due_day(config: Config, warehouse: Warehouse, now: datetime) -> date | None:
-    return None
+    """The local day whose digest is due at `now`: at or after `[digest] time` on day D, the
+    digest of D-1, unless it was written already; otherwise None."""
+    local = now.astimezone(config.digest.zone)
+    if local.time() < config.digest.time:
+        return None
+    day = local.date() - timedelta(days=1)
+    if records.digest_written(warehouse, day) is not None:
+        return None
+    return day
+
+
+def digest_paths(config: Config, day: date) -> tuple[Path, Path, Path]:
+    """The Markdown, HTML and chart (PNG) files of a day's digest."""
+    stem = config.digest.output_dir / f"digest-{day.isoformat()}"
+    return stem.with_suffix(".md"), stem.with_suffix(".html"), stem.with_suffix(".png")
 
 
 def write_digest(
@@ -32,4 +570,69 @@ def write_digest(
     deliver: bool = True,
     force: bool = False,
 ) -> DigestResult:
-    raise NotImplementedError("the digest is being written")
+    """Write the digest of `day` and deliver it where configured.
+
+    A digest already delivered (on any channel) is kept as sent unless `force`; with `force` its
+    files are written again and the log says so. Either way no channel that delivered it gets it
+    again; a channel that failed is tried again.
+    """
+    now = now or datetime.now(UTC)
+    markdown_path, html_path, png_path = digest_paths(config, day)
+    earlier = records.digest_written(warehouse, day)
+    delivered = records.delivered_channels(warehouse, "digest", day.isoformat())
+    write = force or not delivered
+    if write:
+        report = build_report(config, warehouse, day, now=now)
+        _write_files(report, markdown_path, html_path, png_path)
+        rewritten = earlier is not None
+        if rewritten and delivered:
+            log.warning(
+                "rewrote the digest of %s, already delivered (%s): it is not sent again",
+                day,
+                ", ".join(sorted(delivered)),
+            )
+        elif rewritten:
+            log.warning("rewrote the digest of %s (not delivered yet)", day)
+        records.save_digest(
+            warehouse,
+            day,
+            config.digest.zone.key,
+            markdown_path,
+            html_path,
+            hashlib.sha256(markdown_path.read_bytes()).hexdigest(),
+            now,
+        )
+        log.info("digest of %s written: %s, %s", day, markdown_path, html_path)
+    else:
+        rewritten = False
+        log.warning(
+            "the digest of %s was already delivered (%s); its files are kept as sent (--force "
+            "writes them again)",
+            day,
+            ", ".join(sorted(delivered)),
+        )
+        if not markdown_path.exists() or not html_path.exists():
+            raise FileNotFoundError(
+                f"the digest of {day} was delivered, but its files are gone from "
+                f"{markdown_path.parent}; --force writes them again"
+            )
+    outcomes: list[tuple[str, str, str | None]] = []
+    if deliver:
+        message = delivery.digest_message(markdown_path, html_path, png_path)
+        outcomes = delivery.deliver(config, warehouse, "digest", day.isoformat(), message, now)
+    return DigestResult(
+        day=day,
+        markdown_path=markdown_path,
+        html_path=html_path,
+        rewritten=rewritten,
+        deliveries=outcomes,
+        written=write,
+        chart_path=png_path,
+    )
+
+
+def _write_files(report: DayReport, markdown: Path, html: Path, png: Path) -> None:
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(chart.spread_chart(report))
+    markdown.write_text(render.markdown(report, chart_src=png.name), encoding="utf-8")
+    html.write_text(render.html(report, chart_src=png.name), encoding="utf-8")
