@@ -22,6 +22,8 @@ from claimwatch.config import Config, ConfigError, load_config, render_effective
 from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
+from claimwatch.scheduler import FAILED, Scheduler
+from claimwatch.services import dashboard_beside
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
@@ -227,9 +229,6 @@ def run_command(
     finish the batch in hand first). The dashboard runs beside it unless --no-dashboard. A failing
     source backs off and is shown as failing; the others go on. --once: one cycle (without the
     dashboard), a summary, exit status 0, or 1 when every source failed."""
-    from claimwatch.scheduler import FAILED, Scheduler  # TEMP: top-level once digest lands
-    from claimwatch.services import dashboard_beside
-
     context: Context = ctx.obj
     config = context.config()
     logging.getLogger("claimwatch.scheduler").setLevel(logging.INFO)

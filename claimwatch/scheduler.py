@@ -26,11 +26,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import FrameType
@@ -39,14 +40,12 @@ from typing import Protocol
 import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from claims.job import AnalysisReport, analyze_warehouse
 from claimwatch.config import Config
 from collectors.collect import chosen, collect
 from collectors.runner import RunSummary
-from digest.alerts import check_alerts
-from digest.report import due_day, write_digest
 from warehouse import Warehouse
 from warehouse.scheduling import JobRow, beat, save_jobs, saved_failures
 
@@ -99,7 +98,7 @@ def backoff_interval(base_s: float, failures: int, max_backoff_s: float) -> floa
     """The interval after `failures` failed runs in a row: doubled each time, capped."""
     if failures <= 0:
         return base_s
-    factor = min(2**failures, MAX_BACKOFF_FACTOR)
+    factor = min(1 << min(failures, 8), MAX_BACKOFF_FACTOR)
     return max(base_s, min(base_s * factor, max_backoff_s))
 
 
@@ -128,6 +127,8 @@ class Scheduler:
         self._state = threading.Lock()
         self._jobs = self._collect_jobs()
         self._aps: BackgroundScheduler | None = None
+        self._planned: dict[str, datetime] = {}
+        self._last_error: dict[str, str] = {}
 
     # --- one cycle ----------------------------------------------------------------------------
 
@@ -175,34 +176,44 @@ class Scheduler:
         self._stop.set()
 
     def _start(self) -> None:
+        self._beat()  # also creates and migrates the warehouse file if there is none yet
         self._restore_failures()
-        aps = BackgroundScheduler(
+        self._aps = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=len(self._jobs) + 3)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
-        self._aps = aps
         now = datetime.now(UTC)
         for job in self._jobs.values():
             first = max(now, job.next_run_at) if job.failures and job.next_run_at else now
-            aps.add_job(
-                self._collect_job,
-                self._trigger(job.interval_s),
-                args=[job.job_id],
-                id=job.job_id,
-                name=job.job_id,
-                next_run_time=first,
-            )
-        heartbeat = self.config.schedule.heartbeat.total_seconds()
-        aps.add_job(self._heartbeat_job, IntervalTrigger(seconds=heartbeat), id="heartbeat")
-        aps.add_job(self._digest_job, IntervalTrigger(seconds=heartbeat), id="digest")
-        aps.add_job(self._analysis_job, IntervalTrigger(seconds=ANALYSIS_CHECK_S), id="analyze")
+            self._plan(job.job_id, self._collect_job, first)
         # posts may have arrived (an import) while no scheduler ran
         if self.config.schedule.analyze_after_collect:
             self._analysis_wanted.set()
-        aps.start()
-        self._heartbeat_job()
+        for job_id, run in self._services().items():
+            self._plan(job_id, run, now)
+        self._aps.start()
         log.info("scheduler %s started: %d collection job(s)", self.process_id, len(self._jobs))
+
+    def _services(self) -> dict[str, Callable[[str], None]]:
+        return {
+            "heartbeat": self._heartbeat_job,
+            "analyze": self._analysis_job,
+            "digest": self._digest_job,
+        }
+
+    def _plan(self, job_id: str, run: Callable[[str], None], when: datetime) -> None:
+        """Run `run(job_id)` at `when`. Each run plans the next when it ends (a delay, not a
+        rate), so a slow run never overlaps the next and runs missed while busy become one."""
+        if self._aps is None or self._stop.is_set():
+            return
+        self._planned[job_id] = when
+        self._aps.add_job(
+            run, DateTrigger(run_date=when), args=[job_id], id=job_id, replace_existing=True
+        )
+
+    def _plan_next(self, job_id: str, run: Callable[[str], None], delay_s: float) -> None:
+        self._plan(job_id, run, datetime.now(UTC) + timedelta(seconds=delay_s))
 
     def _shutdown(self) -> None:
         log.warning("stopping: finishing the batch in hand (a second Ctrl-C stops at once)")
@@ -213,16 +224,20 @@ class Scheduler:
         self._beat(stopped=True)
         log.warning("stopped cleanly; a restart resumes from the saved cursors")
 
-    def _trigger(self, interval_s: float) -> IntervalTrigger:
-        jitter = self.config.schedule.jitter.total_seconds()
-        return IntervalTrigger(seconds=interval_s, jitter=int(jitter) or None)
-
     # --- jobs ---------------------------------------------------------------------------------
 
     def _collect_job(self, job_id: str) -> None:
         if self._stop.is_set():
             return
         job = self._jobs[job_id]
+        try:
+            self._collect(job)
+        finally:
+            jitter = random.uniform(0, self.config.schedule.jitter.total_seconds())
+            self._plan_next(job_id, self._collect_job, job.interval_s + jitter)
+
+    def _collect(self, job: JobRow) -> None:
+        job_id = job.job_id
         assert job.source is not None and job.topic is not None
         try:
             summaries = asyncio.run(
@@ -241,7 +256,6 @@ class Scheduler:
         for summary in summaries:
             self.report.runs.append(summary)
             self._record_run(job, summary)
-            self._reschedule(job)
             if summary.new and self.config.schedule.analyze_after_collect:
                 self._want_analysis()
 
@@ -256,26 +270,18 @@ class Scheduler:
             )
         _say_run(job, summary)
 
-    def _reschedule(self, job: JobRow) -> None:
-        aps = self._aps
-        if aps is None or self._stop.is_set():
-            return
-        scheduled = aps.get_job(job.job_id)
-        if scheduled is None:
-            return
-        current = scheduled.trigger.interval.total_seconds()
-        if abs(current - job.interval_s) > 1e-6:
-            aps.reschedule_job(job.job_id, trigger=self._trigger(job.interval_s))
-
     def _want_analysis(self) -> None:
         self._analysis_wanted.set()
         if self._aps is not None and not self._stop.is_set():
             with contextlib.suppress(Exception):  # the job may be shutting down with the process
                 self._aps.modify_job("analyze", next_run_time=datetime.now(UTC))
 
-    def _analysis_job(self) -> None:
-        if not self._stop.is_set():
-            self._analyse()
+    def _analysis_job(self, job_id: str) -> None:
+        try:
+            if not self._stop.is_set():
+                self._analyse()
+        finally:
+            self._plan_next(job_id, self._analysis_job, ANALYSIS_CHECK_S)
 
     def _analyse(self) -> None:
         if not self._analysis_wanted.is_set():
@@ -283,24 +289,48 @@ class Scheduler:
         self._analysis_wanted.clear()
         try:
             analysis = analyze_warehouse(self.warehouse, self.config)
-            self.report.analyses.append(analysis)
-            log.info("analysis: %d post(s) read", analysis.posts_read)
-            alerts = check_alerts(self.config, self.warehouse, self.clock.now())
-            self.report.alerts += len(alerts)
         except Exception as error:
             self._analysis_wanted.set()  # try again at the next check
             self._failed("analysis", error)
+            return
+        self.report.analyses.append(analysis)
+        log.info("analysis: %d post(s) read", analysis.posts_read)
+        self._raise_alerts()
 
-    def _heartbeat_job(self) -> None:
-        self._beat()
-        self._save_jobs()
+    def _raise_alerts(self) -> None:
+        try:
+            # imported when first needed, as the digest (below)
+            from digest.alerts import check_alerts
 
-    def _digest_job(self) -> None:
-        if not self._stop.is_set():
-            self._write_due_digest()
+            alerts = check_alerts(self.config, self.warehouse, self.clock.now())
+        except Exception as error:
+            self._failed("alerts", error)
+            return
+        self.report.alerts += len(alerts)
+
+    def _heartbeat_job(self, job_id: str) -> None:
+        try:
+            self._beat()
+            self._save_jobs()
+        finally:
+            self._plan_next(job_id, self._heartbeat_job, self._heartbeat_s())
+
+    def _digest_job(self, job_id: str) -> None:
+        try:
+            if not self._stop.is_set():
+                self._write_due_digest()
+        finally:
+            self._plan_next(job_id, self._digest_job, self._heartbeat_s())
+
+    def _heartbeat_s(self) -> float:
+        return self.config.schedule.heartbeat.total_seconds()
 
     def _write_due_digest(self) -> None:
         try:
+            # imported when first needed: the digest's chart rendering is a heavy import that a
+            # scheduler with no digest due (or `claimwatch --help`) should not pay for
+            from digest.report import due_day, write_digest
+
             now = self.clock.now()
             day = due_day(self.config, self.warehouse, now)
             if day is None:
@@ -312,9 +342,12 @@ class Scheduler:
             self._failed("digest", error)
 
     def _failed(self, what: str, error: Exception) -> None:
+        """Record the failure; log it when it is news (the same error every beat is said once)."""
         message = f"{what}: {type(error).__name__}: {error}"
         self.report.errors.append(message)
-        log.error("%s failed: %s", what, error)
+        if self._last_error.get(what) != message:
+            log.error("%s failed: %s", what, error)
+        self._last_error[what] = message
 
     # --- state --------------------------------------------------------------------------------
 
@@ -348,7 +381,7 @@ class Scheduler:
             save_jobs(self.warehouse, rows, self.process_id)
 
     def _service_rows(self) -> list[JobRow]:
-        heartbeat = self.config.schedule.heartbeat.total_seconds()
+        heartbeat = self._heartbeat_s()
         return [
             JobRow(
                 name,
@@ -370,8 +403,7 @@ class Scheduler:
     def _next_run(self, job_id: str) -> datetime | None:
         if self._aps is None or self._stop.is_set():
             return None
-        job = self._aps.get_job(job_id)
-        return job.next_run_time if job is not None else None
+        return self._planned.get(job_id)
 
     def _beat(self, *, stopped: bool = False) -> None:
         beat(
