@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from claimwatch.services import dashboard_beside
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
+from digest.report import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
@@ -249,6 +251,65 @@ def run_command(
         scheduler.run()
 
 
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    demo_db: Annotated[
+        Path,
+        typer.Option(
+            "--db",
+            help="The demo's own warehouse, removed and made afresh (never the main one).",
+        ),
+    ] = Path("data/demo.duckdb"),
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Simulated seconds per real second [default: the story in about 60 s].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated traffic.")] = 2026,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Serve the dashboard beside it.")
+    ] = True,
+    exit_when_done: Annotated[
+        bool,
+        typer.Option("--exit-when-done", help="Stop once the digest of 2026-01-30 is written."),
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option(help="Dashboard port [default: [dashboard] port].")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Give up after this many seconds (exit status 1).", show_default=False),
+    ] = None,
+) -> None:
+    """The whole story offline: a local server speaking the sources' APIs serves the real posts
+    of late January 2026 and generated traffic around them on an accelerated clock; the scheduler
+    collects, analyses and writes the digests into a fresh warehouse while the dashboard shows it.
+    Every post is marked real or generated (view post_provenance). Ctrl-C stops it."""
+    from claimwatch.demo.run import DemoOptions, default_speed, print_summary, run_demo
+
+    context: Context = ctx.obj
+    options = DemoOptions(
+        db=demo_db,
+        config=context.config_path,
+        speed=speed or default_speed(),
+        seed=seed,
+        dashboard=dashboard,
+        exit_when_done=exit_when_done,
+        port=port,
+        timeout_s=timeout,
+    )
+    try:
+        summary = run_demo(options, say=err.print, main_db=context.db)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--db") from None
+    print_summary(summary, out)
+    raise typer.Exit(0 if summary.done or not exit_when_done else 1)
+
+
 @app.command("analyze")
 def analyze_command(
     ctx: typer.Context,
@@ -316,6 +377,53 @@ def evaluate_command(
     print_report(out, report, show_mistakes=mistakes)
     if not report.meets_targets():
         raise typer.Exit(1)
+
+
+@app.command("digest")
+def digest_command(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="The local day ([digest] timezone) [default: yesterday].",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Write again a digest already delivered (not sent again)."),
+    ] = False,
+    send: Annotated[
+        bool, typer.Option("--deliver/--no-deliver", help="Deliver by mail and webhook.")
+    ] = True,
+) -> None:
+    """Write the daily digest of a day (Markdown and HTML with its chart, in [digest] output_dir)
+    and deliver it by mail and webhook where configured; a channel that delivered it never gets
+    it again. Exit status: 0 written and delivered, 1 a delivery failed, 2 it cannot run."""
+    context: Context = ctx.obj
+    config = context.config()
+    zone = config.digest.zone
+    today = datetime.now(zone).date()
+    try:
+        chosen_day = date.fromisoformat(day) if day else today - timedelta(days=1)
+    except ValueError:
+        raise typer.BadParameter(f"expected a day as YYYY-MM-DD; found {day!r}") from None
+    if chosen_day > today:
+        raise typer.BadParameter(
+            f"{chosen_day} is in the future in {zone.key}", param_hint="--date"
+        )
+    if chosen_day == today:
+        err.print(f"[yellow]{chosen_day} is not over yet in {zone.key}: the digest is partial[/]")
+    try:
+        result = write_digest(config, context.warehouse(), chosen_day, force=force, deliver=send)
+    except OSError as error:
+        _fail(f"cannot write the digest of {chosen_day}: {error}")
+        return
+    for line in describe(result, delivery_wanted=send):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if result.failed else 0)
 
 
 @db_app.command("status")

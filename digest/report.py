@@ -636,3 +636,22 @@ def _write_files(report: DayReport, markdown: Path, html: Path, png: Path) -> No
     png.write_bytes(chart.spread_chart(report))
     markdown.write_text(render.markdown(report, chart_src=png.name), encoding="utf-8")
     html.write_text(render.html(report, chart_src=png.name), encoding="utf-8")
+
+
+def describe(result: DigestResult, *, delivery_wanted: bool = True) -> list[str]:
+    """What `write_digest` did, in lines for a person (`claimwatch digest`)."""
+    files = f"{result.markdown_path}, {result.html_path}"
+    if not result.written:
+        lines = [
+            f"the digest of {result.day} was already delivered: kept as sent ({files}); "
+            "--force writes it again (it is not sent again)"
+        ]
+    elif result.rewritten:
+        lines = [f"the digest of {result.day} was written again: {files}"]
+    else:
+        lines = [f"the digest of {result.day} was written: {files}"]
+    for channel, status, error in result.deliveries:
+        lines.append(f"{channel}: {status}" + (f": {error}" if error else ""))
+    if delivery_wanted and not result.deliveries:
+        lines.append("no delivery configured ([digest.smtp], [digest.webhook])")
+    return lines

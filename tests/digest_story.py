@@ -12,6 +12,7 @@ ice-offices-canada        on 01-29                      on 01-30
   "4"                     6 posts, 4 authors            3 posts, 3 authors
   "5"                     2 posts, 2 authors            10 posts, 8 authors (Daily Hive included)
   "3"                     -                             1 post (new that day)
+  no value                -                             1 post (a troll's markup injection)
 ice-armed-operations      1 post                        4 posts (embassy and Daily Hive included)
 
 Corrections on 01-30: the U.S. Embassy Ottawa on x at 15:00Z (10:00 local, authority, armed
@@ -22,15 +23,18 @@ and hackernews none (hackernews ran on 01-29).
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from claims.job import analyze_warehouse
-from claimwatch.config import Config, load_config
+from claimwatch.config import Config, Webhook, load_config
 from warehouse import Batch, RunRecord, Warehouse
 
 SHIPPED = Path(__file__).parents[1] / "config" / "claimwatch.toml"
@@ -77,6 +81,10 @@ class P:
 FOUR = "Just learned there are 4 ICE offices in Canada, including Ottawa ({})."
 FIVE = "5 ICE stations in Canada: Ottawa, Calgary, Montreal, Toronto, Vancouver. Close them ({})."
 ARMED = "ICE agents in Canada are making arrests in Toronto now ({})."
+INJECTION = (
+    "Close the ICE offices in Canada <script>alert('x')</script> **now** "
+    "[click](javascript:void(0)) | # _"
+)
 
 STORY: tuple[P, ...] = (
     # before the two days: the real first posts of each variant
@@ -103,14 +111,16 @@ STORY: tuple[P, ...] = (
     # "5" x9 (+ the Daily Hive article): b1 x2, b3, b4, b5 x2, b6, b7, b8
     P("d1-5a", "x", "b1", utc(30, 7), FIVE.format("c"), 400, 20),
     P("d1-5b", "x", "b1", utc(30, 8), FIVE.format("d"), 400, 15),
-    P("d1-5c", "mastodon", "b3", utc(30, 9),
-      "Il y a 5 bureaux de l'ICE au Canada, incroyable <script>alert(1)</script>", 80, 3),
+    P("d1-5c", "mastodon", "b3", utc(30, 9), "Il y a 5 bureaux de l'ICE au Canada, incroyable",
+      80, 3),
     P("d1-5d", "bluesky", "b4", utc(30, 12), FIVE.format("e"), None, 40),
     P("d1-5e", "x", "b5", utc(30, 16), FIVE.format("f"), 50000, 900, "Big Account"),
     P("d1-5f", "x", "b5", utc(30, 17), FIVE.format("g"), 50000, 100, "Big Account"),
     P("d1-5g", "reddit", "b6", utc(30, 19), FIVE.format("h"), None, 25),
     P("d1-5h", "mastodon", "b7", utc(30, 21), FIVE.format("i"), 60),
     P("d1-5i", "x", "b8", utc(31, 2), FIVE.format("j"), 700, 9),
+    # a mention without a value, whose text tries to inject markup into the digest
+    P("d1-troll", "x", "troll", utc(30, 10), INJECTION, 30000, 5, "<b>Troll</b>"),
     # "3": new on 01-30
     P("d1-3a", "x", "d1", utc(30, 14), "Wow, 3 ICE stations in Canada now. Who knew?", 5),
     # armed x2, and the two corrections
@@ -126,6 +136,8 @@ EXPECTED = {  # (claim, variant): (posts on 01-30, authors, posts on 01-29, auth
     ("ice-offices-canada", "4"): (3, 3, 6, 4),
     ("ice-offices-canada", "5"): (10, 8, 2, 2),
     ("ice-offices-canada", "3"): (1, 1, 0, 0),
+    ("ice-offices-canada", None): (1, 1, 0, 0),
+    ("ice-armed-operations-canada", None): (4, 4, 1, 1),
 }
 
 RUNS = (
@@ -197,3 +209,56 @@ def story_config(tmp_path: Path, env: dict[str, str] | None = None, **digest: An
 def seed_story(warehouse: Warehouse, config: Config, posts: tuple[P, ...] = STORY) -> None:
     warehouse.write(Batch(posts=posts_table(posts), runs=run_records()))
     analyze_warehouse(warehouse, config)
+
+
+# --- a webhook endpoint on loopback ------------------------------------------------------------
+
+
+class WebhookServer:
+    """A local HTTP server that records every POST body; answers each request with the next
+    status of `statuses`, then with `default` (200)."""
+
+    def __init__(self, statuses: list[int] | None = None, default: int = 200) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.statuses = list(statuses or [])
+        self.default = default
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                server.bodies.append(body)
+                status = server.statuses.pop(0) if server.statuses else server.default
+                reply = b"ok" if status == 200 else b"server trouble"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/claimwatch-test-token"
+
+    def __enter__(self) -> WebhookServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def with_webhook(config: Config, url: str, **digest: Any) -> Config:
+    webhook = Webhook.model_validate({"url": url})
+    settings = config.digest.model_copy(update={"webhook": webhook} | digest)
+    return config.model_copy(update={"digest": settings})
