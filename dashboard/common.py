@@ -1,0 +1,408 @@
+"""What every page shares: the warehouse and config in use, the sidebar's filters, cached reads,
+the data's freshness, and showing posts' words safely.
+
+Reading while the scheduler writes (docs/read-while-writing.md): each page's batch of queries runs
+in one short read-only session (`Warehouse.reading()`), closed before anything is drawn, and the
+result is cached for `CACHE_TTL_S` seconds, so reruns (a click, a filter) do not reopen the file.
+A watcher checks the freshness every `WATCH_EVERY_S` seconds (one tiny query, then a pause) and
+reruns the page when new posts arrived.
+
+Post text, handles and matched words are data: they are shown in tables and `st.text`, never
+through Markdown or HTML, so `<script>` or `[link](javascript:...)` in a post shows as written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from claimwatch.config import Config, load_config
+from dashboard import queries
+from dashboard.queries import Freshness, Scope
+from warehouse import Warehouse, WarehouseError
+
+DEFAULT_DB = Path("data/claimwatch.duckdb")
+DEFAULT_CONFIG = Path("config/claimwatch.toml")
+CACHE_TTL_S = 30
+WATCH_EVERY_S = 30
+ALL_TOPICS = "(all topics)"
+PRESETS: dict[str, timedelta | None] = {
+    "All time": None,
+    "Last 24 hours": timedelta(hours=24),
+    "Last 7 days": timedelta(days=7),
+    "Last 30 days": timedelta(days=30),
+    "Custom dates": None,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path
+    config_path: Path
+
+
+def settings() -> Settings:
+    """The paths: `-- --db PATH --config PATH` after the script (as `streamlit_command` passes
+    them), else CLAIMWATCH_DB / CLAIMWATCH_CONFIG, else the defaults."""
+    given: dict[str, str] = {}
+    if Path(sys.argv[0]).name == "app.py":
+        args = sys.argv[1:]
+        for flag in ("--db", "--config"):
+            if flag in args and args.index(flag) + 1 < len(args):
+                given[flag] = args[args.index(flag) + 1]
+    db = given.get("--db") or os.environ.get("CLAIMWATCH_DB") or str(DEFAULT_DB)
+    config = given.get("--config") or os.environ.get("CLAIMWATCH_CONFIG") or str(DEFAULT_CONFIG)
+    return Settings(Path(db), Path(config))
+
+
+@st.cache_resource(show_spinner=False)
+def _load_config(path: str, modified: float) -> Config:
+    return load_config(Path(path))
+
+
+def config() -> Config:
+    path = settings().config_path
+    try:
+        return _load_config(str(path), path.stat().st_mtime)
+    except FileNotFoundError:
+        st.error(f"The config file {path} does not exist (set CLAIMWATCH_CONFIG or --config).")
+        st.stop()
+        raise
+
+
+def warehouse() -> Warehouse:
+    read_timeout = config().warehouse.read_timeout.total_seconds()
+    return Warehouse(settings().db, read_timeout=read_timeout)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
+def _cached(db: str, read_timeout: float, name: str, args: tuple[Any, ...]) -> Any:
+    query: Callable[..., Any] = getattr(queries, name)
+    with Warehouse(Path(db), read_timeout=read_timeout).reading() as con:
+        return query(con, *args)
+
+
+def fetch(name: str, *args: Any) -> Any:
+    """`queries.<name>(con, *args)` in one read session, cached; a warehouse problem stops the
+    page with its message."""
+    wh = warehouse()
+    try:
+        with st.spinner("Reading the warehouse…"):
+            return _cached(str(wh.path), wh.read_timeout, name, args)
+    except WarehouseError as error:
+        st.error(str(error))
+        st.stop()
+        raise
+
+
+# --- the sidebar --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """What the sidebar chose, and what every page needs to draw it."""
+
+    scope: Scope
+    topic: str | None
+    range_label: str
+    now: datetime  # the reference "now" (a live demo's simulated clock, else the wall clock)
+    tz: str
+    fresh: Freshness
+    scheduler_alive: bool
+
+
+def sidebar() -> View:
+    """Draw the filters and the freshness in the sidebar (every page: the entry script calls it),
+    and keep the result for the page in session state."""
+    cfg = config()
+    tz = cfg.schedule.timezone
+    fresh = fetch("freshness")
+    wall = datetime.now(UTC)
+    alive = queries.is_alive(fresh.heartbeat, cfg.schedule.heartbeat, wall)
+    now = queries.reference_now(fresh.heartbeat, alive, wall)
+    bar = st.sidebar
+    bar.header("Filters")
+    topics = [ALL_TOPICS, *cfg.topics]
+    topic = bar.selectbox(
+        "Topic",
+        topics,
+        index=_index(topics, _kept("f_topic")),
+        key="f_topic",
+        format_func=lambda t: t if t == ALL_TOPICS else f"{cfg.topics[t].title} ({t})",
+    )
+    _keep("f_topic", topic)
+    presets = list(PRESETS)
+    preset = bar.selectbox(
+        "Time range", presets, index=_index(presets, _kept("f_range")), key="f_range"
+    )
+    _keep("f_range", preset)
+    since, until = _time_range(preset, now, tz)
+    sources = bar.multiselect(
+        "Sources",
+        list(fresh.sources),
+        default=[s for s in _kept("f_sources") or [] if s in fresh.sources],
+        key="f_sources",
+        placeholder="All sources",
+    )
+    _keep("f_sources", sources)
+    sources = [s for s in sources if s in fresh.sources]
+    claim_ids = tuple(
+        cid for cid, claim in cfg.claims.items() if topic == ALL_TOPICS or claim.topic == topic
+    )
+    view = View(
+        scope=Scope(claim_ids, since, until, tuple(sources)),
+        topic=None if topic == ALL_TOPICS else topic,
+        range_label=_range_label(preset, since, until, tz),
+        now=now,
+        tz=tz,
+        fresh=fresh,
+        scheduler_alive=alive,
+    )
+    _freshness(view, wall)
+    st.session_state["_cw_view"] = view
+    st.session_state["_cw_drawn"] = True
+    return view
+
+
+# Streamlit forgets a widget's state when another page draws it, so each filter's value is kept
+# under a key of our own and given back as the widget's default.
+def _kept(key: str) -> Any:
+    return st.session_state.get(f"_kept_{key}")
+
+
+def _keep(key: str, value: Any) -> None:
+    st.session_state[f"_kept_{key}"] = value
+
+
+def _index(options: list[str], value: Any) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _time_range(preset: str, now: datetime, tz: str) -> tuple[datetime | None, datetime | None]:
+    if preset == "Custom dates":
+        zone = ZoneInfo(tz)
+        today = now.astimezone(zone).date()
+        picked = st.sidebar.date_input(
+            f"From, to (days in {tz})",
+            value=_kept("f_dates") or (today - timedelta(days=6), today),
+            key="f_dates",
+        )
+        _keep("f_dates", picked)
+        days = list(picked) if isinstance(picked, tuple | list) else [picked]
+        if not days:
+            return None, None
+        first: date = days[0]
+        last: date = days[-1]
+        start = datetime.combine(first, time(0), zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return start, end
+    width = PRESETS[preset]
+    return (None, None) if width is None else (now - width, None)
+
+
+def _range_label(preset: str, since: datetime | None, until: datetime | None, tz: str) -> str:
+    if since is None and until is None:
+        return "all time"
+    start = local_text(since, tz) if since else "the start"
+    end = local_text(until, tz) if until else "now"
+    return f"{preset.lower()}: {start} to {end}"
+
+
+def _freshness(view: View, wall: datetime) -> None:
+    bar = st.sidebar
+    bar.divider()
+    bar.subheader("Data freshness")
+    fresh = view.fresh
+    latest = local_text(fresh.latest_collected_at, view.tz) if fresh.latest_collected_at else "—"
+    bar.text(f"{fresh.posts:,} posts\nlatest collected: {latest}")
+    beat = fresh.heartbeat
+    if view.scheduler_alive and beat:
+        ago = _ago(wall - beat["beat_at"])
+        clock = ""
+        if beat["mode"] == "demo" and beat["clock_at"] is not None:
+            clock = f"\ndemo clock: {local_text(view.now, view.tz)}"
+        bar.success(f"Scheduler running ({beat['mode']}), last heartbeat {ago} ago{clock}")
+    else:
+        last = f" Last heartbeat: {local_text(beat['beat_at'], view.tz)}." if beat else ""
+        bar.warning(f"No scheduler running: nothing new is being collected.{last}")
+    if bar.button("Refresh now", key="refresh"):
+        _cached.clear()
+        st.rerun()
+    if bar.toggle("Auto-refresh", value=True, key="f_auto"):
+        _watch(fresh.posts, fresh.latest_collected_at)
+
+
+@st.fragment(run_every=timedelta(seconds=WATCH_EVERY_S))
+def _watch(posts: int, latest: datetime | None) -> None:
+    """Every WATCH_EVERY_S seconds: one short read of the freshness (uncached); a whole rerun
+    only when posts arrived. The pause between reads lets the scheduler's writes in."""
+    if st.session_state.get("_cw_watch_first", True):
+        st.session_state["_cw_watch_first"] = False
+        return
+    wh = warehouse()
+    try:
+        with wh.reading() as con:
+            now = queries.freshness(con)
+    except WarehouseError:
+        return
+    if (now.posts, now.latest_collected_at) != (posts, latest):
+        _cached.clear()
+        st.rerun(scope="app")
+
+
+def view() -> View:
+    """The sidebar's choices for the page: drawn by the entry script in this run, or (a page run
+    alone, as AppTest runs a page after the first run) drawn now."""
+    if not st.session_state.pop("_cw_drawn", False):
+        sidebar()
+        st.session_state.pop("_cw_drawn", None)
+    current: View = st.session_state["_cw_view"]
+    return current
+
+
+# --- showing things -----------------------------------------------------------------------------
+
+
+def local_text(moment: datetime | None, tz: str) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def local_columns(frame: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """Every time column as the wall-clock time of `tz` (sortable; the zone goes in the column
+    header through `time_header`)."""
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone(tz).dt.replace_time_zone(None)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+
+
+def time_header(name: str, tz: str) -> str:
+    return f"{name} ({tz})"
+
+
+def table(
+    frame: pl.DataFrame,
+    tz: str,
+    *,
+    key: str | None = None,
+    links: tuple[str, ...] = ("url",),
+    height: int | None = None,
+    column_config: dict[str, Any] | None = None,
+) -> Any:
+    """A data frame as a sortable table: times in `tz` (named in the header), links as links
+    (only http and https ones reach the table), every text cell shown as plain text."""
+    shown = local_columns(frame, tz)
+    config: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        if column_config and name in column_config:
+            config[name] = column_config[name]
+            continue
+        if isinstance(dtype, pl.Datetime):
+            config[name] = st.column_config.DatetimeColumn(
+                time_header(name, tz), format="YYYY-MM-DD HH:mm"
+            )
+        elif name in links:
+            config[name] = st.column_config.LinkColumn(name, display_text="open")
+        elif dtype == pl.String:
+            config[name] = st.column_config.TextColumn(name)
+    return st.dataframe(
+        shown,
+        column_config=config,
+        hide_index=True,
+        key=key,
+        height=height if height is not None else "auto",
+        width="stretch",
+    )
+
+
+def generated_notice(generated: int, total: int | None = None) -> None:
+    if generated:
+        of = f" of the {total:,}" if total is not None else ""
+        st.warning(
+            f"Demo data: {generated:,}{of} posts counted on this page were generated by"
+            " `claimwatch demo`, not collected (see the provenance column of the post tables)."
+        )
+
+
+def claim_title(cfg: Config, claim_id: str) -> str:
+    claim = cfg.claims.get(claim_id)
+    return f"{claim.title} ({claim_id})" if claim else claim_id
+
+
+def verified_text(cfg: Config, claim_id: str) -> str | None:
+    claim = cfg.claims.get(claim_id)
+    if claim is None:
+        return None
+    if claim.quantity is not None and claim.quantity.verified is not None:
+        note = f": {claim.quantity.verified_note}" if claim.quantity.verified_note else ""
+        return f"Verified value: {claim.quantity.verified}{note}"
+    if claim.verified:
+        return f"Verified: {claim.verified}"
+    return None
+
+
+def verified_value(cfg: Config, claim_id: str) -> str | None:
+    claim = cfg.claims.get(claim_id)
+    if claim and claim.quantity is not None and claim.quantity.verified is not None:
+        return str(claim.quantity.verified)
+    return None
+
+
+def pick_claim(view: View, key: str) -> str | None:
+    """The claim chosen on this page: `?claim=` first, then the last one picked; kept in the URL."""
+    cfg = config()
+    options = list(view.scope.claim_ids)
+    if not options:
+        st.info("No claim is configured for this topic.")
+        return None
+    wanted = url_choice("claim", key)
+    if wanted is not None and wanted not in options:
+        st.warning(f"The claim in the link is not among the claims of this topic: {wanted!r}.")
+    elif wanted is not None:
+        st.session_state[key] = wanted
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    chosen: str = st.selectbox("Claim", options, key=key, format_func=lambda c: claim_title(cfg, c))
+    keep_in_url("claim", key, chosen)
+    return chosen
+
+
+def url_choice(param: str, key: str) -> str | None:
+    """The value of `?param=` when the link brought a new one (not the one this page last wrote
+    there): a choice made on the page wins over a URL it wrote itself."""
+    wanted = st.query_params.get(param)
+    if wanted is None or wanted == st.session_state.get(f"{key}__url"):
+        return None
+    st.session_state[f"{key}__url"] = wanted
+    return wanted
+
+
+def keep_in_url(param: str, key: str, value: str | None) -> None:
+    if value is None:
+        if param in st.query_params:
+            del st.query_params[param]
+        st.session_state[f"{key}__url"] = None
+        return
+    st.query_params[param] = value
+    st.session_state[f"{key}__url"] = value

@@ -1,0 +1,76 @@
+"""SQL: read-only queries over the documented views, with the schema beside the box, a row limit
+and a time limit (claimwatch/sql.py refuses anything that is not a query)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
+from dashboard import common
+from warehouse import WarehouseError
+from warehouse.views import VIEWS
+
+EXAMPLE = (
+    "SELECT claim_id, variant, posts, authors, is_leading, share_after_correction\n"
+    "FROM variant_summary\nORDER BY claim_id, posts DESC"
+)
+
+view = common.view()
+st.title("SQL")
+st.caption(
+    "Read-only: only SELECT (and EXPLAIN) over the views listed on the right. Writes, ATTACH,"
+    " COPY, SET and reading files are refused before anything runs. Times are UTC."
+)
+query_col, schema_col = st.columns([3, 2])
+with query_col:
+    query: str = st.text_area("Query", EXAMPLE, height=180, key="sql_query")
+    rows_col, time_col = st.columns(2)
+    max_rows = int(
+        rows_col.number_input(
+            "Row limit", min_value=1, max_value=100_000, value=1_000, step=100, key="sql_rows"
+        )
+    )
+    timeout = float(
+        time_col.number_input(
+            "Time limit (s)", min_value=1, max_value=300, value=10, step=1, key="sql_timeout"
+        )
+    )
+    run = st.button("Run", type="primary", key="sql_run")
+with schema_col:
+    st.subheader("Views", anchor=False)
+    columns: pl.DataFrame = common.fetch("view_columns", tuple(VIEWS))
+    for name in VIEWS:
+        with st.expander(name):
+            st.dataframe(
+                columns.filter(pl.col("view") == name).drop("view"),
+                hide_index=True,
+                width="stretch",
+            )
+    st.caption("Every column is explained in docs/views.md.")
+
+if run:
+    try:
+        result = run_query(common.warehouse(), query, max_rows=max_rows, timeout=timeout)
+    except RefusedQueryError as refused:
+        st.error(f"Refused: {refused}")
+    except QueryTimeoutError as slow:
+        st.error(str(slow))
+    except (duckdb.Error, WarehouseError) as error:
+        st.error(f"The query failed: {error}")
+    else:
+        table = pl.from_arrow(result.table)
+        assert isinstance(table, pl.DataFrame)
+        st.text(
+            f"{table.height:,} rows"
+            + (f" (stopped at the row limit, {max_rows:,})" if result.truncated else "")
+        )
+        st.dataframe(table, hide_index=True, width="stretch", key="sql_result")
+        st.download_button(
+            "Download CSV",
+            table.write_csv(),
+            file_name="claimwatch-query.csv",
+            mime="text/csv",
+            key="sql_csv",
+        )

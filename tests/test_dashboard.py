@@ -1,0 +1,505 @@
+"""The dashboard, page by page, with Streamlit's AppTest over the story's warehouse
+(tests/dashboard_story.py gives every number asserted here), plus the queries checked against the
+views they stand for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+import streamlit as st
+from dashboard_story import (
+    CLAIM,
+    CONFIG,
+    HOSTILE_AUTHOR,
+    HOSTILE_TEXT,
+    OTHER,
+    beat,
+    build,
+    stop_scheduler,
+)
+from streamlit.testing.v1 import AppTest
+
+from dashboard import queries
+from dashboard.launch import streamlit_command
+from warehouse import Warehouse
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+TZ = "America/Toronto"
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return build(tmp_path_factory.mktemp("dashboard") / "claimwatch.duckdb")
+
+
+@pytest.fixture
+def app(story: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("CLAIMWATCH_DB", str(story.path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    beat(story)
+    st.cache_data.clear()
+    yield AppTest.from_file(str(APP), default_timeout=60)
+    st.cache_data.clear()
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# each table of the pages, by the columns it starts with
+TABLES = {
+    "overview_table": ("claim_id", "posts", "posts_24h"),
+    "variants_table": ("variant", "verified"),
+    "corrections_table": ("created_at", "author_handle", "kind"),
+    "point_posts": ("created_at", "source", "author_handle", "stance"),
+    "posts_table": ("created_at", "source", "author_handle", "kind", "variant"),
+    "first_table": ("source", "first_seen"),
+    "cascades_table": ("root", "posts"),
+    "tree_table": ("depth", "created_at"),
+    "spreaders_table": ("author_handle", "reach"),
+    "crossposts_table": ("from_source", "to_source"),
+    "runs_table": ("source", "topic", "started_at"),
+    "jobs_table": ("job_id", "kind"),
+    "per_source_table": ("source", "posts", "latest_bucket"),
+    "sql_result": (),
+}
+
+
+def start(at: AppTest) -> AppTest:
+    """The first run (the entry script and the Overview), then a second: AppTest runs a page alone
+    after its first run, and the page then draws the sidebar itself (common.view), so widgets set
+    from here on are the ones the next runs draw."""
+    return run(run(at))
+
+
+def frame(at: AppTest, key: str) -> pd.DataFrame:
+    """The table `key` of the page (st.dataframe keeps no key unless its rows are selectable)."""
+    start = TABLES[key]
+    found = [d.value for d in at.dataframe if tuple(d.value.columns[: len(start)]) == start]
+    assert found, f"no table {key}; tables: {[list(d.value.columns) for d in at.dataframe]}"
+    value: pd.DataFrame = found[-1] if key == "sql_result" else found[0]
+    return value
+
+
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def charts(at: AppTest) -> list[tuple[dict[str, Any], list[pa.Table]]]:
+    """Every Vega-Lite chart: its spec and its datasets."""
+    found = []
+    for chart in at.get("vega_lite_chart"):
+        proto: Any = chart.proto
+        tables = [pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets]
+        found.append((json.loads(proto.spec), tables))
+    return found
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(t.value) for t in at.text)
+
+
+def switch(at: AppTest, page: str, **params: str) -> AppTest:
+    at.query_params.clear()
+    at.query_params.update(params)
+    at.switch_page(f"pages/{page}.py")
+    return run(at)
+
+
+# --- Overview -------------------------------------------------------------------------------------
+
+
+def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
+    at = start(app)
+    table = frame(at, "overview_table").set_index("claim_id")
+    offices = table.loc[CLAIM]
+    assert offices["posts"] == 14
+    assert offices["posts_24h"] == 10  # the day after; the story's posts are older than 24 h
+    assert offices["authors"] == 13
+    assert offices["authors_24h"] == 9
+    assert offices["variants"] == 2
+    assert offices["leading_variant"] == "4"
+    assert offices["latest_correction_by"] == "afp"
+    assert offices["latest_correction_kind"] == "factcheck"
+    # 13:30 UTC is 08:30 in Toronto: tables show the config's time zone
+    assert offices["latest_correction_at"] == pd.Timestamp("2026-01-31 08:30")
+    armed = table.loc[OTHER]
+    assert (armed["posts"], armed["posts_24h"], armed["variants"]) == (2, 0, 0)
+    assert armed["latest_correction_by"] == "dailyhive"
+    shown = metrics(at)
+    assert shown[:5] == [
+        ("Posts, last 24 h", "10"),
+        ("Authors, last 24 h", "9"),
+        ("Variants", "2"),
+        ("Leading variant", "4"),
+        ("Latest correction", "2026-01-31 08:30 EST"),
+    ]
+    # a small spread chart per claim, per day in Toronto
+    drawn = charts(at)
+    assert len(drawn) == 2
+    spec, (daily, *_) = drawn[0]
+    assert spec["encoding"]["x"]["title"] == f"Day ({TZ})"
+    assert spec["encoding"]["y"]["title"] == "Posts per day"
+    assert sum(daily.column("posts").to_pylist()) == 14
+    # one generated post counts: the notice says so
+    assert any("1 of the 16 posts" in w.value for w in at.warning)
+    assert any("Scheduler running (demo)" in s.value for s in at.success)
+
+
+def test_overview_filters_by_source_and_time(app: AppTest) -> None:
+    at = start(app)
+    at.sidebar.multiselect(key="f_sources").set_value(["mastodon"])
+    at = run(at)
+    offices = frame(at, "overview_table").set_index("claim_id").loc[CLAIM]
+    assert (offices["posts"], offices["authors"], offices["variants"]) == (4, 3, 2)
+    assert offices["leading_variant"] == "4"  # 3 mastodon posts of "4", one of "5"
+    at.sidebar.multiselect(key="f_sources").set_value([])
+    at.sidebar.selectbox(key="f_range").set_value("Last 24 hours")
+    at = run(at)
+    table = frame(at, "overview_table").set_index("claim_id")
+    assert table.loc[CLAIM, "posts"] == 10
+    assert table.loc[OTHER, "posts"] == 0
+    assert "last 24 hours" in "\n".join(c.value for c in at.caption)
+
+
+def test_topic_filter_keeps_its_claims(app: AppTest) -> None:
+    at = start(app)
+    at.sidebar.selectbox(key="f_topic").set_value("ice-canada")
+    at = run(at)
+    assert set(frame(at, "overview_table")["claim_id"]) == {CLAIM, OTHER}
+
+
+# --- Claim ----------------------------------------------------------------------------------------
+
+
+def test_claim_page_spread_corrections_variants(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "claim", claim=CLAIM)
+    assert at.selectbox(key="claim_pick").value == CLAIM
+    assert any("Verified value: 5" in i.value for i in at.info)
+    variants = frame(at, "variants_table").set_index("variant")
+    assert variants.loc["4", "posts"] == 7
+    assert variants.loc["5", "posts"] == 5
+    assert variants.loc["(none)", "posts"] == 2
+    assert bool(variants.loc["5", "verified"]) is True
+    assert bool(variants.loc["4", "verified"]) is False
+    # first correction Jan 30 00:00 UTC (dailyhive): 6 of the 7 posts of "4" came after it
+    assert variants.loc["4", "share_after_correction"] == pytest.approx(6 / 7)
+    assert variants.loc["5", "share_after_correction"] == pytest.approx(4 / 5)
+    # "4": 1 post in the 72 h from Jan 27 to Jan 30
+    assert variants.loc["4", "rate_before"] == pytest.approx(1 / 72)
+    assert variants.loc["4", "first_seen"] == pd.Timestamp("2026-01-26 19:00")  # Toronto
+    corrections = frame(at, "corrections_table")
+    assert list(corrections["author_handle"]) == ["afp", "dailyhive"]
+    # the chart: a line per variant by day, a labelled rule per correction
+    spec, tables = charts(at)[0]
+    layers = spec["layer"]
+    assert layers[0]["encoding"]["x"]["title"] == f"Time ({TZ})"
+    assert layers[0]["encoding"]["y"]["title"] == "Posts per day"
+    points = tables[0].to_pylist() if "bucket_key" in tables[0].column_names else tables[1]
+    rows = points if isinstance(points, list) else points.to_pylist()
+    assert sum(r["posts"] for r in rows if r["variant"] == "4") == 7
+    labels = [t for t in tables if "label" in t.column_names]
+    assert sorted(labels[0].column("label").to_pylist()) == [
+        "afp (factcheck)",
+        "dailyhive (community)",
+    ]
+
+
+def test_claim_page_click_through_to_a_buckets_posts(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "claim", claim=CLAIM)
+    at.radio(key="grain").set_value("hour")
+    at.radio(key="measure").set_value("authors")
+    at = run(at)
+    spec, _ = charts(at)[0]
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "Authors (distinct) per hour"
+    # the hour from 12:00 UTC (07:00 in Toronto) on Jan 31, variant 4: s1 and s2
+    at.selectbox(key="point_bucket").set_value("2026-01-31T12:00:00+00:00")
+    at.selectbox(key="point_variant").set_value("4")
+    at = run(at)
+    posts = frame(at, "point_posts")
+    assert list(posts["author_handle"]) == ["m1", "m2"]
+    assert "2 posts mention variant 4 in the hour starting 2026-01-31 07:00 EST" in texts(at)
+    link = at.get("page_link")[-1].proto
+    assert "variant=4" in link.query_string and "bucket=2026-01-31T12" in link.query_string
+
+
+def test_filters_carry_across_pages(app: AppTest) -> None:
+    at = start(app)
+    at.sidebar.multiselect(key="f_sources").set_value(["mastodon"])
+    at = run(at)
+    at = switch(at, "claim", claim=CLAIM)
+    assert at.sidebar.multiselect(key="f_sources").value == ["mastodon"]
+    variants = frame(at, "variants_table").set_index("variant")
+    assert dict(variants["posts"]) == {"4": 3, "5": 1}
+
+
+# --- Posts ----------------------------------------------------------------------------------------
+
+
+def test_posts_page_from_a_link(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "posts", claim=CLAIM, variant="5")
+    posts = frame(at, "posts_table")
+    assert list(posts["author_handle"]) == ["CheriDiNovo", "dailyhive", "b1", "afp", "m1"]
+    assert set(posts["variant"]) == {"5"}
+    assert "5 posts" in texts(at)
+    # sorted oldest first; times in Toronto
+    assert posts["created_at"].iloc[2] == pd.Timestamp("2026-01-31 08:10")
+
+
+def test_posts_page_bucket_search_provenance_and_export(app: AppTest) -> None:
+    at = start(app)
+    at = switch(
+        at, "posts", claim=CLAIM, variant="4", bucket="2026-01-31T05:00:00+00:00", grain="day"
+    )
+    posts = frame(at, "posts_table")
+    assert len(posts) == 6  # the Toronto day of Jan 31: every "4" but Carrie's (Jan 26 there)
+    generated = posts.set_index("post_uid").loc["x:g1", "provenance"]
+    assert generated == "generated"
+    assert set(posts["provenance"]) == {"generated", "collected"}
+    assert any("1 of the 6 posts" in w.value for w in at.warning)
+    at.text_input(key="posts_search").input("WAKE UP")
+    at = run(at)
+    assert sorted(frame(at, "posts_table")["post_uid"]) == ["bluesky:s6", "mastodon:s1"]
+    csv = at.get("download_button")[0].proto
+    parquet = at.get("download_button")[1].proto
+    assert csv.label == "Export CSV" and parquet.label == "Export Parquet"
+    at.button(key="clear_window").click()
+    at = run(at)
+    assert sorted(frame(at, "posts_table")["post_uid"]) == ["bluesky:s6", "mastodon:s1"]
+    at.text_input(key="posts_search").input("")
+    at = run(at)
+    assert len(frame(at, "posts_table")) == 7
+
+
+def test_posts_page_exports_what_it_lists(story: Warehouse) -> None:
+    with story.reading() as con:
+        data = queries.posts_page(
+            con, queries.Scope((CLAIM,)), queries.PostQuery(CLAIM, queries.NO_VARIANT)
+        )
+    assert data.total == 2
+    assert data.posts.get_column("stance").to_list() == ["asserts", "questions"]
+    csv = data.posts.write_csv()
+    assert pl.read_csv(csv.encode()).height == 2
+
+
+# --- Spread paths ---------------------------------------------------------------------------------
+
+
+def test_paths_page(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "paths", claim=CLAIM)
+    assert at.selectbox(key="paths_variant").value == "4"  # the leading variant first
+    assert ("Posts", "7") in metrics(at)
+    assert ("Trees (replies, quotes, reposts)", "1") in metrics(at)
+    assert ("Largest tree, posts", "3") in metrics(at)
+    assert ("Platforms", "4") in metrics(at)
+    assert ("Copies across platforms", "1") in metrics(at)
+    cascades = frame(at, "cascades_table").iloc[0]
+    assert (cascades["root"], cascades["replies"], cascades["reposts"]) == ("mastodon:s1", 1, 1)
+    tree = frame(at, "tree_table")
+    assert list(zip(tree["post_uid"], tree["depth"], strict=True)) == [
+        ("mastodon:s1", 0),
+        ("mastodon:s2", 1),
+        ("reddit:s3", 1),
+    ]
+    spreaders = frame(at, "spreaders_table")
+    assert list(spreaders["author_handle"][:3]) == ["m1", "m2", "r1"]
+    assert list(spreaders["reach"][:3]) == [100, 12, 5]
+    first = frame(at, "first_table")
+    assert list(first["source"]) == ["x", "mastodon", "reddit", "bluesky"]
+    crossposts = frame(at, "crossposts_table").iloc[0]
+    assert (crossposts["from_source"], crossposts["to_source"]) == ("mastodon", "bluesky")
+    assert charts(at), "the first-seen chart is drawn"
+    at.selectbox(key="paths_variant").set_value("5")
+    at = run(at)
+    assert ("Posts", "5") in metrics(at)
+    assert frame(at, "cascades_table").iloc[0]["quotes"] == 1  # s5 quotes s4
+
+
+# --- Sources --------------------------------------------------------------------------------------
+
+
+def test_sources_page(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "sources")
+    assert any("Scheduler running: demo mode on testhost" in s.value for s in at.success)
+    runs = frame(at, "runs_table").set_index("source")
+    assert runs.loc["mastodon", "status"] == "ok"
+    assert runs.loc["mastodon", "rate_limit_left"] == 290
+    assert (runs.loc["mastodon", "fetched"], runs.loc["mastodon", "new"]) == (50, 10)
+    assert runs.loc["reddit", "status"] == "failed"  # the latest run, not the earlier ok one
+    assert "HTTP 503" in runs.loc["reddit", "error"]
+    jobs = frame(at, "jobs_table").set_index("job_id")
+    reddit = jobs.loc["collect:reddit:ice-canada"]
+    assert bool(reddit["backing_off"]) and reddit["failures"] == 3
+    assert any("backing off" in w.value and "reddit" in w.value for w in at.warning)
+    assert any("reddit (failed)" in w.value for w in at.warning)
+    # posts collected per source per Toronto day, the day after: 4 mastodon posts
+    at.radio(key="src_by").set_value("created_at")
+    at = run(at)
+    totals = frame(at, "per_source_table").set_index("source")
+    assert dict(totals["posts"]) == {
+        "mastodon": 4,
+        "x": 6,
+        "bluesky": 2,
+        "news": 1,
+        "reddit": 1,
+        "factcheck": 1,
+    }
+    spec, (data, *_) = charts(at)[0]
+    assert spec["encoding"]["y"]["title"] == "Posts published per day"
+    assert sum(data.column("posts").to_pylist()) == 15
+
+
+def test_sources_page_says_no_scheduler_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = build(tmp_path / "stopped.duckdb")
+    stop_scheduler(warehouse)
+    monkeypatch.setenv("CLAIMWATCH_DB", str(warehouse.path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    st.cache_data.clear()
+    at = start(AppTest.from_file(str(APP), default_timeout=60))
+    at = switch(at, "sources")
+    assert any(e.value.startswith("No scheduler running") for e in at.error)
+    assert any("No scheduler running" in w.value for w in at.sidebar.warning)
+    # without a live demo clock, "now" is the wall clock: nothing in the last 24 hours
+    at = switch(at, "overview")
+    assert frame(at, "overview_table").set_index("claim_id").loc[CLAIM, "posts_24h"] == 0
+
+
+# --- SQL ------------------------------------------------------------------------------------------
+
+
+def test_sql_page_runs_a_query_with_limits(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "sql")
+    at.text_area(key="sql_query").input(
+        "SELECT variant, count(*) AS posts FROM claim_mentions"
+        f" WHERE claim_id = '{CLAIM}' GROUP BY ALL ORDER BY posts DESC, variant"
+    )
+    at.number_input(key="sql_rows").set_value(2)
+    at.button(key="sql_run").click()
+    at = run(at)
+    result = frame(at, "sql_result")
+    assert list(result["posts"]) == [7, 5]
+    assert "2 rows (stopped at the row limit, 2)" in texts(at)
+    assert at.get("download_button")[0].proto.label == "Download CSV"
+    assert any(e.label == "claim_mentions" for e in at.expander)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP VIEW posts",
+        "INSERT INTO store.posts (post_uid) VALUES ('x')",
+        "UPDATE store.heartbeats SET stopped_at = now()",
+        "ATTACH '/tmp/other.duckdb' AS other",
+        "COPY posts TO '/tmp/posts.csv'",
+        "SELECT 1; DELETE FROM store.posts",
+    ],
+)
+def test_sql_page_refuses_writes(app: AppTest, story: Warehouse, statement: str) -> None:
+    at = start(app)
+    at = switch(at, "sql")
+    at.text_area(key="sql_query").input(statement)
+    at.button(key="sql_run").click()
+    at = run(at)
+    assert any(e.value.startswith("Refused:") for e in at.error), [e.value for e in at.error]
+    with story.reading() as con:
+        count = con.execute("SELECT count(*) FROM posts").fetchone()
+        stopped = con.execute("SELECT count(stopped_at) FROM heartbeats").fetchone()
+    assert count == (15,)
+    assert stopped == (0,)
+
+
+# --- a post's words are shown as words ------------------------------------------------------------
+
+
+def _markdown_bodies(at: AppTest) -> list[str]:
+    """Every element whose body Streamlit renders as Markdown (or could)."""
+    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "warning")
+    kinds += ("error", "success", "metric")
+    bodies: list[str] = []
+    for kind in kinds:
+        for element in at.get(kind):
+            proto: Any = element.proto
+            bodies.append(str(proto))
+    return bodies
+
+
+def test_a_post_with_html_and_markdown_shows_literally(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "posts", claim=CLAIM, variant="4")
+    posts = frame(at, "posts_table").set_index("post_uid")
+    hostile = posts.loc["mastodon:s8"]
+    assert hostile["text"] == HOSTILE_TEXT  # in a table cell, as written
+    assert hostile["author_handle"] == HOSTILE_AUTHOR
+    assert pd.isna(hostile["url"])  # a javascript: link never becomes a link
+    for page, params in (
+        ("posts", {"claim": CLAIM, "variant": "4"}),
+        ("claim", {"claim": CLAIM}),
+        ("paths", {"claim": CLAIM}),
+        ("overview", {}),
+    ):
+        at = switch(at, page, **params)
+        for body in _markdown_bodies(at):
+            assert "javascript:" not in body and "<script>" not in body, (page, body)
+    # on the paths page the hostile author is a cell of the spreaders' table
+    at = switch(at, "paths", claim=CLAIM)
+    assert HOSTILE_AUTHOR in list(frame(at, "spreaders_table")["author_handle"])
+
+
+# --- the queries against the views ----------------------------------------------------------------
+
+
+def test_spread_by_hour_matches_the_view(story: Warehouse) -> None:
+    with story.reading() as con:
+        mine = queries.spread(con, queries.Scope((CLAIM, OTHER)), "hour", "UTC")
+        view = con.execute(
+            "SELECT claim_id, coalesce(variant, '(none)') AS variant, bucket, posts, authors,"
+            " reach FROM variant_spread WHERE grain = 'hour' ORDER BY claim_id, bucket, variant"
+        ).pl()
+    assert mine.sort(["claim_id", "bucket", "variant"]).to_dicts() == view.to_dicts()
+
+
+def test_leading_variant_follows_the_views_rule(story: Warehouse) -> None:
+    with story.reading() as con:
+        stats = queries.variant_stats(con, queries.Scope((CLAIM, OTHER)))
+        view = con.execute(
+            "SELECT claim_id, variant FROM variant_summary WHERE is_leading ORDER BY claim_id"
+        ).fetchall()
+    leading = queries.leading_variants(stats).sort("claim_id")
+    assert list(leading.select("claim_id", "leading_variant").iter_rows()) == view
+
+
+def test_a_toronto_day_is_cut_on_the_wall_clock() -> None:
+    # the day DST starts in Toronto is 23 hours long
+    start = datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
+    assert queries.bucket_bounds(start, "day", TZ) == (
+        start,
+        datetime(2026, 3, 9, 4, 0, tzinfo=UTC),
+    )
+
+
+def test_streamlit_command_is_headless_and_passes_the_paths() -> None:
+    argv = streamlit_command(Path("w.duckdb"), Path("c.toml"), "127.0.0.1", 8600)
+    assert argv[1:4] == ["-m", "streamlit", "run"]
+    assert "--server.headless=true" in argv
+    assert "--browser.gatherUsageStats=false" in argv
+    assert "--server.fileWatcherType=none" in argv
+    assert argv[-4:] == ["--db", "w.duckdb", "--config", "c.toml"]
+    assert argv[argv.index("--server.port") + 1] == "8600"
