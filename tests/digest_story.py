@@ -206,6 +206,16 @@ def story_config(tmp_path: Path, env: dict[str, str] | None = None, **digest: An
     return config.model_copy(update={"digest": settings})
 
 
+def config_file(tmp_path: Path, extra: str = "") -> Path:
+    """The shipped config with the digest written into tmp_path, and `extra` TOML appended."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    folder = (tmp_path / "digests").as_posix()
+    text = text.replace('output_dir = "data/digests"', f'output_dir = "{folder}"')
+    path = tmp_path / "claimwatch.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
 def seed_story(warehouse: Warehouse, config: Config, posts: tuple[P, ...] = STORY) -> None:
     warehouse.write(Batch(posts=posts_table(posts), runs=run_records()))
     analyze_warehouse(warehouse, config)

@@ -20,7 +20,7 @@ from digest_story import (
     DAY_END,
     DAY_START,
     EXPECTED,
-    SHIPPED,
+    config_file,
     seed_story,
     story_config,
 )
@@ -346,16 +346,6 @@ def test_the_digest_of_the_day_before_is_due_from_seven_local(
 
 
 # --- the command ---------------------------------------------------------------------------------
-
-
-def config_file(tmp_path: Path, extra: str = "") -> Path:
-    """The shipped config with the digest written into tmp_path, and `extra` TOML appended."""
-    text = SHIPPED.read_text(encoding="utf-8")
-    folder = (tmp_path / "digests").as_posix()
-    text = text.replace('output_dir = "data/digests"', f'output_dir = "{folder}"')
-    path = tmp_path / "claimwatch.toml"
-    path.write_text(text + extra, encoding="utf-8")
-    return path
 
 
 def test_claimwatch_digest_writes_the_day_and_says_what_it_did(
