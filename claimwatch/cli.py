@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -424,6 +425,34 @@ def digest_command(
     for line in describe(result, delivery_wanted=send):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command("dashboard")
+def dashboard_command(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None, typer.Option(help="Port to serve on [default: [dashboard] port, 8501].")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on [default: [dashboard] address, 127.0.0.1]."),
+    ] = None,
+) -> None:
+    """Serve the Streamlit dashboard (overview, claim, posts, spread paths, sources, SQL) for
+    the warehouse and config in use, until Ctrl-C. It reads while the scheduler writes."""
+    from dashboard.launch import streamlit_command  # Streamlit loads slowly: only here
+
+    context: Context = ctx.obj
+    settings = context.config().dashboard
+    host, chosen_port = address or settings.address, port or settings.port
+    db, config_path = context.db.resolve(), context.config_path.resolve()
+    env = {**os.environ, "CLAIMWATCH_DB": str(db), "CLAIMWATCH_CONFIG": str(config_path)}
+    err.print(f"dashboard: http://{host}:{chosen_port} (warehouse {db}); Ctrl-C stops it")
+    try:
+        code = subprocess.call(streamlit_command(db, config_path, host, chosen_port), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 @db_app.command("status")
