@@ -311,65 +311,6 @@ def demo_command(
     raise typer.Exit(0 if summary.done or not exit_when_done else 1)
 
 
-@app.command("demo")
-def demo_command(
-    ctx: typer.Context,
-    demo_db: Annotated[
-        Path,
-        typer.Option(
-            "--db",
-            help="The demo's own warehouse, removed and made afresh (never the main one).",
-        ),
-    ] = Path("data/demo.duckdb"),
-    speed: Annotated[
-        float | None,
-        typer.Option(
-            min=1.0,
-            help="Simulated seconds per real second [default: the story in about 60 s].",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the generated traffic.")] = 2026,
-    dashboard: Annotated[
-        bool, typer.Option("--dashboard/--no-dashboard", help="Serve the dashboard beside it.")
-    ] = True,
-    exit_when_done: Annotated[
-        bool,
-        typer.Option("--exit-when-done", help="Stop once the digest of 2026-01-30 is written."),
-    ] = False,
-    port: Annotated[
-        int | None, typer.Option(help="Dashboard port [default: [dashboard] port].")
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(help="Give up after this many seconds (exit status 1).", show_default=False),
-    ] = None,
-) -> None:
-    """The whole story offline: a local server speaking the sources' APIs serves the real posts
-    of late January 2026 and generated traffic around them on an accelerated clock; the scheduler
-    collects, analyses and writes the digests into a fresh warehouse while the dashboard shows it.
-    Every post is marked real or generated (view post_provenance). Ctrl-C stops it."""
-    from claimwatch.demo.run import DemoOptions, default_speed, print_summary, run_demo
-
-    context: Context = ctx.obj
-    options = DemoOptions(
-        db=demo_db,
-        config=context.config_path,
-        speed=speed or default_speed(),
-        seed=seed,
-        dashboard=dashboard,
-        exit_when_done=exit_when_done,
-        port=port,
-        timeout_s=timeout,
-    )
-    try:
-        summary = run_demo(options, say=err.print, main_db=context.db)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--db") from None
-    print_summary(summary, out)
-    raise typer.Exit(0 if summary.done or not exit_when_done else 1)
-
-
 @app.command("analyze")
 def analyze_command(
     ctx: typer.Context,
