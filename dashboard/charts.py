@@ -12,6 +12,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from dashboard.queries import Grain, fill_gaps
+
 CORRECTION_RED = "#e4572e"
 MEASURES = {
     "posts": "Posts",
@@ -44,14 +46,14 @@ def spread_chart(
     corrections: pl.DataFrame,
     *,
     measure: str,
-    grain: str,
+    grain: Grain,
     tz: str,
     selectable: bool = True,
 ) -> alt.LayerChart | alt.FacetChart:
     """Spread over time per variant, each correction a dashed rule labelled with who made it.
     Clicking a point selects its bucket and variant (selection `point`, fields bucket_key and
     variant)."""
-    data = wall_clock(spread, "bucket", tz).with_columns(
+    data = wall_clock(fill_gaps(spread, grain, tz), "bucket", tz).with_columns(
         bucket_key=pl.col("bucket").dt.strftime("%Y-%m-%dT%H:%M:%S%z")
     )
     unit = f"{MEASURES[measure]} per {grain}"
@@ -67,8 +69,13 @@ def spread_chart(
         alt.Tooltip("authors:Q", title="Authors", format=","),
         alt.Tooltip("reach:Q", title="Reach", format=","),
     ]
-    lines = base.mark_line(interpolate="monotone" if grain == "day" else "linear")
-    points = base.mark_point(filled=True, size=70).encode(tooltip=tooltip)
+    lines = base.mark_line()
+    # points only where there were posts: those are what a click can open
+    points = (
+        base.mark_point(filled=True, size=70)
+        .encode(tooltip=tooltip)
+        .transform_filter(alt.datum.posts > 0)
+    )
     if selectable:
         picked = alt.selection_point(name="point", fields=["bucket_key", "variant"], on="click")
         points = points.add_params(picked).encode(
@@ -103,10 +110,10 @@ def spread_chart(
 
 def spark(daily: pl.DataFrame, tz: str) -> alt.Chart:
     """A small daily spread chart of one claim, a line per variant."""
-    data = wall_clock(daily, "bucket", tz)
+    data = wall_clock(fill_gaps(daily, "day", tz), "bucket", tz)
     chart: alt.Chart = (
         alt.Chart(data)
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=_time_axis("bucket_wall", tz, title=f"Day ({tz})"),
             y=alt.Y("posts:Q", title="Posts per day"),

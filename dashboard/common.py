@@ -229,7 +229,7 @@ def _freshness(view: View, wall: datetime) -> None:
         ago = _ago(wall - beat["beat_at"])
         clock = ""
         if beat["mode"] == "demo" and beat["clock_at"] is not None:
-            clock = f"\ndemo clock: {local_text(view.now, view.tz)}"
+            clock = f"; demo clock: {local_text(view.now, view.tz)}"
         bar.success(f"Scheduler running ({beat['mode']}), last heartbeat {ago} ago{clock}")
     else:
         last = f" Last heartbeat: {local_text(beat['beat_at'], view.tz)}." if beat else ""

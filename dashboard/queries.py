@@ -613,6 +613,31 @@ def view_columns(con: duckdb.DuckDBPyConnection, views: Sequence[str]) -> pl.Dat
     )
 
 
+def fill_gaps(
+    spread: pl.DataFrame, grain: Grain, tz: str, by: Sequence[str] = ("claim_id", "variant")
+) -> pl.DataFrame:
+    """`spread` with a row of zeros for every bucket between its first and last where a series
+    (`by`) had no post: a curve must drop to 0 on a quiet day, not jump over it. Buckets are
+    stepped on the wall clock of `tz`, so a day is a calendar day there even across DST."""
+    if spread.height == 0:
+        return spread
+    measures = [c for c in ("posts", "authors", "reach") if c in spread.columns]
+    local = spread.with_columns(pl.col("bucket").dt.convert_time_zone(tz))
+    first: datetime = local.select(pl.col("bucket").min()).item()
+    last: datetime = local.select(pl.col("bucket").max()).item()
+    grid = pl.datetime_range(
+        first, last, interval="1h" if grain == "hour" else "1d", time_zone=tz, eager=True
+    )
+    series = spread.select(*by).unique()
+    full = series.join(pl.DataFrame({"bucket": grid}), how="cross")
+    return (
+        full.join(local, on=[*by, "bucket"], how="left")
+        .with_columns(pl.col(m).fill_null(0) for m in measures)
+        .with_columns(pl.col("bucket").dt.convert_time_zone("UTC"))
+        .sort([*by, "bucket"])
+    )
+
+
 def bucket_bounds(start: datetime, grain: Grain, tz: str) -> tuple[datetime, datetime]:
     """The UTC start and end of the bucket that starts at `start`: a local day can be 23 or 25
     hours long, so the end is computed on the wall clock of `tz`."""

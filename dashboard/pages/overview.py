@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import polars as pl
 import streamlit as st
 
@@ -53,11 +55,16 @@ for row in claims.iter_rows(named=True):
         leading.metric("Leading variant", row["leading_variant"] or "—")
         if row["leading_posts"]:
             leading.caption(f"{row['leading_posts']:,} posts")
+        latest = row["latest_correction_at"]
         corrected.metric(
-            "Latest correction", common.local_text(row["latest_correction_at"], view.tz)
+            "Latest correction",
+            latest.astimezone(ZoneInfo(view.tz)).strftime("%b %d %H:%M") if latest else "—",
         )
         if row["latest_correction_by"]:
-            corrected.text(f"by {row['latest_correction_by']} ({row['latest_correction_kind']})")
+            corrected.text(
+                f"by {row['latest_correction_by']} ({row['latest_correction_kind']})\n"
+                f"{common.local_text(latest, view.tz)}"
+            )
         daily = data.daily.filter(pl.col("claim_id") == claim_id)
         if daily.height:
             st.altair_chart(charts.spark(daily, view.tz), key=f"spark_{claim_id}")

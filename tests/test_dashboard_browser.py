@@ -1,0 +1,202 @@
+"""The dashboard served for real on localhost and opened in Debian's headless Chromium: every page
+screenshotted (kept as test artefacts) and checked for its chart and its key numbers.
+
+Needs /usr/bin/chromium (`apt-get install -y chromium`; the README's test command installs it when
+missing). The screenshots are written under the test's tmp_path and copied to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dashboard_story import CLAIM, CONFIG, beat, build
+from playwright.sync_api import Page, sync_playwright
+
+from dashboard.launch import streamlit_command, wait_until_serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "dashboard"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a free local port over the story's warehouse; yields its base URL."""
+    folder = tmp_path_factory.mktemp("served")
+    warehouse = build(folder / "claimwatch.duckdb")
+    beat(warehouse)
+    port = free_port()
+    env = {**os.environ, "CLAIMWATCH_DB": str(warehouse.path), "CLAIMWATCH_CONFIG": str(CONFIG)}
+    log = (folder / "streamlit.log").open("wb")
+    server = subprocess.Popen(
+        streamlit_command(warehouse.path, CONFIG, "127.0.0.1", port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        if not wait_until_serving("127.0.0.1", port, 60):
+            pytest.fail(f"the dashboard did not start: {(folder / 'streamlit.log').read_text()}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"\nscreenshots: {folder} (and {ARTIFACTS})")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: object, url: str, *, dark: bool = False) -> tuple[Page, list[str]]:
+    """The page at `url`, loaded, with the JavaScript dialogs it opened (there must be none)."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1500, "height": 1100}, color_scheme="dark" if dark else "light"
+    )
+    page: Page = context.new_page()
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: object) -> None:
+        dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()  # type: ignore[attr-defined]
+
+    page.on("dialog", on_dialog)
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+    return page, dialogs
+
+
+def settle(page: Page, charts: int) -> None:
+    """Wait until the script has run and `charts` charts are drawn."""
+    page.wait_for_function(
+        'n => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+        ' [data-testid="stVegaLiteChart"] svg\').length >= n',
+        arg=charts,
+        timeout=60_000,
+    )
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    page.wait_for_timeout(1500)  # the charts' last frame
+
+
+def keep(page: Page, shots: Path, name: str) -> Path:
+    path = shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, ARTIFACTS / path.name)
+    assert path.stat().st_size > 20_000, "a blank screenshot"
+    return path
+
+
+def metric(page: Page, label: str) -> str:
+    """The value of the first metric with `label`."""
+    box = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_overview(served: str, browser: object, shots: Path) -> None:
+    page, dialogs = open_page(browser, served)
+    page.wait_for_selector("text=Posts, last 24 h", timeout=60_000)
+    settle(page, 2)
+    keep(page, shots, "1-overview")
+    assert metric(page, "Posts, last 24 h") == "10"
+    assert metric(page, "Leading variant") == "4"
+    assert metric(page, "Latest correction") == "Jan 31 08:30"
+    assert "2026-01-31 08:30 EST" in page.inner_text("body")
+    assert "Scheduler running (demo)" in page.inner_text('[data-testid="stSidebar"]')
+    assert "Demo data: 1 of the 16 posts" in page.inner_text("body")
+    assert not dialogs
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_claim(served: str, browser: object, shots: Path, dark: bool) -> None:
+    page, dialogs = open_page(browser, f"{served}/claim?claim={CLAIM}", dark=dark)
+    page.wait_for_selector("text=Verified value: 5", timeout=60_000)
+    settle(page, 1)
+    keep(page, shots, f"2-claim-{'dark' if dark else 'light'}")
+    body = page.inner_text("body")
+    assert "Posts behind a point" in body
+    assert "buckets are America/Toronto days" in body
+    assert not dialogs
+
+
+def test_posts_with_the_hostile_post(served: str, browser: object, shots: Path) -> None:
+    page, dialogs = open_page(browser, f"{served}/posts?claim={CLAIM}&variant=4")
+    page.wait_for_selector("text=7 posts", timeout=60_000)
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    page.wait_for_timeout(1500)
+    keep(page, shots, "3-posts")
+    assert page.locator('[data-testid="stDownloadButton"]').count() == 2
+    # the post's <script> never ran and its Markdown link is no link
+    assert not dialogs
+    assert page.locator("a[href^='javascript']").count() == 0
+
+
+def test_paths(served: str, browser: object, shots: Path) -> None:
+    page, dialogs = open_page(browser, f"{served}/paths?claim={CLAIM}")
+    page.wait_for_selector("text=Top spreaders by reach", timeout=60_000)
+    settle(page, 1)
+    keep(page, shots, "4-paths")
+    assert metric(page, "Largest tree, posts") == "3"
+    assert metric(page, "Platforms") == "4"
+    assert not dialogs
+
+
+def test_sources(served: str, browser: object, shots: Path) -> None:
+    page, dialogs = open_page(browser, f"{served}/sources")
+    page.wait_for_selector("text=Scheduler running: demo mode on testhost", timeout=60_000)
+    settle(page, 1)
+    keep(page, shots, "5-sources")
+    body = page.inner_text("body")
+    assert "backing off after failures: collect:reddit:ice-canada" in body
+    assert "reddit (failed)" in body
+    assert not dialogs
+
+
+def test_sql(served: str, browser: object, shots: Path) -> None:
+    page, dialogs = open_page(browser, f"{served}/sql")
+    page.wait_for_selector("text=Row limit", timeout=60_000)
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("text=rows", timeout=60_000)
+    page.wait_for_timeout(1000)
+    keep(page, shots, "6-sql")
+    assert "4 rows" in page.inner_text(
+        "body"
+    )  # variant_summary: 4, 5, none; and the NULL of the other
+    assert not dialogs
