@@ -453,11 +453,17 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
         yield
         return
 
+    first: list[float] = []
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
+        # the same signal can arrive twice at once (a terminal's to the process group, plus
+        # `uv run` forwarding it): only a second one a moment later means "stop now"
+        if first and time.monotonic() - first[0] > 1.0:
             raise KeyboardInterrupt
-        log.warning("received %s", signal.Signals(signum).name)
-        stop.set()
+        if not first:
+            first.append(time.monotonic())
+            stop.set()
+            log.warning("received %s", signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
