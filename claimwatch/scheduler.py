@@ -137,16 +137,17 @@ class Scheduler:
         if one is due; record it all and return what happened."""
         self._beat()
         sources, topics = chosen(self.config, [], [])
-        self.report.runs = asyncio.run(
-            collect(
-                self.config,
-                self.warehouse,
-                sources,
-                topics,
-                transport=self.transport,
-                should_stop=self._stop.is_set,
+        with _stopping_on_signals(self._stop):
+            self.report.runs = asyncio.run(
+                collect(
+                    self.config,
+                    self.warehouse,
+                    sources,
+                    topics,
+                    transport=self.transport,
+                    should_stop=self._stop.is_set,
+                )
             )
-        )
         for summary in self.report.runs:
             self._record_run(self._jobs[_job_id(summary.source, summary.topic)], summary)
         if self.config.schedule.analyze_after_collect:
@@ -293,6 +294,7 @@ class Scheduler:
             self._analysis_wanted.set()  # try again at the next check
             self._failed("analysis", error)
             return
+        self._last_error.pop("analysis", None)
         self.report.analyses.append(analysis)
         log.info("analysis: %d post(s) read", analysis.posts_read)
         self._raise_alerts()
@@ -336,6 +338,7 @@ class Scheduler:
             if day is None:
                 return
             result = write_digest(self.config, self.warehouse, day, now=now)
+            self._last_error.pop("digest", None)
             self.report.digests.append(day)
             log.warning("digest for %s written: %s", day, result.markdown_path)
         except Exception as error:
