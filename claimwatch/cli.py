@@ -86,6 +86,10 @@ class Context:
         return Limits(max_text_bytes=self.settings().max_text_bytes)
 
 
+def _say_plain(line: str) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 def _say_waiting(holder: str | None) -> None:
     err.print(f"[dim]waiting for the warehouse, held by {holder or 'another process'}…[/]")
 
@@ -304,7 +308,7 @@ def demo_command(
         timeout_s=timeout,
     )
     try:
-        summary = run_demo(options, say=err.print, main_db=context.db)
+        summary = run_demo(options, say=_say_plain, main_db=context.db)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--db") from None
     print_summary(summary, out)

@@ -191,12 +191,28 @@ def record_provenance(warehouse: Warehouse, story: Story) -> int:
 # --- running ------------------------------------------------------------------------------------
 
 
+class StoryClock:
+    """The story's clock: at START until `begin()`, then a `SimulatedClock` from START."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self._clock: Any = None
+
+    def begin(self) -> None:
+        from claimwatch.scheduler import SimulatedClock
+
+        self._clock = SimulatedClock(START, self.speed)
+
+    def now(self) -> datetime:
+        return START if self._clock is None else self._clock.now()
+
+
 Say = Callable[[str], None]
 
 
 def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None) -> DemoSummary:
     """Play the story (module docstring) and return what the warehouse holds at the end."""
-    from claimwatch.scheduler import Scheduler, SimulatedClock
+    from claimwatch.scheduler import Scheduler
 
     started = time.monotonic()
     folder = fresh_paths(options.db, main_db)
@@ -208,7 +224,7 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         f"story: {marked} posts ({counts.get('real', 0)} real, {counts.get('generated', 0)}"
         f" generated), {START:%Y-%m-%d} to {END:%Y-%m-%d %H:%M} UTC, at {options.speed:,.0f}x"
     )
-    clock = SimulatedClock(START, options.speed)
+    clock = StoryClock(options.speed)
     rate_window = max(300.0 / options.speed, 1.0)
     stop = threading.Event()
     with DemoServer(story, clock, rate_window=rate_window) as server:
@@ -218,12 +234,14 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         scheduler = Scheduler(config, warehouse, clock=clock, mode="demo")
         thread = threading.Thread(target=scheduler.run, args=(stop,), name="demo-scheduler")
         with _stop_on_signals(stop), _dashboard(options, config, config_path, say):
+            clock.begin()  # the story starts once the dashboard can show it
             thread.start()
             done = _follow(warehouse, clock, stop, options, started, say)
+            ended_at = clock.now()
             stop.set()
             thread.join()
         _final_analysis(warehouse, config, say)
-        summary = summarise(warehouse, options.db, config_path, clock.now(), started, done)
+        summary = summarise(warehouse, options.db, config_path, ended_at, started, done)
         summary.served = dict(server.log.served)
         summary.errors = list(scheduler.report.errors)
     return summary
