@@ -115,13 +115,33 @@ def _claim_summary(claim: ClaimDay) -> str:
         if v.posts or v.posts_before
     ]
     text = ", ".join(parts) if parts else "no posts"
-    if claim.corrections:
-        kinds = ", ".join(
+    if claim.corrections_total:
+        named = [
             f"{c.kind} by {who(c.author_handle, c.author_name)} on {c.source}"
             for c in claim.corrections
-        )
-        text += f"; {len(claim.corrections)} correction(s): {kinds}"
+            if c.kind != "community"
+        ]
+        community = claim.correction_counts.get("community", 0)
+        if community:
+            named.append(f"{number(community)} community")
+        text += f"; {corrections_count(claim.corrections_total)}: {', '.join(named)}"
     return text + "."
+
+
+def corrections_count(total: int) -> str:
+    return "1 correction" if total == 1 else f"{number(total)} corrections"
+
+
+def corrections_heading(claim: ClaimDay) -> str:
+    """ "Corrections published on this day: 3 (1 authority, 2 community)", and which are listed."""
+    kinds = ", ".join(f"{number(n)} {kind}" for kind, n in claim.correction_counts.items())
+    text = f"Corrections published on this day: {number(claim.corrections_total)} ({kinds})"
+    if claim.corrections_total > len(claim.corrections):
+        text += (
+            f"; the {len(claim.corrections)} listed are the authorities' and fact-checkers' "
+            "first, then the earliest"
+        )
+    return text + ":"
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -263,14 +283,13 @@ def _md_claim(report: DayReport, claim: ClaimDay) -> list[str]:
 def _md_corrections(report: DayReport, claim: ClaimDay) -> list[str]:
     if not claim.corrections:
         return ["No correction of this claim was published on this day.", ""]
-    lines = ["Corrections published on this day:", ""]
+    lines = [md(corrections_heading(claim)), ""]
     lines += [f"- {_md_correction(report, c)}" for c in claim.corrections]
     lines.append("")
-    first = claim.corrections[0]
-    if claim.around_first_correction:
+    if claim.around_first_correction and claim.first_correction_at:
         lines += [
             "Spread on this day before and after the first correction "
-            f"({clock(report, first.created_at)}):",
+            f"({clock(report, claim.first_correction_at)}):",
             "",
         ]
         lines += md_table(
@@ -487,7 +506,7 @@ def _h_claim(report: DayReport, claim: ClaimDay) -> str:
     if not claim.corrections:
         parts.append("<p>No correction of this claim was published on this day.</p>")
         return "\n".join(parts)
-    parts.append("<p>Corrections published on this day:</p><ul>")
+    parts.append(f"<p>{h(corrections_heading(claim))}</p><ul>")
     for c in claim.corrections:
         supports = f", supports {h(c.variant)}" if c.variant else ""
         parts.append(
@@ -496,11 +515,10 @@ def _h_claim(report: DayReport, claim: ClaimDay) -> str:
             f"{supports} {h_link('link', c.url)}<blockquote>{h(excerpt(c.text))}</blockquote></li>"
         )
     parts.append("</ul>")
-    if claim.around_first_correction:
-        first = claim.corrections[0]
+    if claim.around_first_correction and claim.first_correction_at:
         parts.append(
             "<p>Spread on this day before and after the first correction "
-            f"({h(clock(report, first.created_at))}):</p>"
+            f"({h(clock(report, claim.first_correction_at))}):</p>"
         )
         parts.append(
             _h_table(

@@ -16,18 +16,24 @@ import pytest
 from conftest import CliResult
 from digest_story import (
     BEFORE_START,
+    DAILY_HIVE_TEXT,
     DAY,
     DAY_END,
     DAY_START,
     EXPECTED,
+    P,
     config_file,
+    posts_table,
     seed_story,
     story_config,
+    utc,
 )
 
+from claims.job import analyze_warehouse
 from claimwatch.config import Config
+from digest import render
 from digest.report import DayReport, build_report, day_bounds, due_day, write_digest
-from warehouse import Warehouse
+from warehouse import Batch, Warehouse
 
 OFFICES = "ice-offices-canada"
 ARMED = "ice-armed-operations-canada"
@@ -174,6 +180,44 @@ def test_the_days_corrections_name_the_embassy_with_its_link(
     assert report.local(embassy.created_at).strftime("%H:%M") == "10:00"
     assert embassy.url == "https://x.com/usembassyottawa/status/2017000000000000000"
     assert "HSI operates in close partnership" in embassy.text
+
+
+def test_a_day_of_many_corrections_counts_them_all_and_lists_ten_authorities_first(
+    story: tuple[Warehouse, Config],
+) -> None:
+    warehouse, config = story
+    relays = [
+        P(f"relay-{i}", "news", f"outlet{i}", utc(30, 6 + i), DAILY_HIVE_TEXT + f" ({i})",
+          kind="article")
+        for i in range(12)
+    ]  # fmt: skip  # 12 outlets relaying the spokesperson from 01:00 local, before the embassy
+    warehouse.write(Batch(posts=posts_table(relays)))
+    analyze_warehouse(warehouse, config)
+    report = build_report(config, warehouse, DAY)
+    armed = report.topics[0].claims[1]
+    by_sql = sql(
+        warehouse,
+        "SELECT kind, count(*) FROM corrections WHERE claim_id = ? AND created_at >= ?"
+        " AND created_at < ? GROUP BY kind ORDER BY kind",
+        ARMED,
+        DAY_START,
+        DAY_END,
+    )
+    assert (
+        sorted(armed.correction_counts.items()) == by_sql == [("authority", 1), ("community", 13)]
+    )
+    listed = [c.post_uid for c in armed.corrections]
+    assert len(listed) == 10 and "x:embassy" in listed  # the authority, then the 9 earliest
+    assert listed[:2] == ["news:relay-0", "news:relay-1"]  # shown in time order
+    times = [c.created_at for c in armed.corrections]
+    assert times == sorted(times)
+    assert armed.first_correction_at == utc(30, 6)
+    markdown = render.markdown(report, chart_src="chart.png")
+    assert (
+        "Corrections published on this day: 14 (1 authority, 13 community); the 10 listed are "
+        "the authorities' and fact-checkers' first, then the earliest:"
+    ) in markdown
+    assert "Spread on this day before and after the first correction (01:00):" in markdown
 
 
 def test_each_variants_spread_before_and_after_the_first_correction_of_the_day(
