@@ -146,6 +146,7 @@ class Scheduler:
                     topics,
                     transport=self.transport,
                     should_stop=self._stop.is_set,
+                    now=self.clock.now,
                 )
             )
         for summary in self.report.runs:
@@ -249,6 +250,7 @@ class Scheduler:
                     [job.topic],
                     transport=self.transport,
                     should_stop=self._stop.is_set,
+                    now=self.clock.now,
                 )
             )
         except Exception as error:  # a broken job must show as failing, not kill the scheduler

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import httpx
 
 from claimwatch.config import Config
+from collectors.fields import utcnow
 from collectors.http import SourceHttp
 from collectors.registry import build_collector
 from collectors.runner import RunSummary, not_configured, run_collector
@@ -39,11 +41,13 @@ async def collect(
     on_page: OnPage | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     should_stop: ShouldStop | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> list[RunSummary]:
     """Run every source in `sources` for every topic in `topics`, sources side by side. Once
-    `should_stop` turns true, each source stores the page in hand and starts no further topic."""
+    `should_stop` turns true, each source stores the page in hand and starts no further topic.
+    `now` is the clock of the sources that ask for time windows."""
     runs = [
-        _collect_source(config, warehouse, transport, s, topics, on_page, should_stop)
+        _collect_source(config, warehouse, transport, s, topics, on_page, should_stop, now)
         for s in sources
     ]
     return [summary for done in await asyncio.gather(*runs) for summary in done]
@@ -57,18 +61,19 @@ async def _collect_source(
     topics: Sequence[str],
     on_page: OnPage | None,
     should_stop: ShouldStop | None,
+    now: Callable[[], datetime],
 ) -> list[RunSummary]:
     missing = config.missing_credentials(source_id)
     if missing:
         return [await asyncio.to_thread(not_configured, warehouse, source_id, topics[0], missing)]
-    collector = build_collector(source_id, config)
+    collector = build_collector(source_id, config, now)
     source = config.source(source_id)
     timeout = httpx.Timeout(source.timeout.total_seconds())
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
         http = SourceHttp(
             client, source_id, user_agent=source.user_agent, min_interval=_min_interval(source)
         )
-        summaries = []
+        summaries: list[RunSummary] = []
         for topic in topics:
             if should_stop and should_stop() and summaries:
                 break

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from claimwatch.config import (
     BlueskySource,
     Config,
@@ -15,11 +18,15 @@ from claimwatch.config import (
     YouTubeSource,
 )
 from collectors.base import Collector
+from collectors.fields import utcnow
 
 
-def build_collector(source_id: str, config: Config) -> Collector:
+def build_collector(
+    source_id: str, config: Config, now: Callable[[], datetime] = utcnow
+) -> Collector:
     """The collector for `source_id`, built from its config and its credentials, which the caller
-    has checked are set (`Config.missing_credentials`)."""
+    has checked are set (`Config.missing_credentials`). `now` is the clock of the sources that
+    ask for time windows (GDELT, Hacker News, X): the demo's simulated time."""
     source = config.source(source_id)
     if isinstance(source, MastodonSource):
         from collectors.mastodon import MastodonCollector
@@ -40,11 +47,13 @@ def build_collector(source_id: str, config: Config) -> Collector:
     if isinstance(source, GdeltSource):
         from collectors.gdelt import GdeltCollector
 
-        return GdeltCollector(str(source.base_url), max_pages=source.max_pages)
+        return GdeltCollector(str(source.base_url), max_pages=source.max_pages, now=now)
     if isinstance(source, HackerNewsSource):
         from collectors.hackernews import HackerNewsCollector
 
-        return HackerNewsCollector(str(source.base_url), max_pages=source.max_pages)
+        return HackerNewsCollector(
+            str(source.base_url), max_pages=source.max_pages, clock=lambda: now().timestamp()
+        )
     if isinstance(source, BlueskySource):
         from collectors.bluesky import BlueskyCollector
 
@@ -73,7 +82,7 @@ def build_collector(source_id: str, config: Config) -> Collector:
 
         token = config.credentials(source_id)["bearer_token"]
         return XCollector(
-            str(source.base_url), token.get_secret_value(), max_pages=source.max_pages
+            str(source.base_url), token.get_secret_value(), max_pages=source.max_pages, now=now
         )
     if isinstance(source, YouTubeSource):
         from collectors.youtube import YouTubeCollector
