@@ -56,7 +56,7 @@ def spec(report: DayReport) -> dict[str, Any]:
                             "type": "quantitative",
                             "title": "posts",
                             "stack": "zero",
-                            "axis": {"tickMinStep": 1},
+                            "axis": {"values": _count_ticks(counts), "format": "d"},
                         },
                         "color": {"field": "variant", "type": "nominal", "title": "variant"},
                         "order": {"field": "variant"},
@@ -72,6 +72,18 @@ def spec(report: DayReport) -> dict[str, Any]:
         "resolve": {"scale": {"y": "independent"}},
         "config": {"font": "sans-serif"},
     }  # fmt: skip
+
+
+def _count_ticks(counts: list[dict[str, Any]]) -> list[int]:
+    """Whole numbers only on the posts axis (at most about 6 ticks): Vega would put 0.5 between
+    0 and 1; the panels' scales differ, and each shows the ticks inside its own."""
+    totals: dict[tuple[str, int], int] = {}
+    for row in counts:
+        key = (row["claim"], row["hour"])
+        totals[key] = totals.get(key, 0) + row["posts"]
+    top = max(totals.values(), default=1) or 1
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
 
 
 def _rows(report: DayReport) -> list[dict[str, Any]]:

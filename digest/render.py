@@ -116,13 +116,14 @@ def _claim_summary(claim: ClaimDay) -> str:
     ]
     text = ", ".join(parts) if parts else "no posts"
     if claim.corrections_total:
+        every = claim.corrections_total == len(claim.corrections)  # all listed: name them all
         named = [
             f"{c.kind} by {who(c.author_handle, c.author_name)} on {c.source}"
             for c in claim.corrections
-            if c.kind != "community"
+            if every or c.kind != "community"
         ]
         community = claim.correction_counts.get("community", 0)
-        if community:
+        if community and not every:
             named.append(f"{number(community)} community")
         text += f"; {corrections_count(claim.corrections_total)}: {', '.join(named)}"
     return text + "."

@@ -31,7 +31,7 @@ from digest_story import (
 
 from claims.job import analyze_warehouse
 from claimwatch.config import Config
-from digest import render
+from digest import chart, render
 from digest.report import DayReport, build_report, day_bounds, due_day, write_digest
 from warehouse import Batch, Warehouse
 
@@ -422,3 +422,18 @@ def test_claimwatch_digest_without_a_warehouse_cannot_run(
 ) -> None:
     done = cli("--config", str(config_file(tmp_path)), "digest", "--date", "2026-01-30")
     assert done.code == 2 and "there is no warehouse" in done.err
+
+
+def test_the_chart_counts_each_variants_posts_per_local_hour_with_the_corrections(
+    report: DayReport,
+) -> None:
+    spec = chart.spec(report)
+    values = spec["data"]["values"]
+    offices = report.topics[0].claims[0].title
+    armed = report.topics[0].claims[1].title
+    five = {r["hour"]: r["posts"] for r in values if r["row"] == "count" and r["variant"] == "5"}
+    assert len(five) == 24 and sum(five.values()) == 10
+    assert [h for h, n in five.items() if n] == [2, 3, 4, 7, 11, 12, 13, 14, 16, 21]  # UTC - 5
+    rules = sorted((r["claim"], r["hour"]) for r in values if r["row"] == "correction")
+    assert rules == [(armed, 10.0), (armed, 13.0), (offices, 13.0)]
+    assert spec["spec"]["layer"][0]["encoding"]["y"]["axis"]["values"] == [0, 1]
