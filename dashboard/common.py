@@ -84,16 +84,30 @@ def warehouse() -> Warehouse:
     return Warehouse(settings().db, read_timeout=read_timeout)
 
 
+@st.cache_resource(show_spinner=False)
+def facts_cache(db: str) -> queries.FactsCache:
+    """The mentions of the warehouse `db` in memory, shared by every session (queries.py says
+    why); read again when the data changes."""
+    return queries.FactsCache()
+
+
+# the page functions that take the cache; the others read small views only
+_WITH_CACHE = {"variant_stats", "overview_page", "claim_page", "posts_page", "paths_page"}
+_WITH_CACHE |= {"sources_page"}
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
 def _cached(db: str, read_timeout: float, name: str, args: tuple[Any, ...]) -> Any:
     query: Callable[..., Any] = getattr(queries, name)
     with Warehouse(Path(db), read_timeout=read_timeout).reading() as con:
+        if name in _WITH_CACHE:
+            return query(con, *args, cache=facts_cache(db))
         return query(con, *args)
 
 
 def fetch(name: str, *args: Any) -> Any:
-    """`queries.<name>(con, *args)` in one read session, cached; a warehouse problem stops the
-    page with its message."""
+    """`queries.<name>(con, *args)` in one read session, its result cached for CACHE_TTL_S
+    seconds; a warehouse problem stops the page with its message."""
     wh = warehouse()
     try:
         with st.spinner("Reading the warehouse…"):

@@ -1,17 +1,30 @@
 """What the dashboard's pages show, as plain functions over a read-only DuckDB connection.
 
-Every function takes a connection (opened by `Warehouse.reading()` for one batch of queries and
-closed right after: the scheduler writes the same file) and filter values, queries only the
-documented views (docs/views.md) with bound parameters, and returns Polars frames. The pages cache
-their results; `bench/dashboard.py` times them. One function per page (`overview_page`,
-`claim_page`...) runs that page's whole batch, so that a page opens the file once per refresh.
+Every page function takes a connection (opened by `Warehouse.reading()` for one batch and closed
+right after: the scheduler writes the same file) and filter values, queries only the documented
+views (docs/views.md) with bound parameters, and returns Polars frames. `bench/dashboard.py`
+times them.
 
-Times are UTC in and out; buckets are cut in the display time zone (`tz`), so that a "day" is a
-day where the analysts are. A post's reach is counted as in the views (docs/views.md, "Reach").
+Why a cache of facts. Every documented view over mentions joins the posts by `post_uid`, so any
+query of `claim_mentions`, `corrections`, `variant_spread` or `variant_summary` scans the whole
+posts table: about 1 s at 5 million posts on a small machine, several per page. So the mentions
+are read once, with the post fields the pages need (`load_facts`: one query, plus one for the
+corrections), and kept in memory (`FactsCache`); a refresh asks only whether the data changed
+(`data_stamp`: the posts' count and latest `collected_at`, and the latest analysis run, each a
+cheap read) and then computes the page in Polars from memory, in milliseconds. The facts are read
+again when the stamp changes, or after `max_age_s` (engagement counts of posts collected again
+change reach without changing the stamp). Without a cache (`cache=None`) a page reads everything
+itself, which is what a cold start costs.
+
+Times are UTC in and out; buckets are cut on the wall clock of the display time zone (`tz`), so
+that a "day" is a day where the analysts are. A post's reach, the authors and the leading variant
+follow the views' rules (docs/views.md); tests check the results against the views.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,14 +38,37 @@ Grain = Literal["hour", "day"]
 GRAINS: tuple[Grain, ...] = ("hour", "day")
 NO_VARIANT = "(none)"  # how the mentions without a value are shown and linked
 POSTS_LIMIT = 10_000  # rows of a post table (shown and exported)
+FACTS_MAX_AGE_S = 600.0
 
 REACH = " + ".join(
     f"greatest(coalesce(p.{c}, 0), 0)"
     for c in ("author_followers", "likes", "reposts", "replies", "quotes")
 )
 AUTHOR = "coalesce(p.author_id, p.author_handle)"
-# Only web links become clickable: a post's url is data, and data may say `javascript:`.
-SAFE_URL = "CASE WHEN regexp_matches(p.url, '^https?://', 'i') THEN p.url END"
+
+
+def _safe_url(column: str) -> str:
+    """Only web links become clickable: a post's url is data, and data may say `javascript:`."""
+    return f"CASE WHEN regexp_matches({column}, '^https?://', 'i') THEN {column} END"
+
+
+FACTS_SQL = f"""
+    SELECT m.claim_id, m.variant, m.stance, m.post_uid, m.created_at, m.source,
+           m.author_handle, m.matched_text, m.copy_of, {AUTHOR} AS author,
+           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid, {_safe_url("p.url")} AS url,
+           p.text, p.title, coalesce(pp.provenance, 'collected') AS provenance
+    FROM claim_mentions m JOIN posts p USING (post_uid)
+    LEFT JOIN post_provenance pp USING (post_uid)"""
+CORRECTIONS_SQL = f"""
+    SELECT c.claim_id, c.created_at, c.author_handle, c.kind, c.variant, c.source,
+           {_safe_url("c.url")} AS url, c.post_uid
+    FROM corrections c"""
+STAMP_SQL = """
+    SELECT (SELECT count(*) FROM posts), (SELECT max(collected_at) FROM posts),
+           (SELECT count(*) FROM collector_runs WHERE source = 'analysis'),
+           (SELECT max(coalesce(finished_at, started_at)) FROM collector_runs
+            WHERE source = 'analysis'),
+           (SELECT count(*) FROM post_provenance)"""
 
 
 @dataclass(frozen=True)
@@ -44,61 +80,110 @@ class Scope:
     until: datetime | None = None  # UTC, exclusive
     sources: tuple[str, ...] = ()  # empty: every source
 
-    def where(
-        self, alias: str = "m", time_column: str = "created_at"
-    ) -> tuple[str, dict[str, Any]]:
-        """SQL conditions on a claim_mentions-like relation `alias`, with their parameters."""
-        conditions = [f"list_contains($claim_ids, {alias}.claim_id)"]
-        params: dict[str, Any] = {"claim_ids": list(self.claim_ids)}
-        conditions += self.time_and_sources(alias, time_column, params)
-        return " AND ".join(conditions), params
+    def only(self, claim_id: str) -> Scope:
+        return Scope((claim_id,), self.since, self.until, self.sources)
 
-    def time_and_sources(self, alias: str, time_column: str, params: dict[str, Any]) -> list[str]:
-        conditions = []
+    def filter(self, frame: pl.DataFrame, time_column: str = "created_at") -> pl.DataFrame:
+        """The rows of `frame` (with claim_id, `time_column` and source) within the scope."""
+        keep = pl.col("claim_id").is_in(list(self.claim_ids))
         if self.since is not None:
-            conditions.append(f"{alias}.{time_column} >= $since")
-            params["since"] = self.since
+            keep &= pl.col(time_column) >= self.since
         if self.until is not None:
-            conditions.append(f"{alias}.{time_column} < $until")
-            params["until"] = self.until
+            keep &= pl.col(time_column) < self.until
         if self.sources:
-            conditions.append(f"list_contains($sources, {alias}.source)")
-            params["sources"] = list(self.sources)
-        return conditions
+            keep &= pl.col("source").is_in(list(self.sources))
+        return frame.filter(keep)
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
     return con.execute(sql, params).pl()
 
 
-def _bucket(grain: Grain, column: str) -> str:
-    if grain not in GRAINS:
-        raise ValueError(f"grain must be one of {', '.join(GRAINS)}; found {grain!r}")
-    return f"timezone($tz, date_trunc('{grain}', timezone($tz, {column})))"
+# --- the facts, and their cache -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    mentions: pl.DataFrame  # one row per claim a post mentions, with the post's fields
+    corrections: pl.DataFrame  # one row per correction
+
+
+def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
+    return Facts(mentions=frame(con, FACTS_SQL, {}), corrections=frame(con, CORRECTIONS_SQL, {}))
+
+
+def data_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """What changes when the facts change: posts stored, analysis runs, provenance marks."""
+    return tuple(con.execute(STAMP_SQL).fetchone() or ())
+
+
+class FactsCache:
+    """The facts of one warehouse in memory, read again when `data_stamp` changes or after
+    `max_age_s`. Shared by every session of the dashboard process (thread-safe)."""
+
+    def __init__(self, max_age_s: float = FACTS_MAX_AGE_S) -> None:
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._stamp: tuple[Any, ...] | None = None
+        self._read_at = 0.0
+        self._facts: Facts | None = None
+        self._per_source: dict[str, pl.DataFrame] = {}
+        self.loads = 0  # how many times the facts were read (tests and the benchmark look)
+
+    def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
+        with self._lock:
+            self._check(con)
+            if self._facts is None:
+                self._facts = load_facts(con)
+                self.loads += 1
+            return self._facts
+
+    def per_source(self, con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+        with self._lock:
+            self._check(con)
+            if by not in self._per_source:
+                self._per_source[by] = per_source_hours(con, by)
+            return self._per_source[by]
+
+    def _check(self, con: duckdb.DuckDBPyConnection) -> None:
+        stamp = data_stamp(con)
+        stale = time.monotonic() - self._read_at > self.max_age_s
+        if stamp != self._stamp or stale:
+            self._stamp, self._read_at = stamp, time.monotonic()
+            self._facts, self._per_source = None, {}
+
+
+def _facts(con: duckdb.DuckDBPyConnection, cache: FactsCache | None) -> Facts:
+    return cache.facts(con) if cache is not None else load_facts(con)
+
+
+# --- computing from the facts ---------------------------------------------------------------------
 
 
 def _variant_label(column: str = "variant") -> pl.Expr:
     return pl.col(column).fill_null(NO_VARIANT)
 
 
-# --- shared pieces --------------------------------------------------------------------------------
+def _distinct(column: str) -> pl.Expr:
+    """count(DISTINCT column) as SQL counts it: nulls are not a value."""
+    return pl.col(column).drop_nulls().n_unique()
 
 
-def variant_stats(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    """Per claim and variant, within the scope: posts, authors, reach, sources, first and last."""
-    where, params = scope.where()
-    return frame(
-        con,
-        f"""
-        SELECT m.claim_id, m.variant, count(*) AS posts,
-               count(DISTINCT {AUTHOR}) AS authors, sum({REACH})::BIGINT AS reach,
-               count(DISTINCT m.source) AS sources,
-               min(m.created_at) AS first_seen, max(m.created_at) AS last_seen
-        FROM claim_mentions m JOIN posts p USING (post_uid)
-        WHERE {where}
-        GROUP BY ALL ORDER BY m.claim_id, posts DESC, m.variant""",
-        params,
-    ).with_columns(_variant_label())
+def variant_stats_of(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Per claim and variant: posts, authors, reach, sources, first and last seen."""
+    return (
+        mentions.group_by("claim_id", "variant")
+        .agg(
+            pl.len().alias("posts"),
+            _distinct("author").alias("authors"),
+            pl.col("reach").sum().alias("reach"),
+            _distinct("source").alias("sources"),
+            pl.col("created_at").min().alias("first_seen"),
+            pl.col("created_at").max().alias("last_seen"),
+        )
+        .with_columns(pl.col("posts").cast(pl.Int64), _variant_label())
+        .sort(["claim_id", "posts", "variant"], descending=[False, True, False])
+    )
 
 
 def leading_variants(stats: pl.DataFrame) -> pl.DataFrame:
@@ -116,60 +201,81 @@ def leading_variants(stats: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def spread(
-    con: duckdb.DuckDBPyConnection, scope: Scope, grain: Grain, tz: str, claim_id: str | None = None
-) -> pl.DataFrame:
-    """Posts, authors and reach per claim, variant and bucket (`grain` in time zone `tz`)."""
-    where, params = scope.where()
-    params["tz"] = tz
-    if claim_id is not None:
-        where += " AND m.claim_id = $claim_id"
-        params["claim_id"] = claim_id
-    return frame(
-        con,
-        f"""
-        SELECT m.claim_id, m.variant, {_bucket(grain, "m.created_at")} AS bucket,
-               count(*) AS posts, count(DISTINCT {AUTHOR}) AS authors,
-               sum({REACH})::BIGINT AS reach
-        FROM claim_mentions m JOIN posts p USING (post_uid)
-        WHERE {where}
-        GROUP BY ALL ORDER BY m.claim_id, bucket, m.variant""",
-        params,
-    ).with_columns(_variant_label())
+def bucket_of(grain: Grain, tz: str, column: str = "created_at") -> pl.Expr:
+    """The start (UTC) of the `grain` of `tz`'s wall clock that holds `column`."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}; found {grain!r}")
+    local = pl.col(column).dt.convert_time_zone(tz)
+    return local.dt.truncate("1h" if grain == "hour" else "1d").dt.convert_time_zone("UTC")
 
 
-def corrections(
-    con: duckdb.DuckDBPyConnection, scope: Scope, claim_id: str | None = None
-) -> pl.DataFrame:
-    """Every correction in the scope, newest first."""
-    where, params = scope.where("c")
-    if claim_id is not None:
-        where += " AND c.claim_id = $claim_id"
-        params["claim_id"] = claim_id
-    return frame(
-        con,
-        f"""
-        SELECT c.claim_id, c.created_at, c.author_handle, c.kind, c.variant, c.source,
-               CASE WHEN regexp_matches(c.url, '^https?://', 'i') THEN c.url END AS url,
-               c.post_uid
-        FROM corrections c
-        WHERE {where}
-        ORDER BY c.created_at DESC, c.post_uid""",
-        params,
+def spread_of(mentions: pl.DataFrame, grain: Grain, tz: str) -> pl.DataFrame:
+    """Posts, authors and reach per claim, variant and bucket."""
+    return (
+        mentions.with_columns(bucket=bucket_of(grain, tz))
+        .group_by("claim_id", "variant", "bucket")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts"),
+            _distinct("author").alias("authors"),
+            pl.col("reach").sum().alias("reach"),
+        )
+        .with_columns(_variant_label())
+        .sort("claim_id", "bucket", "variant")
     )
 
 
-def generated_posts(con: duckdb.DuckDBPyConnection, scope: Scope) -> int:
-    """How many of the posts counted in the scope the demo generated (0 for real data)."""
-    where, params = scope.where()
-    row = con.execute(
-        f"""
-        SELECT count(DISTINCT m.post_uid)
-        FROM claim_mentions m JOIN post_provenance pp USING (post_uid)
-        WHERE pp.provenance = 'generated' AND {where}""",
-        params,
-    ).fetchone()
-    return int(row[0]) if row else 0
+def _hours(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    return (end - start).dt.total_microseconds() / 3_600_000_000
+
+
+def summary_of(mentions: pl.DataFrame, corrections: pl.DataFrame) -> pl.DataFrame:
+    """`variant_summary`'s correction columns for the claims of `mentions` (all their mentions,
+    all time): the first correction, the share of each variant's posts at or after it, and the
+    variant's rate (posts per hour) before and after it. The rules are in docs/views.md."""
+    first_fix = corrections.group_by("claim_id").agg(
+        pl.col("created_at").min().alias("first_correction_at")
+    )
+    last_post = mentions.group_by("claim_id").agg(pl.col("created_at").max().alias("last_post"))
+    fixed = pl.col("first_correction_at")
+    rated = (
+        mentions.join(first_fix, on="claim_id", how="left")
+        .group_by("claim_id", "variant")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts"),
+            pl.col("created_at").min().alias("first_seen"),
+            fixed.first(),
+            (pl.col("created_at") < fixed).sum().cast(pl.Int64).alias("before"),
+            (pl.col("created_at") >= fixed).sum().cast(pl.Int64).alias("after"),
+        )
+        .join(last_post, on="claim_id")
+    )
+    return rated.select(
+        "claim_id",
+        _variant_label(),
+        fixed,
+        pl.when(fixed.is_not_null()).then(pl.col("after")).alias("posts_after_correction"),
+        pl.when(fixed.is_not_null())
+        .then(pl.col("after") / pl.col("posts"))
+        .alias("share_after_correction"),
+        pl.when(fixed > pl.col("first_seen"))
+        .then(pl.col("before") / _hours(pl.col("first_seen"), fixed))
+        .alias("rate_before"),
+        pl.when(pl.col("last_post") > fixed)
+        .then(pl.col("after") / _hours(fixed, pl.col("last_post")))
+        .alias("rate_after"),
+    ).with_columns(rate_fell=pl.col("rate_after") < pl.col("rate_before"))
+
+
+def _generated(mentions: pl.DataFrame) -> int:
+    return mentions.filter(pl.col("provenance") == "generated").get_column("post_uid").n_unique()
+
+
+def _of_variant(mentions: pl.DataFrame, variant: str | None) -> pl.DataFrame:
+    if variant is None:
+        return mentions
+    if variant == NO_VARIANT:
+        return mentions.filter(pl.col("variant").is_null())
+    return mentions.filter(pl.col("variant") == variant)
 
 
 # --- freshness and the scheduler's pulse ----------------------------------------------------------
@@ -219,6 +325,13 @@ def reference_now(heartbeat: dict[str, Any] | None, alive: bool, wall: datetime)
 # --- the pages ------------------------------------------------------------------------------------
 
 
+def variant_stats(
+    con: duckdb.DuckDBPyConnection, scope: Scope, cache: FactsCache | None = None
+) -> pl.DataFrame:
+    """Per claim and variant within the scope (the variant pickers of the pages)."""
+    return variant_stats_of(scope.filter(_facts(con, cache).mentions))
+
+
 @dataclass(frozen=True)
 class OverviewData:
     claims: pl.DataFrame  # one row per claim of the scope that has mentions
@@ -228,31 +341,33 @@ class OverviewData:
 
 
 def overview_page(
-    con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, tz: str
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    now: datetime,
+    tz: str,
+    cache: FactsCache | None = None,
 ) -> OverviewData:
     """Per claim: variants, posts and authors overall and in the 24 hours before `now`, the
     leading variant, the latest correction; and each claim's daily spread."""
-    where, params = scope.where()
-    params["day_ago"] = now - timedelta(hours=24)
-    params["now"] = now
-    totals = frame(
-        con,
-        f"""
-        SELECT m.claim_id, count(DISTINCT m.variant) AS variants, count(*) AS posts,
-               count(DISTINCT {AUTHOR}) AS authors,
-               count(*) FILTER (WHERE m.created_at >= $day_ago AND m.created_at < $now)
-                   AS posts_24h,
-               count(DISTINCT {AUTHOR}) FILTER (
-                   WHERE m.created_at >= $day_ago AND m.created_at < $now) AS authors_24h,
-               min(m.created_at) AS first_seen, max(m.created_at) AS last_seen
-        FROM claim_mentions m JOIN posts p USING (post_uid)
-        WHERE {where}
-        GROUP BY m.claim_id""",
-        params,
+    facts = _facts(con, cache)
+    mentions = scope.filter(facts.mentions)
+    recent = (pl.col("created_at") >= now - timedelta(hours=24)) & (pl.col("created_at") < now)
+    totals = mentions.group_by("claim_id").agg(
+        _distinct("variant").alias("variants"),
+        pl.len().cast(pl.Int64).alias("posts"),
+        _distinct("author").alias("authors"),
+        recent.sum().cast(pl.Int64).alias("posts_24h"),
+        pl.col("author").filter(recent).drop_nulls().n_unique().alias("authors_24h"),
+        pl.col("created_at").min().alias("first_seen"),
+        pl.col("created_at").max().alias("last_seen"),
     )
-    stats = variant_stats(con, scope)
-    fixes = corrections(con, scope)
-    latest = fixes.group_by("claim_id", maintain_order=True).first()
+    stats = variant_stats_of(mentions)
+    latest = (
+        scope.filter(facts.corrections)
+        .sort(["created_at", "post_uid"], descending=[True, False])
+        .group_by("claim_id", maintain_order=True)
+        .first()
+    )
     claims = (
         totals.join(leading_variants(stats), on="claim_id", how="left")
         .join(
@@ -265,13 +380,14 @@ def overview_page(
             on="claim_id",
             how="left",
         )
+        .with_columns(pl.col("variants", "authors", "authors_24h").cast(pl.Int64))
         .sort("claim_id")
     )
     return OverviewData(
         claims=claims,
         variants=stats,
-        daily=spread(con, scope, "day", tz),
-        generated=generated_posts(con, scope),
+        daily=spread_of(mentions, "day", tz),
+        generated=_generated(mentions),
     )
 
 
@@ -279,38 +395,37 @@ def overview_page(
 class ClaimData:
     spread: pl.DataFrame
     variants: pl.DataFrame  # variant_stats of the claim, within the scope
-    summary: pl.DataFrame  # variant_summary of the claim (all time, all sources)
+    summary: pl.DataFrame  # the corrections' effect per variant (all time, all sources)
     corrections: pl.DataFrame
     generated: int
 
 
 def claim_page(
-    con: duckdb.DuckDBPyConnection, scope: Scope, claim_id: str, grain: Grain, tz: str
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    claim_id: str,
+    grain: Grain,
+    tz: str,
+    cache: FactsCache | None = None,
 ) -> ClaimData:
-    one = Scope((claim_id,), scope.since, scope.until, scope.sources)
-    summary = frame(
-        con,
-        """
-        SELECT variant, first_seen, last_seen, posts, authors, reach, is_leading,
-               first_correction_at, posts_after_correction, share_after_correction,
-               rate_before, rate_after, rate_fell
-        FROM variant_summary WHERE claim_id = $claim_id
-        ORDER BY posts DESC, variant""",
-        {"claim_id": claim_id},
-    ).with_columns(_variant_label())
+    facts = _facts(con, cache)
+    one = scope.only(claim_id)
+    mentions = one.filter(facts.mentions)
+    every = facts.mentions.filter(pl.col("claim_id") == claim_id)
+    fixes = facts.corrections.filter(pl.col("claim_id") == claim_id)
     return ClaimData(
-        spread=spread(con, one, grain, tz),
-        variants=variant_stats(con, one),
-        summary=summary,
-        corrections=corrections(con, one),
-        generated=generated_posts(con, one),
+        spread=spread_of(mentions, grain, tz),
+        variants=variant_stats_of(mentions),
+        summary=summary_of(every, fixes),
+        corrections=one.filter(fixes).sort(["created_at", "post_uid"], descending=[True, False]),
+        generated=_generated(mentions),
     )
 
 
 @dataclass(frozen=True)
 class PostQuery:
     """Which posts: a claim, optionally a variant (NO_VARIANT for the NULL one), a time window
-    (a bucket), and words to look for in the text, the author or the matched text."""
+    (a bucket), and words to look for in the text, title, author or matched text."""
 
     claim_id: str
     variant: str | None = None
@@ -327,55 +442,52 @@ class PostsData:
     generated: int  # how many of those the demo generated
 
 
-def posts_page(con: duckdb.DuckDBPyConnection, scope: Scope, query: PostQuery) -> PostsData:
-    where, params = scope.where()
-    where += " AND m.claim_id = $claim_id"
-    params["claim_id"] = query.claim_id
-    if query.variant == NO_VARIANT:
-        where += " AND m.variant IS NULL"
-    elif query.variant is not None:
-        where += " AND m.variant = $variant"
-        params["variant"] = query.variant
+def posts_page(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    query: PostQuery,
+    cache: FactsCache | None = None,
+) -> PostsData:
+    mentions = _of_variant(
+        scope.only(query.claim_id).filter(_facts(con, cache).mentions), query.variant
+    )
     if query.start is not None:
-        where += " AND m.created_at >= $start"
-        params["start"] = query.start
+        mentions = mentions.filter(pl.col("created_at") >= query.start)
     if query.end is not None:
-        where += " AND m.created_at < $end"
-        params["end"] = query.end
-    if query.search.strip():
-        where += (
-            " AND (contains(lower(p.text), $needle) OR contains(lower(p.title), $needle)"
-            " OR contains(lower(m.author_handle), $needle)"
-            " OR contains(lower(m.matched_text), $needle))"
+        mentions = mentions.filter(pl.col("created_at") < query.end)
+    needle = query.search.strip().lower()
+    if needle:
+        mentions = mentions.filter(
+            pl.any_horizontal(
+                pl.col(c).str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
+                for c in ("text", "title", "author_handle", "matched_text")
+            )
         )
-        params["needle"] = query.search.strip().lower()
-    matched = f"""
-        FROM claim_mentions m JOIN posts p USING (post_uid)
-        LEFT JOIN post_provenance pp USING (post_uid)
-        WHERE {where}"""
-    counts = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE pp.provenance = 'generated') {matched}", params
-    ).fetchone() or (0, 0)
-    params["limit"] = query.limit
-    posts = frame(
-        con,
-        f"""
-        SELECT m.created_at, m.source, m.author_handle, p.kind, m.variant, m.stance,
-               m.matched_text, p.text, {SAFE_URL} AS url,
-               coalesce(pp.provenance, 'collected') AS provenance, {REACH} AS reach,
-               m.post_uid
-        {matched}
-        ORDER BY m.created_at, m.post_uid
-        LIMIT $limit""",
-        params,
-    ).with_columns(_variant_label())
-    return PostsData(posts=posts, total=int(counts[0]), generated=int(counts[1] or 0))
+    posts = (
+        mentions.sort("created_at", "post_uid")
+        .head(query.limit)
+        .select(
+            "created_at",
+            "source",
+            "author_handle",
+            "kind",
+            _variant_label(),
+            "stance",
+            "matched_text",
+            "text",
+            "url",
+            "provenance",
+            "reach",
+            "post_uid",
+        )
+    )
+    return PostsData(posts=posts, total=mentions.height, generated=_generated(mentions))
 
 
 @dataclass(frozen=True)
 class PathsData:
     cascades: pl.DataFrame  # one row per tree of replies, quotes and reposts
-    tree: pl.DataFrame  # every post of the variant with its parent, root and depth
+    tree: pl.DataFrame  # every post of the variant with its root and depth
     spreaders: pl.DataFrame
     crossposts: pl.DataFrame
     first_by_source: pl.DataFrame
@@ -383,39 +495,40 @@ class PathsData:
 
 
 def paths_page(
-    con: duckdb.DuckDBPyConnection, scope: Scope, claim_id: str, variant: str | None
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    claim_id: str,
+    variant: str | None,
+    cache: FactsCache | None = None,
 ) -> PathsData:
     """How a variant (or every variant, `variant` None) travelled."""
-    where, params = scope.where()
-    where += " AND m.claim_id = $claim_id"
-    params["claim_id"] = claim_id
-    if variant == NO_VARIANT:
-        where += " AND m.variant IS NULL"
-    elif variant is not None:
-        where += " AND m.variant = $variant"
-        params["variant"] = variant
-    posts = frame(
-        con,
-        f"""
-        SELECT m.post_uid, p.parent_uid, p.root_uid, p.kind, m.source, m.author_handle,
-               {AUTHOR} AS author, m.created_at, {REACH} AS reach, m.copy_of, {SAFE_URL} AS url
-        FROM claim_mentions m JOIN posts p USING (post_uid)
-        WHERE {where}""",
-        params,
+    facts = _facts(con, cache)
+    posts = _of_variant(scope.only(claim_id).filter(facts.mentions), variant).select(
+        "post_uid",
+        "parent_uid",
+        "kind",
+        "source",
+        "author_handle",
+        "author",
+        "created_at",
+        "reach",
+        "copy_of",
+        "url",
+        "provenance",
     )
-    crossposts = frame(
-        con,
-        f"""
-        WITH mine AS (
-            SELECT m.post_uid, m.copy_of, m.source, m.created_at
-            FROM claim_mentions m WHERE {where})
-        SELECT o.source AS from_source, c.source AS to_source, count(*) AS copies,
-               min(c.created_at) AS first_copy_at
-        FROM mine c JOIN claim_mentions o
-             ON o.post_uid = c.copy_of AND o.claim_id = $claim_id
-        WHERE o.source <> c.source
-        GROUP BY ALL ORDER BY copies DESC, from_source, to_source""",
-        params,
+    originals = facts.mentions.filter(pl.col("claim_id") == claim_id).select(
+        copy_of="post_uid", from_source="source"
+    )
+    crossposts = (
+        posts.filter(pl.col("copy_of").is_not_null())
+        .join(originals, on="copy_of")
+        .filter(pl.col("from_source") != pl.col("source"))
+        .group_by("from_source", to_source="source")
+        .agg(
+            pl.len().cast(pl.Int64).alias("copies"),
+            pl.col("created_at").min().alias("first_copy_at"),
+        )
+        .sort(["copies", "from_source", "to_source"], descending=[True, False, False])
     )
     tree = with_depth(posts)
     return PathsData(
@@ -424,22 +537,8 @@ def paths_page(
         spreaders=top_spreaders(posts),
         crossposts=crossposts,
         first_by_source=first_by_source(posts),
-        generated=generated_posts(con, Scope((claim_id,), scope.since, scope.until, scope.sources))
-        if variant is None
-        else _generated_of_variant(con, where, params),
+        generated=_generated(posts),
     )
-
-
-def _generated_of_variant(
-    con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]
-) -> int:
-    row = con.execute(
-        f"""
-        SELECT count(*) FROM claim_mentions m JOIN post_provenance pp USING (post_uid)
-        WHERE pp.provenance = 'generated' AND {where}""",
-        params,
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def with_depth(posts: pl.DataFrame, max_depth: int = 64) -> pl.DataFrame:
@@ -530,8 +629,21 @@ class SourcesData:
     jobs: pl.DataFrame
     heartbeats: pl.DataFrame
     per_source: pl.DataFrame  # posts per source and bucket
-    generated: int
+    generated: int  # posts the demo generated, in the whole warehouse
     recent_failures: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+
+def per_source_hours(con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+    """Posts per source and UTC hour of `by` (collected_at or created_at), every post."""
+    if by not in ("collected_at", "created_at"):
+        raise ValueError(f"by must be collected_at or created_at; found {by!r}")
+    return frame(
+        con,
+        f"""
+        SELECT source, date_trunc('hour', {by}) AS hour, count(*) AS posts
+        FROM posts GROUP BY ALL""",
+        {},
+    )
 
 
 def sources_page(
@@ -540,9 +652,8 @@ def sources_page(
     grain: Grain,
     tz: str,
     by: Literal["collected_at", "created_at"] = "collected_at",
+    cache: FactsCache | None = None,
 ) -> SourcesData:
-    if by not in ("collected_at", "created_at"):
-        raise ValueError(f"by must be collected_at or created_at; found {by!r}")
     runs = frame(
         con,
         """
@@ -566,22 +677,17 @@ def sources_page(
         {},
     )
     beats = frame(con, "SELECT * FROM heartbeats ORDER BY beat_at DESC", {})
-    params: dict[str, Any] = {}
-    scoped = Scope((), scope.since, scope.until, scope.sources)
-    where = " AND ".join(scoped.time_and_sources("p", by, params)) or "true"
-    per_source = frame(
-        con,
-        f"""
-        SELECT p.source, {_bucket(grain, f"p.{by}")} AS bucket, count(*) AS posts
-        FROM posts p WHERE {where}
-        GROUP BY ALL ORDER BY bucket, p.source""",
-        params | {"tz": tz},
+    hours = cache.per_source(con, by) if cache is not None else per_source_hours(con, by)
+    window = Scope((), scope.since, scope.until, scope.sources)
+    per_source = (
+        _in_window(hours, window)
+        .with_columns(bucket=bucket_of(grain, tz, "hour"))
+        .group_by("source", "bucket")
+        .agg(pl.col("posts").sum())
+        .sort("bucket", "source")
     )
     generated = con.execute(
-        f"""
-        SELECT count(*) FROM posts p JOIN post_provenance pp USING (post_uid)
-        WHERE pp.provenance = 'generated' AND {where}""",
-        params,
+        "SELECT count(*) FROM post_provenance WHERE provenance = 'generated'"
     ).fetchone()
     failures = frame(
         con,
@@ -598,6 +704,17 @@ def sources_page(
         generated=int(generated[0]) if generated else 0,
         recent_failures=failures,
     )
+
+
+def _in_window(hours: pl.DataFrame, window: Scope) -> pl.DataFrame:
+    keep = pl.lit(True)
+    if window.since is not None:
+        keep &= pl.col("hour") >= window.since.replace(minute=0, second=0, microsecond=0)
+    if window.until is not None:
+        keep &= pl.col("hour") < window.until
+    if window.sources:
+        keep &= pl.col("source").is_in(list(window.sources))
+    return hours.filter(keep)
 
 
 def view_columns(con: duckdb.DuckDBPyConnection, views: Sequence[str]) -> pl.DataFrame:

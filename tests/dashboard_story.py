@@ -129,10 +129,28 @@ def build(path: Path) -> Warehouse:
 
 
 def _write_day_after(warehouse: Warehouse) -> None:
+    write_posts(warehouse, DAY_AFTER)
+    with warehouse.writing() as con:
+        con.execute(
+            "INSERT INTO store.corrections VALUES ('factcheck:s10', ?, '5', 'factcheck', 'v1',"
+            " now())",
+            [CLAIM],
+        )
+        con.execute(
+            "INSERT INTO store.post_provenance VALUES ('x:g1', 'generated', 'demo traffic', now())"
+        )
+
+
+Row = tuple[str, str, str, float, str | None, str, str, dict[str, Any]]
+
+
+def write_posts(warehouse: Warehouse, posts: list[Row]) -> None:
+    """Posts of the day after, with their mentions of ice-offices-canada stored as the analysis
+    stores them (copies linked)."""
     names = ("source", "source_id", "created_at", "text", "author_handle", "author_followers")
     names += ("likes", "kind", "parent_uid", "url", "collected_at")
     rows: list[dict[str, Any]] = []
-    for source, sid, author, minutes, _, _, text, extra in DAY_AFTER:
+    for source, sid, author, minutes, _, _, text, extra in posts:
         rows.append(
             {
                 "source": source,
@@ -152,7 +170,7 @@ def _write_day_after(warehouse: Warehouse) -> None:
     warehouse.write(Batch(posts=pa.table(columns)))
     stamp = datetime.now(UTC)
     with warehouse.writing() as con:
-        for source, sid, _, _, variant, stance, _, extra in DAY_AFTER:
+        for source, sid, _, _, variant, stance, _, extra in posts:
             uid = f"{source}:{sid}"
             origin = extra.get("parent_uid") if extra.get("kind") == "repost" else None
             con.execute(
@@ -164,14 +182,6 @@ def _write_day_after(warehouse: Warehouse) -> None:
                 [uid, CLAIM, variant, stance, f"words of {sid}", stamp, origin, uid],
             )
         link_copies(con, stamp)
-        con.execute(
-            "INSERT INTO store.corrections VALUES ('factcheck:s10', ?, '5', 'factcheck', 'v1',"
-            " now())",
-            [CLAIM],
-        )
-        con.execute(
-            "INSERT INTO store.post_provenance VALUES ('x:g1', 'generated', 'demo traffic', now())"
-        )
 
 
 def _seed_operations(warehouse: Warehouse) -> None:

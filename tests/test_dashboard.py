@@ -24,6 +24,7 @@ from dashboard_story import (
     beat,
     build,
     stop_scheduler,
+    write_posts,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -468,22 +469,55 @@ def test_a_post_with_html_and_markdown_shows_literally(app: AppTest) -> None:
 
 def test_spread_by_hour_matches_the_view(story: Warehouse) -> None:
     with story.reading() as con:
-        mine = queries.spread(con, queries.Scope((CLAIM, OTHER)), "hour", "UTC")
+        facts = queries.load_facts(con)
         view = con.execute(
             "SELECT claim_id, coalesce(variant, '(none)') AS variant, bucket, posts, authors,"
             " reach FROM variant_spread WHERE grain = 'hour' ORDER BY claim_id, bucket, variant"
         ).pl()
+    mine = queries.spread_of(facts.mentions, "hour", "UTC")
     assert mine.sort(["claim_id", "bucket", "variant"]).to_dicts() == view.to_dicts()
 
 
-def test_leading_variant_follows_the_views_rule(story: Warehouse) -> None:
+def test_variant_numbers_match_the_summary_view(story: Warehouse) -> None:
+    columns = ["claim_id", "variant", "posts", "authors", "reach", "first_seen", "last_seen"]
+    rates = ["first_correction_at", "posts_after_correction", "share_after_correction"]
+    rates += ["rate_before", "rate_after", "rate_fell"]
     with story.reading() as con:
-        stats = queries.variant_stats(con, queries.Scope((CLAIM, OTHER)))
+        facts = queries.load_facts(con)
         view = con.execute(
-            "SELECT claim_id, variant FROM variant_summary WHERE is_leading ORDER BY claim_id"
-        ).fetchall()
+            f"SELECT {', '.join(columns + rates)}, is_leading FROM variant_summary"
+        ).pl()
+    view = view.with_columns(pl.col("variant").fill_null(queries.NO_VARIANT))
+    stats = queries.variant_stats_of(facts.mentions)
+    assert stats.select(columns).sort(columns[:2]).to_dicts() == (
+        view.select(columns).sort(columns[:2]).to_dicts()
+    )
+    summary = queries.summary_of(facts.mentions, facts.corrections).sort("claim_id", "variant")
+    expected = view.select(["claim_id", "variant", *rates]).sort("claim_id", "variant")
+    for mine, theirs in zip(summary.to_dicts(), expected.to_dicts(), strict=True):
+        assert mine.keys() == theirs.keys()
+        for key, value in theirs.items():
+            assert mine[key] == (pytest.approx(value) if isinstance(value, float) else value)
     leading = queries.leading_variants(stats).sort("claim_id")
-    assert list(leading.select("claim_id", "leading_variant").iter_rows()) == view
+    assert list(leading.select("claim_id", "leading_variant").iter_rows()) == list(
+        view.filter(pl.col("is_leading")).sort("claim_id").select("claim_id", "variant").iter_rows()
+    )
+
+
+def test_the_facts_are_read_once_until_the_data_changes(tmp_path: Path) -> None:
+    warehouse = build(tmp_path / "changing.duckdb")
+    cache = queries.FactsCache()
+    scope = queries.Scope((CLAIM, OTHER))
+    for _ in range(3):
+        with warehouse.reading() as con:
+            stats = queries.variant_stats(con, scope, cache=cache)
+    assert cache.loads == 1
+    assert stats.filter(pl.col("claim_id") == CLAIM).get_column("posts").sum() == 14
+    write_posts(warehouse, [("x", "late", "z1", 300, "4", "asserts", "4 ICE stations!", {})])
+    with warehouse.reading() as con:
+        stats = queries.variant_stats(con, scope, cache=cache)
+    assert cache.loads == 2
+    assert stats.filter(pl.col("claim_id") == CLAIM).get_column("posts").sum() == 15
 
 
 def test_a_toronto_day_is_cut_on_the_wall_clock() -> None:
