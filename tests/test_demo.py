@@ -65,7 +65,7 @@ def test_story_is_deterministic_and_every_post_is_marked(story: Story) -> None:
     assert len(set(uids)) == len(uids)
     counts = story.counts()
     assert counts["real"] == 5 and counts["real:x"] == 4 and counts["real:news"] == 1
-    assert counts["generated"] > 800
+    assert counts["generated"] > 600
     for platform in ("x", "mastodon", "bluesky", "reddit", "news", "gdelt", "hackernews"):
         assert counts[f"generated:{platform}"] > 0, platform
     assert all(START <= p.created_at <= END for p in story.posts)
@@ -79,7 +79,7 @@ def test_story_is_deterministic_and_every_post_is_marked(story: Story) -> None:
     }
     assert all(p.note.startswith("real: ") for p in real)
     embassy = next(p for p in real if p.author.handle == "usembassyottawa")
-    assert embassy.created_at == datetime(2026, 1, 30, tzinfo=UTC)
+    assert embassy.created_at == datetime(2026, 1, 30, 17, tzinfo=UTC)  # noon in Toronto
     assert embassy.post_uid.startswith("x:") and embassy.native_id.isdigit()
     # the "5" spreads most on X through retweets of the real post
     five = next(p for p in real if p.author.handle == "CheriDiNovo")
@@ -114,7 +114,7 @@ def test_story_texts_give_the_variants_stances_and_corrections(story: Story) -> 
     analysis = analyze_posts(posts, config)
     mentions = analysis.mentions.filter(pl.col("claim_id") == "ice-offices-canada")
     by_variant = dict(mentions.group_by("variant").len().iter_rows())
-    assert by_variant["5"] > 400 and 50 < by_variant["4"] < by_variant["5"] / 4
+    assert by_variant["5"] > 400 and 30 < by_variant["4"] < by_variant["5"] / 4
     stances = dict(mentions.group_by("stance").len().iter_rows())
     assert stances["questions"] > 50 and stances["denies"] > 30 and stances["corrects"] > 50
     kinds = dict(analysis.corrections.group_by("kind").len().iter_rows())

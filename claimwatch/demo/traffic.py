@@ -7,7 +7,8 @@ is served on, its platform-native id, its time and its text, marked `real` or `g
   press): the "4 ICE stations" post (2026-01-27), the "5" post (2026-01-28), the NDP MP's letter
   (2026-01-29) and the U.S. Embassy's correction (2026-01-30) on X, and the Daily Hive article
   reporting the ICE spokesperson's statement (2026-01-30) in the news. Their texts and dates are
-  exact; the time of day is unknown, so each stands at 00:00 UTC of its date as in the seed.
+  exact; the time of day is unknown, so each stands at noon in Toronto on its date (the seed's
+  00:00 UTC would put it on the evening before, local time, and in the wrong day's digest).
   What the demo adds to them is marked in their provenance note: X ids (the seed has none; X's
   API has only numeric ids, so each gets a snowflake of its date) and engagement counts.
 - **Generated**, around them: the "4" post echoed; the "5" post spreading widely through X
@@ -36,9 +37,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 __all__ = [
     "END",
@@ -623,6 +625,10 @@ _QUOTED_IN = (
 )
 
 
+def _local_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo("America/Toronto")).astimezone(UTC)
+
+
 def _add_real(builder: _Builder) -> dict[str, StoryPost]:
     """The real posts at their dates; returns them by author handle."""
     real: dict[str, StoryPost] = {}
@@ -635,7 +641,7 @@ def _add_real(builder: _Builder) -> dict[str, StoryPost]:
         "usembassyottawa": (2200, 900, 1400),
     }
     for row in real_posts():
-        when = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+        when = _local_noon(date.fromisoformat(row["created_at"][:10]))
         handle = row["author_handle"]
         seed_id = row["source_id"]
         if row["source"] == "news":
