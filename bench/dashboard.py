@@ -242,6 +242,9 @@ def _claim(con: Any, c: dict[str, Any]) -> int:
     from dashboard import queries
 
     data = queries.claim_page(con, c["scope"], c["claim"], "hour", TZ, cache=c["cache"])
+    last = data.spread.get_column("bucket").max()
+    point = queries.PostQuery(c["claim"], c["variant"], last, None, limit=500)
+    queries.point_posts(con, c["scope"], point, cache=c["cache"])  # the posts under the chart
     queries.freshness(con)
     return data.spread.height
 

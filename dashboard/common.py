@@ -93,6 +93,7 @@ def facts_cache(db: str) -> queries.FactsCache:
 
 # the page functions that take the cache; the others read small views only
 _WITH_CACHE = {"variant_stats", "overview_page", "claim_page", "posts_page", "paths_page"}
+_WITH_CACHE |= {"point_posts"}
 _WITH_CACHE |= {"sources_page"}
 
 

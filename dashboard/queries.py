@@ -52,17 +52,28 @@ def _safe_url(column: str) -> str:
     return f"CASE WHEN regexp_matches({column}, '^https?://', 'i') THEN {column} END"
 
 
+# What every page counts with: each mention with its post's fields (not the text, title and
+# url: reading those for 5M posts doubles the time; `details` reads them for one claim).
 FACTS_SQL = f"""
     SELECT m.claim_id, m.variant, m.stance, m.post_uid, m.created_at, m.source,
            m.author_handle, m.matched_text, m.copy_of, {AUTHOR} AS author,
-           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid, {_safe_url("p.url")} AS url,
-           p.text, p.title, coalesce(pp.provenance, 'collected') AS provenance
+           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid,
+           coalesce(pp.provenance, 'collected') AS provenance
     FROM claim_mentions m JOIN posts p USING (post_uid)
     LEFT JOIN post_provenance pp USING (post_uid)"""
+# The corrections' own columns; their time, source and author come from the facts (a correction
+# is a mention of the claim). Asking the view for them would read them for every post again.
 CORRECTIONS_SQL = f"""
+    SELECT c.post_uid, c.claim_id, c.variant, c.kind, {_safe_url("c.url")} AS url
+    FROM corrections c"""
+CORRECTIONS_FULL_SQL = f"""
     SELECT c.claim_id, c.created_at, c.author_handle, c.kind, c.variant, c.source,
            {_safe_url("c.url")} AS url, c.post_uid
     FROM corrections c"""
+DETAILS_SQL = f"""
+    SELECT m.post_uid, p.text, p.title, {_safe_url("p.url")} AS url
+    FROM claim_mentions m JOIN posts p USING (post_uid)
+    WHERE m.claim_id = $claim_id"""
 STAMP_SQL = """
     SELECT (SELECT count(*) FROM posts), (SELECT max(collected_at) FROM posts),
            (SELECT count(*) FROM collector_runs WHERE source = 'analysis'),
@@ -109,7 +120,30 @@ class Facts:
 
 
 def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
-    return Facts(mentions=frame(con, FACTS_SQL, {}), corrections=frame(con, CORRECTIONS_SQL, {}))
+    mentions = frame(con, FACTS_SQL, {})
+    own = frame(con, CORRECTIONS_SQL, {})
+    post = mentions.select("post_uid", "claim_id", "created_at", "source", "author_handle")
+    corrections = own.join(post, on=["post_uid", "claim_id"], how="inner")
+    if corrections.height < own.height:  # a correction that is no mention: ask the view
+        corrections = frame(con, CORRECTIONS_FULL_SQL, {})
+    return Facts(
+        mentions=mentions,
+        corrections=corrections.select(
+            "claim_id",
+            "created_at",
+            "author_handle",
+            "kind",
+            "variant",
+            "source",
+            "url",
+            "post_uid",
+        ),
+    )
+
+
+def details(con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+    """The text, title and url of every post mentioning `claim_id`."""
+    return frame(con, DETAILS_SQL, {"claim_id": claim_id})
 
 
 def data_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
@@ -128,6 +162,7 @@ class FactsCache:
         self._read_at = 0.0
         self._facts: Facts | None = None
         self._per_source: dict[str, pl.DataFrame] = {}
+        self._details: dict[str, pl.DataFrame] = {}
         self.loads = 0  # how many times the facts were read (tests and the benchmark look)
 
     def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
@@ -137,6 +172,13 @@ class FactsCache:
                 self._facts = load_facts(con)
                 self.loads += 1
             return self._facts
+
+    def details(self, con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+        with self._lock:
+            self._check(con)
+            if claim_id not in self._details:
+                self._details[claim_id] = details(con, claim_id)
+            return self._details[claim_id]
 
     def per_source(self, con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
         with self._lock:
@@ -150,7 +192,7 @@ class FactsCache:
         stale = time.monotonic() - self._read_at > self.max_age_s
         if stamp != self._stamp or stale:
             self._stamp, self._read_at = stamp, time.monotonic()
-            self._facts, self._per_source = None, {}
+            self._facts, self._per_source, self._details = None, {}, {}
 
 
 def _facts(con: duckdb.DuckDBPyConnection, cache: FactsCache | None) -> Facts:
@@ -442,19 +484,30 @@ class PostsData:
     generated: int  # how many of those the demo generated
 
 
+def _chosen_posts(mentions: pl.DataFrame, query: PostQuery) -> pl.DataFrame:
+    mentions = _of_variant(mentions, query.variant)
+    if query.start is not None:
+        mentions = mentions.filter(pl.col("created_at") >= query.start)
+    if query.end is not None:
+        mentions = mentions.filter(pl.col("created_at") < query.end)
+    return mentions
+
+
 def posts_page(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,
     query: PostQuery,
     cache: FactsCache | None = None,
 ) -> PostsData:
-    mentions = _of_variant(
-        scope.only(query.claim_id).filter(_facts(con, cache).mentions), query.variant
+    """The posts of the Posts page, with their text and link; `search` looks in the text, the
+    title, the author and the matched words, ignoring case."""
+    facts = _facts(con, cache)
+    texts = (
+        cache.details(con, query.claim_id) if cache is not None else details(con, query.claim_id)
     )
-    if query.start is not None:
-        mentions = mentions.filter(pl.col("created_at") >= query.start)
-    if query.end is not None:
-        mentions = mentions.filter(pl.col("created_at") < query.end)
+    mentions = _chosen_posts(scope.only(query.claim_id).filter(facts.mentions), query).join(
+        texts, on="post_uid", how="left"
+    )
     needle = query.search.strip().lower()
     if needle:
         mentions = mentions.filter(
@@ -478,6 +531,33 @@ def posts_page(
             "url",
             "provenance",
             "reach",
+            "post_uid",
+        )
+    )
+    return PostsData(posts=posts, total=mentions.height, generated=_generated(mentions))
+
+
+def point_posts(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    query: PostQuery,
+    cache: FactsCache | None = None,
+) -> PostsData:
+    """The posts behind a point of a chart (the Claim page), without their text: the Posts page
+    shows the text and the links."""
+    mentions = _chosen_posts(scope.only(query.claim_id).filter(_facts(con, cache).mentions), query)
+    posts = (
+        mentions.sort("created_at", "post_uid")
+        .head(query.limit)
+        .select(
+            "created_at",
+            "source",
+            "author_handle",
+            "kind",
+            "stance",
+            "matched_text",
+            "reach",
+            "provenance",
             "post_uid",
         )
     )
@@ -513,7 +593,6 @@ def paths_page(
         "created_at",
         "reach",
         "copy_of",
-        "url",
         "provenance",
     )
     originals = facts.mentions.filter(pl.col("claim_id") == claim_id).select(
@@ -616,7 +695,7 @@ def first_by_source(posts: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("created_at").first().alias("first_seen"),
             pl.col("author_handle").first().alias("first_author"),
-            pl.col("url").first().alias("first_url"),
+            pl.col("post_uid").first().alias("first_post"),
             pl.len().alias("posts"),
         )
         .sort("first_seen")

@@ -157,7 +157,7 @@ bucket_key: str = pick_bucket.selectbox(
 variant: str = pick_variant.selectbox("Variant", variant_names, key="point_variant")
 start, end = bucket_bounds(datetime.fromisoformat(bucket_key), grain, view.tz)
 posts: PostsData = common.fetch(
-    "posts_page",
+    "point_posts",
     view.scope,
     PostQuery(claim_id, variant, start, end, limit=POINT_POSTS),
 )
@@ -168,21 +168,14 @@ st.text(
 )
 common.table(
     posts.posts.select(
-        "created_at",
-        "source",
-        "author_handle",
-        "stance",
-        "matched_text",
-        "text",
-        "url",
-        "provenance",
+        "created_at", "source", "author_handle", "stance", "matched_text", "provenance", "post_uid"
     ),
     view.tz,
     key="point_posts",
 )
 st.page_link(
     "pages/posts.py",
-    label="Open these posts in the Posts page (search, sort, export)",
+    label="Open these posts, with their text and links, in the Posts page (search, export)",
     icon=":material/list:",
     query_params={"claim": claim_id, "variant": variant, "bucket": bucket_key, "grain": grain},
 )

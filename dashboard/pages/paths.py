@@ -46,7 +46,7 @@ copies_m.metric("Copies across platforms", f"{int(data.crossposts.get_column('co
 st.subheader("When each platform first saw it")
 if data.first_by_source.height:
     st.altair_chart(charts.first_seen_chart(data.first_by_source, view.tz), key="first_seen")
-    common.table(data.first_by_source, view.tz, key="first_table", links=("first_url",))
+    common.table(data.first_by_source, view.tz, key="first_table")
 
 st.subheader("Trees of replies, quotes and reposts")
 st.caption(
@@ -70,12 +70,18 @@ if data.cascades.height:
             "reach",
             "parent_uid",
             "post_uid",
-            "url",
         )
     )
     common.table(tree, view.tz, key="tree_table")
 else:
     st.text("No post of this variant replies to, quotes or reposts another.")
+
+st.page_link(
+    "pages/posts.py",
+    label="The posts of this variant, with their text and links",
+    icon=":material/list:",
+    query_params={"claim": claim_id} | ({} if variant == ALL_VARIANTS else {"variant": variant}),
+)
 
 st.subheader("Top spreaders by reach")
 common.table(data.spreaders, view.tz, key="spreaders_table")
