@@ -38,8 +38,8 @@ from warehouse import Warehouse
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "claimwatch.toml"
 TOPIC = "ice-canada"
-T1 = datetime(2026, 1, 28, 15, 0, tzinfo=UTC)  # the "5" post spreading
-T2 = datetime(2026, 1, 30, 18, 0, tzinfo=UTC)  # after the embassy's correction
+T1 = datetime(2026, 1, 28, 22, 0, tzinfo=UTC)  # the "5" post spreading
+T2 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)  # after the correction and its HN thread
 
 
 @dataclass

@@ -66,10 +66,11 @@ PLATFORMS: tuple[Platform, ...] = (
 
 START = datetime(2026, 1, 26, 5, 0, tzinfo=UTC)  # 2026-01-26 00:00 in Toronto
 END = datetime(2026, 1, 31, 13, 0, tzinfo=UTC)  # 2026-01-31 08:00 in Toronto
-T_FOUR = datetime(2026, 1, 27, tzinfo=UTC)
-T_FIVE = datetime(2026, 1, 28, tzinfo=UTC)
-T_LETTER = datetime(2026, 1, 29, tzinfo=UTC)
-T_EMBASSY = datetime(2026, 1, 30, tzinfo=UTC)
+# the real posts' times: noon in Toronto on their dates (see `_local_noon`)
+T_FOUR = datetime(2026, 1, 27, 17, tzinfo=UTC)
+T_FIVE = datetime(2026, 1, 28, 17, tzinfo=UTC)
+T_LETTER = datetime(2026, 1, 29, 17, tzinfo=UTC)
+T_EMBASSY = datetime(2026, 1, 30, 17, tzinfo=UTC)
 
 _TWITTER_EPOCH_MS = 1_288_834_974_657
 _HOUR = 3600.0
