@@ -5,6 +5,8 @@ views they stand for."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -537,3 +539,39 @@ def test_streamlit_command_is_headless_and_passes_the_paths() -> None:
     assert "--server.fileWatcherType=none" in argv
     assert argv[-4:] == ["--db", "w.duckdb", "--config", "c.toml"]
     assert argv[argv.index("--server.port") + 1] == "8600"
+
+
+# --- reading while the scheduler writes -----------------------------------------------------------
+
+
+BATCHES = 150  # of 500 posts: a few seconds of writing
+
+
+def test_pages_render_while_another_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = build(tmp_path / "busy.duckdb")
+    beat(warehouse)
+    monkeypatch.setenv("CLAIMWATCH_DB", str(warehouse.path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    at = start(AppTest.from_file(str(APP), default_timeout=60))
+    workers = Path(__file__).parent / "workers.py"
+    writer = subprocess.Popen(
+        [sys.executable, str(workers), "writer", str(warehouse.path), str(BATCHES), "500", "10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[int] = []
+    while writer.poll() is None:
+        st.cache_data.clear()
+        at = switch(at, "sources")  # every run reads the warehouse again; none may fail
+        seen.append(int(frame(at, "per_source_table")["posts"].sum()))
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    written = json.loads(out.strip().splitlines()[-1])
+    assert written["committed"] + written["staged"] == BATCHES
+    st.cache_data.clear()
+    at = switch(at, "sources")
+    assert int(frame(at, "per_source_table")["posts"].sum()) == 15 + BATCHES * 500
+    assert len(seen) >= 2 and seen == sorted(seen)  # the counts only grow, run after run
