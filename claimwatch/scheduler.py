@@ -137,7 +137,7 @@ class Scheduler:
         if one is due; record it all and return what happened."""
         self._beat()
         sources, topics = chosen(self.config, [], [])
-        with _stopping_on_signals(self._stop):
+        with stopping_on_signals(self._stop):
             self.report.runs = asyncio.run(
                 collect(
                     self.config,
@@ -165,7 +165,7 @@ class Scheduler:
         """Run every job on its schedule until `stop` is set, or SIGINT / SIGTERM arrives."""
         if stop is not None:
             self._stop = stop
-        with _stopping_on_signals(self._stop):
+        with stopping_on_signals(self._stop):
             self._start()
             try:
                 while not self._stop.wait(0.2):
@@ -451,7 +451,7 @@ def _say_run(job: JobRow, summary: RunSummary) -> None:
 
 
 @contextlib.contextmanager
-def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT / SIGTERM set `stop`; a second one stops at once. Only the main thread can
     install signal handlers: elsewhere (a test's thread) `stop` is the only way out."""
     if threading.current_thread() is not threading.main_thread():

@@ -28,7 +28,6 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import threading
 import time
 import tomllib
@@ -36,7 +35,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,6 +44,7 @@ from rich.console import Console
 from claimwatch.config import Config, load_config
 from claimwatch.demo.server import DEMO_X_TOKEN, DemoServer
 from claimwatch.demo.traffic import END, START, Story, build_story
+from claimwatch.scheduler import Scheduler, SimulatedClock, stopping_on_signals
 from warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -196,11 +195,9 @@ class StoryClock:
 
     def __init__(self, speed: float) -> None:
         self.speed = speed
-        self._clock: Any = None
+        self._clock: SimulatedClock | None = None
 
     def begin(self) -> None:
-        from claimwatch.scheduler import SimulatedClock
-
         self._clock = SimulatedClock(START, self.speed)
 
     def now(self) -> datetime:
@@ -212,8 +209,6 @@ Say = Callable[[str], None]
 
 def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None) -> DemoSummary:
     """Play the story (module docstring) and return what the warehouse holds at the end."""
-    from claimwatch.scheduler import Scheduler
-
     started = time.monotonic()
     folder = fresh_paths(options.db, main_db)
     story = build_story(options.seed)
@@ -233,7 +228,7 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         say(f"local APIs on {server.url}; config {config_path}")
         scheduler = Scheduler(config, warehouse, clock=clock, mode="demo")
         thread = threading.Thread(target=scheduler.run, args=(stop,), name="demo-scheduler")
-        with _stop_on_signals(stop), _dashboard(options, config, config_path, say):
+        with stopping_on_signals(stop), _dashboard(options, config, config_path, say):
             clock.begin()  # the story starts once the dashboard can show it
             thread.start()
             done = _follow(warehouse, clock, stop, options, started, say)
@@ -369,27 +364,6 @@ def _dashboard(options: DemoOptions, config: Config, config_path: Path, say: Say
         else:
             say(f"the dashboard did not start (see {log_path}); the demo goes on without it")
         yield
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM end the demo cleanly (main thread only); a second one stops at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.warning("received %s: stopping the demo", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def print_summary(summary: DemoSummary, out: Console) -> None:
