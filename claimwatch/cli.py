@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -452,11 +453,17 @@ def dashboard_command(
     db, config_path = context.db.resolve(), context.config_path.resolve()
     env = {**os.environ, "CLAIMWATCH_DB": str(db), "CLAIMWATCH_CONFIG": str(config_path)}
     err.print(f"dashboard: http://{host}:{chosen_port} (warehouse {db}); Ctrl-C stops it")
+    server = subprocess.Popen(streamlit_command(db, config_path, host, chosen_port), env=env)
+    # SIGTERM to this process stops the server too (Ctrl-C reaches both already)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        code = subprocess.call(streamlit_command(db, config_path, host, chosen_port), env=env)
+        code = server.wait()
     except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+        server.terminate()
+        code = 0 if server.wait() in (0, -signal.SIGTERM, -signal.SIGINT) else 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise typer.Exit(0 if code in (-signal.SIGTERM, -signal.SIGINT) else code)
 
 
 @db_app.command("status")

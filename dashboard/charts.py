@@ -168,6 +168,6 @@ def first_seen_chart(first: pl.DataFrame, tz: str) -> alt.Chart:
                 alt.Tooltip("posts:Q", title="Posts", format=","),
             ],
         )
-        .properties(height=max(120, 36 * max(first.height, 1)))
+        .properties(height=80 + 40 * max(first.height, 1))
     )
     return chart

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -182,6 +183,7 @@ def sidebar() -> View:
         fresh=fresh,
         scheduler_alive=alive,
     )
+    st.session_state["_cw_rendered_at"] = clock.monotonic()
     _freshness(view, wall)
     st.session_state["_cw_view"] = view
     st.session_state["_cw_drawn"] = True
@@ -260,9 +262,9 @@ def _freshness(view: View, wall: datetime) -> None:
 def _watch(posts: int, latest: datetime | None) -> None:
     """Every WATCH_EVERY_S seconds: one short read of the freshness (uncached); a whole rerun
     only when posts arrived. The pause between reads lets the scheduler's writes in."""
-    if st.session_state.get("_cw_watch_first", True):
-        st.session_state["_cw_watch_first"] = False
-        return
+    rendered = st.session_state.get("_cw_rendered_at", 0.0)
+    if clock.monotonic() - rendered < WATCH_EVERY_S / 2:
+        return  # the page itself was just drawn (this is the fragment's run within it)
     wh = warehouse()
     try:
         with wh.reading() as con:

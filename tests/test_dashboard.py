@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -31,7 +32,7 @@ from dashboard_story import (
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
-from dashboard.launch import streamlit_command
+from dashboard.launch import streamlit_command, wait_until_serving
 from warehouse import Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -575,3 +576,32 @@ def test_pages_render_while_another_process_writes(
     at = switch(at, "sources")
     assert int(frame(at, "per_source_table")["posts"].sum()) == 15 + BATCHES * 500
     assert len(seen) >= 2 and seen == sorted(seen)  # the counts only grow, run after run
+
+
+@pytest.mark.slow
+def test_claimwatch_dashboard_serves_and_stops(story: Warehouse) -> None:
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    claimwatch = Path(sys.executable).parent / "claimwatch"
+    command = [str(claimwatch), "--db", str(story.path), "--config", str(CONFIG)]
+    cli = subprocess.Popen(
+        [*command, "dashboard", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_until_serving("127.0.0.1", port, 60)
+        page = httpx.get(f"http://127.0.0.1:{port}/claim?claim={CLAIM}", timeout=10)
+        assert page.status_code == 200
+    finally:
+        cli.send_signal(signal.SIGTERM)
+        _, err = cli.communicate(timeout=30)
+    assert cli.returncode == 0, err
+    assert f"dashboard: http://127.0.0.1:{port}" in err
+    with pytest.raises(httpx.HTTPError):  # the server went with it
+        httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
