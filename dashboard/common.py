@@ -88,8 +88,12 @@ def warehouse() -> Warehouse:
 @st.cache_resource(show_spinner=False)
 def facts_cache(db: str) -> queries.FactsCache:
     """The mentions of the warehouse `db` in memory, shared by every session (queries.py says
-    why); read again when the data changes."""
-    return queries.FactsCache()
+    why); read again in the background as soon as the data changes."""
+    cache = queries.FactsCache()
+    path = Path(db)
+    reader = Warehouse(path, read_timeout=config().warehouse.read_timeout.total_seconds())
+    cache.keep_fresh(reader.reading, WATCH_EVERY_S, until=lambda: not path.exists())
+    return cache
 
 
 # the page functions that take the cache; the others read small views only

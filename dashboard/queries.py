@@ -23,9 +23,11 @@ follow the views' rules (docs/views.md); tests check the results against the vie
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -34,6 +36,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+log = logging.getLogger(__name__)
+Reader = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 Grain = Literal["hour", "day"]
 GRAINS: tuple[Grain, ...] = ("hour", "day")
 NO_VARIANT = "(none)"  # how the mentions without a value are shown and linked
@@ -163,7 +167,41 @@ class FactsCache:
         self._facts: Facts | None = None
         self._per_source: dict[str, pl.DataFrame] = {}
         self._details: dict[str, pl.DataFrame] = {}
+        self._keeper: threading.Thread | None = None
         self.loads = 0  # how many times the facts were read (tests and the benchmark look)
+
+    def keep_fresh(self, reading: Reader, every_s: float, until: Callable[[], bool]) -> None:
+        """Read the facts again in a background thread as soon as the data changes (checked
+        every `every_s` seconds, one short read each time, the file closed in between), so that
+        the analysts' refreshes find them ready. Stops once `until()` is true (the warehouse is
+        gone). A failed check is logged and tried again at the next one."""
+        with self._lock:
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep,
+                    args=(reading, every_s, until),
+                    name="claimwatch-dashboard-facts",
+                    daemon=True,
+                )
+                self._keeper.start()
+
+    def _keep(self, reading: Reader, every_s: float, until: Callable[[], bool]) -> None:
+        while True:
+            time.sleep(every_s)
+            if until():
+                return
+            with self._lock:  # only what the pages asked for already
+                wanted = (self._facts is not None, list(self._details), list(self._per_source))
+            try:
+                with reading() as con:
+                    if wanted[0]:
+                        self.facts(con)
+                    for claim_id in wanted[1]:
+                        self.details(con, claim_id)
+                    for by in wanted[2]:
+                        self.per_source(con, by)
+            except Exception as error:  # a thread must not die on a busy or moved file
+                log.warning("dashboard: could not check the warehouse for new data: %s", error)
 
     def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
         with self._lock:

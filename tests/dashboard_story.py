@@ -146,7 +146,7 @@ Row = tuple[str, str, str, float, str | None, str, str, dict[str, Any]]
 
 def write_posts(warehouse: Warehouse, posts: list[Row]) -> None:
     """Posts of the day after, with their mentions of ice-offices-canada stored as the analysis
-    stores them (copies linked)."""
+    stores them (copies linked, a row of collector_runs for the run)."""
     names = ("source", "source_id", "created_at", "text", "author_handle", "author_followers")
     names += ("likes", "kind", "parent_uid", "url", "collected_at")
     rows: list[dict[str, Any]] = []
@@ -182,6 +182,12 @@ def write_posts(warehouse: Warehouse, posts: list[Row]) -> None:
                 [uid, CLAIM, variant, stance, f"words of {sid}", stamp, origin, uid],
             )
         link_copies(con, stamp)
+        # as an analysis run records itself, in the same transaction as its mentions
+        con.execute(
+            "INSERT INTO store.collector_runs (run_id, source, started_at, finished_at, status,"
+            " fetched, new) VALUES (?, 'analysis', ?, ?, 'ok', ?, ?)",
+            [f"analysis-seed-{stamp.timestamp()}", stamp, stamp, len(posts), len(posts)],
+        )
 
 
 def _seed_operations(warehouse: Warehouse) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -605,3 +606,29 @@ def test_claimwatch_dashboard_serves_and_stops(story: Warehouse) -> None:
     assert f"dashboard: http://127.0.0.1:{port}" in err
     with pytest.raises(httpx.HTTPError):  # the server went with it
         httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+
+
+def test_the_facts_are_read_again_in_the_background_when_the_data_changes(
+    tmp_path: Path,
+) -> None:
+    warehouse = build(tmp_path / "watched.duckdb")
+    cache = queries.FactsCache()
+    done = False
+    cache.keep_fresh(warehouse.reading, 0.1, until=lambda: done)
+    try:
+        with warehouse.reading() as con:
+            cache.facts(con)
+            cache.details(con, CLAIM)
+        time.sleep(0.5)
+        assert cache.loads == 1  # nothing changed: nothing read again
+        write_posts(warehouse, [("x", "late", "z1", 300, "5", "asserts", "5 ICE stations!", {})])
+        deadline = time.monotonic() + 20
+        while cache.loads < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cache.loads == 2  # read again by the keeper, before any page asked
+    finally:
+        done = True
+    facts = cache._facts
+    assert facts is not None
+    assert facts.mentions.filter(pl.col("post_uid") == "x:late").height == 1
+    assert "x:late" in cache._details[CLAIM].get_column("post_uid").to_list()
