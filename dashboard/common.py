@@ -251,7 +251,9 @@ def _freshness(view: View, wall: datetime) -> None:
         clock = ""
         if beat["mode"] == "demo" and beat["clock_at"] is not None:
             clock = f"; demo clock: {local_text(view.now, view.tz)}"
-        bar.success(f"Scheduler running ({beat['mode']}), last heartbeat {ago} ago{clock}")
+        bar.success(
+            f"Scheduler running ({mode_name(beat['mode'])}), last heartbeat {ago} ago{clock}"
+        )
     else:
         last = f" Last heartbeat: {local_text(beat['beat_at'], view.tz)}." if beat else ""
         bar.warning(f"No scheduler running: nothing new is being collected.{last}")
@@ -291,6 +293,11 @@ def view() -> View:
 
 
 # --- showing things -----------------------------------------------------------------------------
+
+
+def mode_name(mode: object) -> str:
+    """A scheduler's mode, for a Markdown element: only the words the scheduler writes."""
+    return str(mode) if mode in ("run", "once", "demo") else "unknown"
 
 
 def local_text(moment: datetime | None, tz: str) -> str:

@@ -340,7 +340,8 @@ def test_paths_page(app: AppTest) -> None:
 def test_sources_page(app: AppTest) -> None:
     at = start(app)
     at = switch(at, "sources")
-    assert any("Scheduler running: demo mode on testhost" in s.value for s in at.success)
+    assert any("Scheduler running: demo mode" in s.value for s in at.success)
+    assert "host testhost, pid 4242" in texts(at)
     runs = frame(at, "runs_table").set_index("source")
     assert runs.loc["mastodon", "status"] == "ok"
     assert runs.loc["mastodon", "rate_limit_left"] == 290
@@ -350,8 +351,10 @@ def test_sources_page(app: AppTest) -> None:
     jobs = frame(at, "jobs_table").set_index("job_id")
     reddit = jobs.loc["collect:reddit:ice-canada"]
     assert bool(reddit["backing_off"]) and reddit["failures"] == 3
-    assert any("backing off" in w.value and "reddit" in w.value for w in at.warning)
-    assert any("reddit (failed)" in w.value for w in at.warning)
+    assert any("1 job(s) backing off" in w.value for w in at.warning)
+    assert "collect:reddit:ice-canada" in texts(at)
+    assert any("1 source(s) whose last run did not succeed" in w.value for w in at.warning)
+    assert "reddit (failed)" in texts(at)
     # posts collected per source per Toronto day, the day after: 4 mastodon posts
     at.radio(key="src_by").set_value("created_at")
     at = run(at)
@@ -632,3 +635,17 @@ def test_the_facts_are_read_again_in_the_background_when_the_data_changes(
     assert facts is not None
     assert facts.mentions.filter(pl.col("post_uid") == "x:late").height == 1
     assert "x:late" in cache._details[CLAIM].get_column("post_uid").to_list()
+
+
+def test_a_failing_query_quoting_a_post_shows_it_literally(app: AppTest) -> None:
+    at = start(app)
+    at = switch(at, "sql")
+    at.text_area(key="sql_query").input(
+        "SELECT CAST(text AS INTEGER) FROM posts WHERE post_uid = 'mastodon:s8'"
+    )
+    at.button(key="sql_run").click()
+    at = run(at)
+    assert [e.value for e in at.error] == ["The query failed:"]
+    assert "<script>alert('x')</script>" in at.code[0].value  # DuckDB quotes the text
+    for body in _markdown_bodies(at):
+        assert "javascript:" not in body and "<script>" not in body

@@ -180,11 +180,12 @@ def test_paths(served: str, browser: object, shots: Path) -> None:
 
 def test_sources(served: str, browser: object, shots: Path) -> None:
     page, dialogs = open_page(browser, f"{served}/sources")
-    page.wait_for_selector("text=Scheduler running: demo mode on testhost", timeout=60_000)
+    page.wait_for_selector("text=Scheduler running: demo mode", timeout=60_000)
     settle(page, 1)
     keep(page, shots, "5-sources")
     body = page.inner_text("body")
-    assert "backing off after failures: collect:reddit:ice-canada" in body
+    assert "1 job(s) backing off after failures:\ncollect:reddit:ice-canada" in body
+    assert "host testhost, pid 4242" in body
     assert "reddit (failed)" in body
     assert not dialogs
 

@@ -27,9 +27,10 @@ st.subheader("Scheduler")
 if view.scheduler_alive:
     beat = data.heartbeats.row(0, named=True)
     st.success(
-        f"Scheduler running: {beat['mode']} mode on {beat['host']} (pid {beat['pid']}), last"
-        f" heartbeat {common.local_text(beat['beat_at'], view.tz)}"
+        f"Scheduler running: {common.mode_name(beat['mode'])} mode, last heartbeat"
+        f" {common.local_text(beat['beat_at'], view.tz)}"
     )
+    st.text(f"host {beat['host']}, pid {beat['pid']}, process {beat['process_id']}")
 else:
     last_beat = (
         common.local_text(data.heartbeats.row(0, named=True)["beat_at"], view.tz)
@@ -49,10 +50,8 @@ st.subheader("Jobs")
 if data.jobs.height:
     backing = data.jobs.filter(pl.col("backing_off"))
     if backing.height:
-        st.warning(
-            f"{backing.height} job(s) backing off after failures: "
-            + ", ".join(backing.get_column("job_id").to_list())
-        )
+        st.warning(f"{backing.height} job(s) backing off after failures:")
+        st.text(", ".join(backing.get_column("job_id").to_list()))
     common.table(
         data.jobs,
         view.tz,
@@ -69,9 +68,9 @@ else:
 st.subheader("Last run of each collector")
 failing = data.runs.filter(pl.col("status").is_in(["failed", "partial"]))
 if failing.height:
-    st.warning(
-        f"{failing.height} source(s) whose last run did not succeed: "
-        + ", ".join(f"{s} ({t})" for s, t in zip(failing["source"], failing["status"], strict=True))
+    st.warning(f"{failing.height} source(s) whose last run did not succeed:")
+    st.text(
+        ", ".join(f"{s} ({t})" for s, t in zip(failing["source"], failing["status"], strict=True))
     )
 common.table(
     data.runs,

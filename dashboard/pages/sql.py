@@ -58,7 +58,8 @@ if run:
     except QueryTimeoutError as slow:
         st.error(str(slow))
     except (duckdb.Error, WarehouseError) as error:
-        st.error(f"The query failed: {error}")
+        st.error("The query failed:")
+        st.code(str(error), language=None, wrap_lines=True)  # it may quote data: shown as is
     else:
         table = pl.from_arrow(result.table)
         assert isinstance(table, pl.DataFrame)
