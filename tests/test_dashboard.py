@@ -649,3 +649,37 @@ def test_a_failing_query_quoting_a_post_shows_it_literally(app: AppTest) -> None
     assert "<script>alert('x')</script>" in at.code[0].value  # DuckDB quotes the text
     for body in _markdown_bodies(at):
         assert "javascript:" not in body and "<script>" not in body
+
+
+def test_every_page_says_what_is_missing_on_an_empty_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = Warehouse(tmp_path / "empty.duckdb")
+    with empty.writing():
+        pass  # created and migrated, nothing in it
+    monkeypatch.setenv("CLAIMWATCH_DB", str(empty.path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    st.cache_data.clear()
+    at = start(AppTest.from_file(str(APP), default_timeout=60))
+    assert set(frame(at, "overview_table")["posts"]) == {0}
+    assert "No posts mention this claim in the time range." in texts(at)
+    for page in ("claim", "paths"):
+        at = switch(at, page, claim=CLAIM)
+        assert any("No post mentions this claim" in i.value for i in at.info), page
+    at = switch(at, "posts", claim=CLAIM, variant="4")
+    assert len(frame(at, "posts_table")) == 0
+    assert "0 posts" in texts(at)
+    at = switch(at, "sources")
+    assert any(e.value.startswith("No scheduler running") for e in at.error)
+    assert "No post in the time range." in texts(at)
+
+
+def test_a_missing_warehouse_is_said_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAIMWATCH_DB", str(tmp_path / "nowhere.duckdb"))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("there is no warehouse at" in e.value for e in at.error)
