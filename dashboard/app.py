@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import common
 
 HERE = Path(__file__).resolve().parent
-PAGES = HERE / "pages"
+PAGES = HERE / "screens"
 
 st.set_page_config(page_title="claimwatch", page_icon=":material/travel_explore:", layout="wide")
 navigation = st.navigation(

@@ -155,26 +155,18 @@ def sidebar() -> View:
     topic = bar.selectbox(
         "Topic",
         topics,
-        index=_index(topics, _kept("f_topic")),
         key="f_topic",
         format_func=lambda t: t if t == ALL_TOPICS else f"{cfg.topics[t].title} ({t})",
     )
-    _keep("f_topic", topic)
-    presets = list(PRESETS)
-    preset = bar.selectbox(
-        "Time range", presets, index=_index(presets, _kept("f_range")), key="f_range"
-    )
-    _keep("f_range", preset)
+    preset = bar.selectbox("Time range", list(PRESETS), key="f_range")
     since, until = _time_range(preset, now, tz)
+    if any(s not in fresh.sources for s in st.session_state.get("f_sources", [])):
+        st.session_state["f_sources"] = [
+            s for s in st.session_state["f_sources"] if s in fresh.sources
+        ]
     sources = bar.multiselect(
-        "Sources",
-        list(fresh.sources),
-        default=[s for s in _kept("f_sources") or [] if s in fresh.sources],
-        key="f_sources",
-        placeholder="All sources",
+        "Sources", list(fresh.sources), key="f_sources", placeholder="All sources"
     )
-    _keep("f_sources", sources)
-    sources = [s for s in sources if s in fresh.sources]
     claim_ids = tuple(
         cid for cid, claim in cfg.claims.items() if topic == ALL_TOPICS or claim.topic == topic
     )
@@ -194,30 +186,13 @@ def sidebar() -> View:
     return view
 
 
-# Streamlit forgets a widget's state when another page draws it, so each filter's value is kept
-# under a key of our own and given back as the widget's default.
-def _kept(key: str) -> Any:
-    return st.session_state.get(f"_kept_{key}")
-
-
-def _keep(key: str, value: Any) -> None:
-    st.session_state[f"_kept_{key}"] = value
-
-
-def _index(options: list[str], value: Any) -> int:
-    return options.index(value) if value in options else 0
-
-
 def _time_range(preset: str, now: datetime, tz: str) -> tuple[datetime | None, datetime | None]:
     if preset == "Custom dates":
         zone = ZoneInfo(tz)
         today = now.astimezone(zone).date()
         picked = st.sidebar.date_input(
-            f"From, to (days in {tz})",
-            value=_kept("f_dates") or (today - timedelta(days=6), today),
-            key="f_dates",
+            f"From, to (days in {tz})", value=(today - timedelta(days=6), today), key="f_dates"
         )
-        _keep("f_dates", picked)
         days = list(picked) if isinstance(picked, tuple | list) else [picked]
         if not days:
             return None, None

@@ -81,10 +81,8 @@ TABLES = {
 
 
 def start(at: AppTest) -> AppTest:
-    """The first run (the entry script and the Overview), then a second: AppTest runs a page alone
-    after its first run, and the page then draws the sidebar itself (common.view), so widgets set
-    from here on are the ones the next runs draw."""
-    return run(run(at))
+    """The first run: the entry script (navigation, sidebar) and the Overview."""
+    return run(at)
 
 
 def frame(at: AppTest, key: str) -> pd.DataFrame:
@@ -117,7 +115,7 @@ def texts(at: AppTest) -> str:
 def switch(at: AppTest, page: str, **params: str) -> AppTest:
     at.query_params.clear()
     at.query_params.update(params)
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"screens/{page}.py")
     return run(at)
 
 

@@ -71,7 +71,7 @@ for row in claims.iter_rows(named=True):
         else:
             st.text("No posts mention this claim in the time range.")
         st.page_link(
-            "pages/claim.py",
+            "screens/claim.py",
             label="Spread and corrections over time",
             icon=":material/show_chart:",
             query_params={"claim": claim_id},

@@ -174,7 +174,7 @@ common.table(
     key="point_posts",
 )
 st.page_link(
-    "pages/posts.py",
+    "screens/posts.py",
     label="Open these posts, with their text and links, in the Posts page (search, export)",
     icon=":material/list:",
     query_params={"claim": claim_id, "variant": variant, "bucket": bucket_key, "grain": grain},

@@ -77,7 +77,7 @@ else:
     st.text("No post of this variant replies to, quotes or reposts another.")
 
 st.page_link(
-    "pages/posts.py",
+    "screens/posts.py",
     label="The posts of this variant, with their text and links",
     icon=":material/list:",
     query_params={"claim": claim_id} | ({} if variant == ALL_VARIANTS else {"variant": variant}),
