@@ -416,7 +416,7 @@ def variant_stats(
 @dataclass(frozen=True)
 class OverviewData:
     claims: pl.DataFrame  # one row per claim of the scope that has mentions
-    variants: pl.DataFrame  # variant_stats
+    variants: pl.DataFrame  # variant_stats, with posts_24h and authors_24h
     daily: pl.DataFrame  # spread per day, every claim
     generated: int
 
@@ -442,7 +442,20 @@ def overview_page(
         pl.col("created_at").min().alias("first_seen"),
         pl.col("created_at").max().alias("last_seen"),
     )
-    stats = variant_stats_of(mentions)
+    recent_stats = (
+        mentions.filter(recent)
+        .group_by("claim_id", "variant")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts_24h"),
+            _distinct("author").cast(pl.Int64).alias("authors_24h"),
+        )
+        .with_columns(_variant_label())
+    )
+    stats = (
+        variant_stats_of(mentions)
+        .join(recent_stats, on=["claim_id", "variant"], how="left")
+        .with_columns(pl.col("posts_24h", "authors_24h").fill_null(0))
+    )
     latest = (
         scope.filter(facts.corrections)
         .sort(["created_at", "post_uid"], descending=[True, False])

@@ -65,6 +65,21 @@ for row in claims.iter_rows(named=True):
                 f"by {row['latest_correction_by']} ({row['latest_correction_kind']})\n"
                 f"{common.local_text(latest, view.tz)}"
             )
+        of_claim = data.variants.filter(pl.col("claim_id") == claim_id)
+        if of_claim.height:
+            common.table(
+                of_claim.select(
+                    "variant",
+                    "posts_24h",
+                    "posts",
+                    "authors_24h",
+                    "authors",
+                    "first_seen",
+                    "last_seen",
+                ),
+                view.tz,
+                key=f"variants_{claim_id}",
+            )
         daily = data.daily.filter(pl.col("claim_id") == claim_id)
         if daily.height:
             st.altair_chart(charts.spark(daily, view.tz), key=f"spark_{claim_id}")
