@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from claimwatch.config import Config, ConfigError, load_config, render_effective
 from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
-from claimwatch.scheduler import FAILED, Scheduler
+from claimwatch.scheduler import FAILED, Scheduler, stopping_on_signals
 from claimwatch.services import dashboard_beside
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
@@ -246,15 +247,24 @@ def run_command(
         failed = all(r.status in FAILED for r in report.runs)
         raise typer.Exit(1 if report.runs and failed else 0)
     scheduler = Scheduler(config, context.warehouse(), mode="run")
-    if not dashboard:
-        scheduler.run()
-        return
-    address = config.dashboard.address
-    log_path = context.db.parent / "dashboard.log"
-    with dashboard_beside(
-        context.db, context.config_path, address, port or config.dashboard.port, log_path
-    ):
-        scheduler.run()
+    stop = threading.Event()
+    # from the start, so that Ctrl-C while the dashboard starts (or a copy of the signal
+    # forwarded by `uv run` as the scheduler ends) also ends in a clean stop
+    with stopping_on_signals(stop):
+        if not dashboard:
+            scheduler.run(stop)
+            return
+        address = config.dashboard.address
+        log_path = context.db.parent / "dashboard.log"
+        with dashboard_beside(
+            context.db,
+            context.config_path,
+            address,
+            port or config.dashboard.port,
+            log_path,
+            stop,
+        ):
+            scheduler.run(stop)
 
 
 @app.command("demo")

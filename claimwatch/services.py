@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +24,16 @@ STARTUP_TIMEOUT_S = 60.0
 
 @contextmanager
 def dashboard_beside(
-    db: Path, config: Path, address: str, port: int, log_path: Path
+    db: Path,
+    config: Path,
+    address: str,
+    port: int,
+    log_path: Path,
+    stop: threading.Event | None = None,
 ) -> Iterator[subprocess.Popen[bytes] | None]:
     """Start the dashboard on `address:port` for `db`; yield the process (None if it could not
-    start, which is said, never fatal: the scheduler goes on without it)."""
+    start, which is said, never fatal: the scheduler goes on without it). Waiting for it to
+    answer ends early if it exits (a port already taken) or `stop` is set (Ctrl-C meanwhile)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CLAIMWATCH_DB": str(db), "CLAIMWATCH_CONFIG": str(config)}
     with log_path.open("ab") as output:
@@ -36,7 +44,7 @@ def dashboard_beside(
             env=env,
         )
     try:
-        if wait_until_serving(address, port, STARTUP_TIMEOUT_S):
+        if _started(process, address, port, stop or threading.Event()):
             log.warning("dashboard: http://%s:%d (its log: %s)", address, port, log_path)
             yield process
         else:
@@ -44,6 +52,16 @@ def dashboard_beside(
             yield None
     finally:
         _stop(process)
+
+
+def _started(
+    process: subprocess.Popen[bytes], address: str, port: int, stop: threading.Event
+) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while process.poll() is None and not stop.is_set() and time.monotonic() < deadline:
+        if wait_until_serving(address, port, 0.5):
+            return True
+    return False
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

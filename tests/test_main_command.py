@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -64,6 +65,12 @@ def test_the_main_command_offline_serves_the_dashboard_and_stops_cleanly(tmp_pat
         "COLUMNS": "200",
     }
     env.pop("CLAIMWATCH_CONFIG", None)
+    # a newcomer's shell: not inside the test run's virtual environment (`uv run pytest` puts it
+    # first on PATH, and it has no pip)
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = os.pathsep.join(
+        d for d in env["PATH"].split(os.pathsep) if not d.startswith(sys.prefix)
+    )
     log = tmp_path / "main-command.log"
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -75,7 +82,12 @@ def test_the_main_command_offline_serves_the_dashboard_and_stops_cleanly(tmp_pat
             start_new_session=True,  # its own process group, as a terminal gives it
         )
     try:
-        wait_for(lambda: answers(port), 240, f"the dashboard on port {port}")
+        wait_for(
+            lambda: answers(port) or process.poll() is not None,
+            240,
+            f"the dashboard on port {port}",
+        )
+        assert process.poll() is None, log.read_text()
         enabled = [
             name
             for name, source in load_config(ROOT / "config/claimwatch.toml").sources.by_id().items()

@@ -45,6 +45,7 @@ from claimwatch.config import Config, load_config
 from claimwatch.demo.server import DEMO_X_TOKEN, DemoServer
 from claimwatch.demo.traffic import END, START, Story, build_story
 from claimwatch.scheduler import Scheduler, SimulatedClock, stopping_on_signals
+from claimwatch.services import dashboard_beside
 from warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         say(f"local APIs on {server.url}; config {config_path}")
         scheduler = Scheduler(config, warehouse, clock=clock, mode="demo")
         thread = threading.Thread(target=scheduler.run, args=(stop,), name="demo-scheduler")
-        with stopping_on_signals(stop), _dashboard(options, config, config_path, say):
+        with stopping_on_signals(stop), _dashboard(options, config, config_path, say, stop):
             clock.begin()  # the story starts once the dashboard can show it
             thread.start()
             done = _follow(warehouse, clock, stop, options, started, say)
@@ -346,18 +347,18 @@ def summarise(
 
 
 @contextlib.contextmanager
-def _dashboard(options: DemoOptions, config: Config, config_path: Path, say: Say) -> Iterator[None]:
+def _dashboard(
+    options: DemoOptions, config: Config, config_path: Path, say: Say, stop: threading.Event
+) -> Iterator[None]:
     """The dashboard as a child process while the demo runs (unless `options.dashboard` is off)."""
     if not options.dashboard:
         yield
         return
-    from claimwatch.services import dashboard_beside
-
     address = options.address or config.dashboard.address
     port = options.port or config.dashboard.port
     log_path = config_path.parent / "dashboard.log"
     with dashboard_beside(
-        options.db.resolve(), config_path.resolve(), address, port, log_path
+        options.db.resolve(), config_path.resolve(), address, port, log_path, stop
     ) as process:
         if process is not None:
             say(f"dashboard: http://{address}:{port} (Ctrl-C stops the demo)")
