@@ -97,9 +97,15 @@ def facts_cache(db: str) -> queries.FactsCache:
 
 
 # the page functions that take the cache; the others read small views only
-_WITH_CACHE = {"variant_stats", "overview_page", "claim_page", "posts_page", "paths_page"}
-_WITH_CACHE |= {"point_posts"}
-_WITH_CACHE |= {"sources_page"}
+_WITH_CACHE = {
+    "variant_stats",
+    "overview_page",
+    "claim_page",
+    "posts_page",
+    "point_posts",
+    "paths_page",
+    "sources_page",
+}
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
@@ -148,7 +154,8 @@ def sidebar() -> View:
     fresh = fetch("freshness")
     wall = datetime.now(UTC)
     alive = queries.is_alive(fresh.heartbeat, cfg.schedule.heartbeat, wall)
-    now = queries.reference_now(fresh.heartbeat, alive, wall)
+    # to the minute: "the last 24 hours" move on each minute, and results stay cached meanwhile
+    now = queries.reference_now(fresh.heartbeat, alive, wall).replace(second=0, microsecond=0)
     bar = st.sidebar
     bar.header("Filters")
     topics = [ALL_TOPICS, *cfg.topics]
