@@ -168,10 +168,15 @@ class SourceHealth:
     last_error: str | None
     next_run_at: datetime | None  # from scheduler_jobs, when the scheduler runs
     backing_off: bool  # the scheduler waits longer than configured after failures
+    # no run that day because the source first ran after it: the day's posts were collected
+    # later (a first collection's lookback, an import, a demo's replay), not missed
+    collected_later: bool = False
 
     @property
     def verdict(self) -> str:
         """The source's day in words: a dead source is said plainly, never left to look quiet."""
+        if self.runs == 0 and self.collected_later:
+            return "no run that day: its posts were collected later"
         if self.runs == 0:
             return "no runs that day (nothing collected)" if self.enabled else "off"
         if self.failed == self.runs:
@@ -184,7 +189,7 @@ class SourceHealth:
 
     @property
     def healthy(self) -> bool:
-        return self.runs > 0 and self.failed == 0 and self.partial == 0
+        return (self.runs > 0 or self.collected_later) and self.failed == 0 and self.partial == 0
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,7 @@ def build_report(
             for topic_id in config.topics
         }
         runs = _rows(con, _RUNS_SQL, params)
+        first_runs = {r["source"]: r["first_run_at"] for r in _rows(con, _FIRST_RUNS_SQL, {})}
         jobs = _rows(con, _JOBS_SQL, {})
         hourly = _rows(con, _HOURLY_SQL, params)
     day_rows = _DayRows(
@@ -270,7 +276,7 @@ def build_report(
         previous_start=previous_start,
         link_base=config.dashboard.link_base,
         topics=topics,
-        sources=_health(config, runs, jobs),
+        sources=_health(config, runs, jobs, first_runs, end),
         hourly=[HourCount(r["claim_id"], r["variant"], r["hour"], r["posts"]) for r in hourly],
         generated_at=now or datetime.now(UTC),
     )
@@ -398,6 +404,10 @@ _RUNS_SQL = """
     FROM collector_runs
     WHERE started_at >= $start AND started_at < $end AND source NOT IN ('import', 'analysis')
     GROUP BY source ORDER BY source"""
+
+_FIRST_RUNS_SQL = """
+    SELECT source, min(started_at) AS first_run_at FROM collector_runs
+    WHERE source NOT IN ('import', 'analysis') GROUP BY source"""
 
 _JOBS_SQL = """
     SELECT source, min(next_run_at) AS next_run_at,
@@ -547,7 +557,11 @@ def _verified(config: Config, claim_id: str) -> str | None:
 
 
 def _health(
-    config: Config, runs: list[dict[str, Any]], jobs: list[dict[str, Any]]
+    config: Config,
+    runs: list[dict[str, Any]],
+    jobs: list[dict[str, Any]],
+    first_runs: dict[str, datetime],
+    day_end: datetime,
 ) -> list[SourceHealth]:
     by_source = {r["source"]: r for r in runs}
     job_of = {j["source"]: j for j in jobs}
@@ -570,6 +584,7 @@ def _health(
                 last_error=run["last_error"],
                 next_run_at=job.get("next_run_at"),
                 backing_off=bool(job.get("backing_off")),
+                collected_later=run["runs"] == 0 and first_runs.get(name, day_end) > day_end,
             )
         )
     return sorted(health, key=lambda h: (h.healthy, not h.enabled, h.source))

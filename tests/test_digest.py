@@ -299,6 +299,22 @@ def test_every_sources_health_is_said_and_one_that_failed_all_day_plainly(
     assert [s.source for s in report.sources][-1] == "mastodon"  # the healthy last
 
 
+def test_a_day_before_a_sources_first_run_says_its_posts_were_collected_later(
+    story: tuple[Warehouse, Config],
+) -> None:
+    """A backfilled day (posts collected by a later run's lookback, or replayed by the demo) is
+    not a day the sources were down."""
+    warehouse, config = story
+    earlier = build_report(config, warehouse, DAY - timedelta(days=2))
+    health = {s.source: s for s in earlier.sources}
+    later = "no run that day: its posts were collected later"
+    assert (
+        health["hackernews"].verdict == health["reddit"].verdict == later
+    )  # first ran on the 29th
+    assert health["mastodon"].verdict == later and health["mastodon"].healthy
+    assert health["gdelt"].verdict == "no runs that day (nothing collected)"  # never ran
+
+
 # --- the files -----------------------------------------------------------------------------------
 
 
@@ -370,7 +386,8 @@ def test_a_day_without_posts_says_so(story: tuple[Warehouse, Config]) -> None:
     markdown = result.markdown_path.read_text(encoding="utf-8")
     assert "- ICE / HSI presence in Canada: 0 posts (0 from the day before)" in markdown
     assert "No posts mentioned its claims on this day." in markdown
-    assert "| mastodon | no runs that day (nothing collected) | 0 |" in markdown
+    assert "| mastodon | no run that day: its posts were collected later | 0 |" in markdown
+    assert "| gdelt | no runs that day (nothing collected) | 0 |" in markdown
     assert png_size(result.chart_path.read_bytes() if result.chart_path else b"")[0] > 600
 
 
