@@ -202,3 +202,32 @@ def test_sql(served: str, browser: object, shots: Path) -> None:
         "body"
     )  # variant_summary: 4, 5, none; and the NULL of the other
     assert not dialogs
+
+
+def test_claim_click_through(served: str, browser: object, shots: Path) -> None:
+    """Click the point of variant 4 on Jan 31 (6 posts, the highest point, so found first from
+    the top): the posts under the chart become that day's and variant's."""
+    page, dialogs = open_page(browser, f"{served}/claim?claim={CLAIM}")
+    page.wait_for_selector("text=Verified value: 5", timeout=60_000)
+    settle(page, 1)
+    assert "1 post mentions variant (none)" in page.inner_text("body")  # the last bucket first
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first.bounding_box()
+    assert chart is not None
+    point = None
+    for y in range(int(chart["y"]) + 5, int(chart["y"] + chart["height"] / 2), 4):
+        for x in range(int(chart["x"]) + 50, int(chart["x"] + chart["width"]) - 100, 4):
+            page.mouse.move(x, y)
+            tip = page.query_selector("#vg-tooltip-element.visible")
+            if tip and "Variant" in tip.inner_text():
+                point = (x, y, tip.inner_text())
+                break
+        if point:
+            break
+    assert point is not None, "no point of the chart answered the mouse"
+    assert "2026-01-31 00:00 EST" in point[2]
+    page.mouse.click(point[0], point[1])
+    page.wait_for_selector(
+        "text=6 posts mention variant 4 in the day starting 2026-01-31 00:00 EST", timeout=30_000
+    )
+    keep(page, shots, "2-claim-clicked")
+    assert not dialogs

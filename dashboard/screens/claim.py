@@ -162,7 +162,8 @@ posts: PostsData = common.fetch(
     PostQuery(claim_id, variant, start, end, limit=POINT_POSTS),
 )
 st.text(
-    f"{posts.total:,} posts mention variant {variant} in the {grain} starting"
+    ("1 post mentions" if posts.total == 1 else f"{posts.total:,} posts mention")
+    + f" variant {variant} in the {grain} starting"
     f" {labels[bucket_key]}"
     + (f" (showing the first {POINT_POSTS:,})" if posts.total > POINT_POSTS else "")
 )
