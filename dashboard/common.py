@@ -416,3 +416,19 @@ def keep_in_url(param: str, key: str, value: str | None) -> None:
         return
     st.query_params[param] = value
     st.session_state[f"{key}__url"] = value
+
+
+def digest(markdown: Path) -> None:
+    """A digest file as written: its Markdown (post texts in it are escaped by the digest, and
+    raw HTML is never rendered here) and its chart."""
+    try:
+        text = markdown.read_text(encoding="utf-8")
+    except OSError as error:
+        st.warning(f"The digest file {markdown} cannot be read: {error}")
+        return
+    chart = markdown.with_suffix(".png")
+    lines = [ln for ln in text.splitlines() if not ln.startswith(("![", "<!--"))]
+    st.caption(str(markdown))
+    if chart.exists():
+        st.image(str(chart))
+    st.markdown("\n".join(lines))

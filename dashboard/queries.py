@@ -777,6 +777,15 @@ def per_source_hours(con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
     )
 
 
+def digests(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The daily digests written, newest first (view `digests`)."""
+    return frame(
+        con,
+        "SELECT day, timezone, markdown_path, written_at, rewrites FROM digests ORDER BY day DESC",
+        {},
+    )
+
+
 def sources_page(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,10 @@ from dashboard_story import (
 )
 from streamlit.testing.v1 import AppTest
 
+from claimwatch.config import load_config
 from dashboard import queries
 from dashboard.launch import streamlit_command, wait_until_serving
+from digest.report import write_digest
 from warehouse import Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -163,6 +165,25 @@ def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
     # one generated post counts: the notice says so
     assert any("1 of the 16 posts" in w.value for w in at.warning)
     assert any("Scheduler running (demo)" in s.value for s in at.success)
+
+
+def test_overview_shows_the_daily_digest(app: AppTest, story: Warehouse, tmp_path: Path) -> None:
+    shipped = load_config(CONFIG)
+    config = shipped.model_copy(
+        update={"digest": shipped.digest.model_copy(update={"output_dir": tmp_path})}
+    )
+    written = write_digest(config, story, date(2026, 1, 30), deliver=False)
+    try:
+        at = start(app)
+        assert at.selectbox(key="digest_day").value == date(2026, 1, 30)
+        shown = "\n".join(m.value for m in at.markdown)
+        assert "# claimwatch digest: Friday 30 January 2026 (America/Toronto)" in shown
+        assert "<!--" not in shown  # the file's markers are not shown
+        assert len(at.get("image")) == 1  # the day's chart
+        assert str(written.markdown_path) in "\n".join(c.value for c in at.caption)
+    finally:
+        with story.writing() as con:
+            con.execute("DELETE FROM store.digests")
 
 
 def test_overview_filters_by_source_and_time(app: AppTest) -> None:

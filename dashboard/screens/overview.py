@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -91,3 +92,15 @@ for row in claims.iter_rows(named=True):
             icon=":material/show_chart:",
             query_params={"claim": claim_id},
         )
+
+st.subheader("Daily digests")
+written: pl.DataFrame = common.fetch("digests")
+if written.height:
+    day = st.selectbox("Digest of", written.get_column("day").to_list(), key="digest_day")
+    chosen = written.filter(pl.col("day") == day).row(0, named=True)
+    common.digest(Path(chosen["markdown_path"]))
+else:
+    st.text(
+        "No digest written yet: the scheduler writes the day before's at [digest] time"
+        " (or run `claimwatch digest`)."
+    )
