@@ -37,6 +37,7 @@ def streamlit_command(db: Path, config: Path, address: str, port: int) -> list[s
         "--server.fileWatcherType=none",
         "--server.runOnSave=false",
         "--browser.gatherUsageStats=false",
+        "--client.toolbarMode=viewer",  # no "Deploy" button for analysts
         "--",
         "--db",
         str(db),
