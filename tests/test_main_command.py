@@ -14,10 +14,12 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
+import tomli_w
 from test_scheduler import rows, wait_for
 
 from claimwatch.config import load_config
@@ -64,7 +66,12 @@ def test_the_main_command_offline_serves_the_dashboard_and_stops_cleanly(tmp_pat
         "NO_PROXY": "127.0.0.1,localhost",
         "COLUMNS": "200",
     }
-    env.pop("CLAIMWATCH_CONFIG", None)
+    # the shipped config, but with the digests written in the test's folder, not in data/
+    config = tmp_path / "claimwatch.toml"
+    shipped = tomllib.loads((ROOT / "config/claimwatch.toml").read_text(encoding="utf-8"))
+    shipped["digest"]["output_dir"] = str(tmp_path / "digests")
+    config.write_text(tomli_w.dumps(shipped), encoding="utf-8")
+    env["CLAIMWATCH_CONFIG"] = str(config)
     # a newcomer's shell: not inside the test run's virtual environment (`uv run pytest` puts it
     # first on PATH, and it has no pip)
     env.pop("VIRTUAL_ENV", None)
