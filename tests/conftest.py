@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,3 +75,22 @@ def make_posts(
             "likes": [likes] * n,
         }
     )
+
+
+@pytest.fixture(scope="module")
+def digest_seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digest tests' story (tests/digest_story.py), seeded and analysed once per module."""
+    from digest_story import seed_story, story_config
+
+    root = tmp_path_factory.mktemp("story")
+    warehouse = Warehouse(root / "story.duckdb", lock_timeout=5, read_timeout=5)
+    seed_story(warehouse, story_config(root))
+    return warehouse.path
+
+
+@pytest.fixture
+def digest_warehouse(digest_seeded: Path, tmp_path: Path) -> Warehouse:
+    """A copy of that story's warehouse for one test."""
+    path = tmp_path / "claimwatch.duckdb"
+    shutil.copy(digest_seeded, path)
+    return Warehouse(path, lock_timeout=5, read_timeout=5)

@@ -4,7 +4,6 @@ alert, once, recorded in the `alerts` view and delivered (a local webhook) once.
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from digest_story import (
     P,
     WebhookServer,
     posts_table,
-    seed_story,
     story_config,
     utc,
     with_webhook,
@@ -30,19 +28,9 @@ OFFICES = "ice-offices-canada"
 ARMED = "ice-armed-operations-canada"
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("story")
-    warehouse = Warehouse(root / "story.duckdb", lock_timeout=5, read_timeout=5)
-    seed_story(warehouse, story_config(root))
-    return warehouse.path
-
-
 @pytest.fixture
-def story(seeded: Path, tmp_path: Path) -> tuple[Warehouse, Config]:
-    path = tmp_path / "claimwatch.duckdb"
-    shutil.copy(seeded, path)
-    return Warehouse(path, lock_timeout=5, read_timeout=5), story_config(tmp_path)
+def story(digest_warehouse: Warehouse, tmp_path: Path) -> tuple[Warehouse, Config]:
+    return digest_warehouse, story_config(tmp_path)
 
 
 def alerts_view(warehouse: Warehouse) -> list[tuple[Any, ...]]:

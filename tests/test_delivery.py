@@ -27,7 +27,6 @@ from digest_story import (
     DAY,
     WebhookServer,
     config_file,
-    seed_story,
     story_config,
     with_webhook,
 )
@@ -122,19 +121,9 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer
         controller.stop()
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("story")
-    warehouse = Warehouse(root / "story.duckdb", lock_timeout=5, read_timeout=5)
-    seed_story(warehouse, story_config(root))
-    return warehouse.path
-
-
 @pytest.fixture
-def warehouse(seeded: Path, tmp_path: Path) -> Warehouse:
-    path = tmp_path / "claimwatch.duckdb"
-    shutil.copy(seeded, path)
-    return Warehouse(path, lock_timeout=5, read_timeout=5)
+def warehouse(digest_warehouse: Warehouse) -> Warehouse:
+    return digest_warehouse
 
 
 def mail_config(tmp_path: Path, server: MailServer, password: str = PASSWORD) -> Config:
@@ -275,14 +264,14 @@ def test_the_digest_is_posted_to_a_webhook_as_slack_and_mattermost_take_it(
 
 
 def test_a_failing_webhook_is_retried_recorded_and_delivered_once_by_a_later_run(
-    seeded: Path,
+    digest_seeded: Path,
     warehouse: Warehouse,
     tmp_path: Path,
     db_path: Path,
     cli: Callable[..., CliResult],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    shutil.copy(seeded, db_path)
+    shutil.copy(digest_seeded, db_path)
     with WebhookServer(default=500) as hook:
         config_path = config_file(tmp_path, '\n[digest.webhook]\nurl_env = "TEST_HOOK_URL"\n')
         text = config_path.read_text(encoding="utf-8")

@@ -24,7 +24,6 @@ from digest_story import (
     P,
     config_file,
     posts_table,
-    seed_story,
     story_config,
     utc,
 )
@@ -40,21 +39,10 @@ ARMED = "ice-armed-operations-canada"
 TORONTO = ZoneInfo("America/Toronto")
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The story's warehouse, seeded and analysed once for the module."""
-    root = tmp_path_factory.mktemp("story")
-    warehouse = Warehouse(root / "story.duckdb", lock_timeout=5, read_timeout=5)
-    seed_story(warehouse, story_config(root))
-    return warehouse.path
-
-
 @pytest.fixture
-def story(seeded: Path, tmp_path: Path) -> tuple[Warehouse, Config]:
+def story(digest_warehouse: Warehouse, tmp_path: Path) -> tuple[Warehouse, Config]:
     """A copy of the story's warehouse for one test, and the config writing into tmp_path."""
-    path = tmp_path / "claimwatch.duckdb"
-    shutil.copy(seeded, path)
-    return Warehouse(path, lock_timeout=5, read_timeout=5), story_config(tmp_path)
+    return digest_warehouse, story_config(tmp_path)
 
 
 @pytest.fixture
@@ -410,9 +398,9 @@ def test_the_digest_of_the_day_before_is_due_from_seven_local(
 
 
 def test_claimwatch_digest_writes_the_day_and_says_what_it_did(
-    seeded: Path, db_path: Path, tmp_path: Path, cli: Callable[..., CliResult]
+    digest_seeded: Path, db_path: Path, tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:
-    shutil.copy(seeded, db_path)
+    shutil.copy(digest_seeded, db_path)
     config = config_file(tmp_path)
     done = cli("--config", str(config), "digest", "--date", "2026-01-30")
     assert done.code == 0, done.err
@@ -425,9 +413,9 @@ def test_claimwatch_digest_writes_the_day_and_says_what_it_did(
 
 @pytest.mark.parametrize("day", ["2026-02-30", "30/01/2026", "2999-01-01"])
 def test_claimwatch_digest_refuses_a_day_that_is_not_one_with_status_2(
-    seeded: Path, db_path: Path, tmp_path: Path, cli: Callable[..., CliResult], day: str
+    digest_seeded: Path, db_path: Path, tmp_path: Path, cli: Callable[..., CliResult], day: str
 ) -> None:
-    shutil.copy(seeded, db_path)
+    shutil.copy(digest_seeded, db_path)
     done = cli("--config", str(config_file(tmp_path)), "digest", "--date", day)
     assert done.code == 2
     assert ("expected a day as YYYY-MM-DD" in done.err) or ("is in the future" in done.err)
