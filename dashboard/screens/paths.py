@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, common
-from dashboard.queries import PathsData, Scope
+from dashboard.queries import PathsData
 
 ALL_VARIANTS = "(all variants)"
 TREE_ROWS = 300
@@ -17,7 +17,7 @@ st.title("Spread paths")
 claim_id = common.pick_claim(view, "paths_claim")
 if claim_id is None:
     st.stop()
-one = Scope((claim_id,), view.scope.since, view.scope.until, view.scope.sources)
+one = view.scope.only(claim_id)
 stats: pl.DataFrame = common.fetch("variant_stats", one)
 if stats.height == 0:
     st.info("No post mentions this claim within the filters.")

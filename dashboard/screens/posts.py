@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import common
-from dashboard.queries import NO_VARIANT, POSTS_LIMIT, PostQuery, PostsData, Scope, bucket_bounds
+from dashboard.queries import NO_VARIANT, POSTS_LIMIT, PostQuery, PostsData, bucket_bounds
 
 ALL_VARIANTS = "(all variants)"
 
@@ -19,7 +19,7 @@ st.title("Posts")
 claim_id = common.pick_claim(view, "posts_claim")
 if claim_id is None:
     st.stop()
-one = Scope((claim_id,), view.scope.since, view.scope.until, view.scope.sources)
+one = view.scope.only(claim_id)
 stats: pl.DataFrame = common.fetch("variant_stats", one)
 variants = [ALL_VARIANTS, *stats.get_column("variant").to_list()]
 
@@ -71,20 +71,7 @@ st.text(
     + f"; time range {view.range_label}"
     + ("" if variant != NO_VARIANT else "; variant (none): mentions that give no value")
 )
-posts = data.posts.select(
-    "created_at",
-    "source",
-    "author_handle",
-    "kind",
-    "variant",
-    "stance",
-    "matched_text",
-    "text",
-    "url",
-    "provenance",
-    "reach",
-    "post_uid",
-)
+posts = data.posts  # the columns and order of queries.posts_page
 common.table(posts, view.tz, key="posts_table", height=560)
 
 csv_col, parquet_col = st.columns(2)
