@@ -192,17 +192,27 @@ class Scheduler:
         # posts may have arrived (an import) while no scheduler ran
         if self.config.schedule.analyze_after_collect:
             self._analysis_wanted.set()
-        for job_id, run in self._services().items():
-            self._plan(job_id, run, now)
+        for job_id in self._services():
+            self._plan(job_id, self._service_job, now)
         self._aps.start()
         log.info("scheduler %s started: %d collection job(s)", self.process_id, len(self._jobs))
 
-    def _services(self) -> dict[str, Callable[[str], None]]:
+    def _services(self) -> dict[str, tuple[Callable[[], None], float]]:
+        """The jobs besides collection: what each does, and the seconds between its runs."""
+        heartbeat = self.config.schedule.heartbeat.total_seconds()
         return {
-            "heartbeat": self._heartbeat_job,
-            "analyze": self._analysis_job,
-            "digest": self._digest_job,
+            "heartbeat": (self._heartbeat, heartbeat),
+            "analyze": (self._analyse, ANALYSIS_CHECK_S),
+            "digest": (self._write_due_digest, heartbeat),
         }
+
+    def _service_job(self, job_id: str) -> None:
+        run, every_s = self._services()[job_id]
+        try:
+            if job_id == "heartbeat" or not self._stop.is_set():
+                run()
+        finally:
+            self._plan_next(job_id, self._service_job, every_s)
 
     def _plan(self, job_id: str, run: Callable[[str], None], when: datetime) -> None:
         """Run `run(job_id)` at `when`. Each run plans the next when it ends (a delay, not a
@@ -279,13 +289,6 @@ class Scheduler:
             with contextlib.suppress(Exception):  # the job may be shutting down with the process
                 self._aps.modify_job("analyze", next_run_time=datetime.now(UTC))
 
-    def _analysis_job(self, job_id: str) -> None:
-        try:
-            if not self._stop.is_set():
-                self._analyse()
-        finally:
-            self._plan_next(job_id, self._analysis_job, ANALYSIS_CHECK_S)
-
     def _analyse(self) -> None:
         if not self._analysis_wanted.is_set():
             return
@@ -294,9 +297,9 @@ class Scheduler:
             analysis = analyze_warehouse(self.warehouse, self.config)
         except Exception as error:
             self._analysis_wanted.set()  # try again at the next check
-            self._failed("analysis", error)
+            self._failed("analyze", "analysis", error)
             return
-        self._last_error.pop("analysis", None)
+        self._last_error.pop("analyze", None)
         self.report.analyses.append(analysis)
         log.info("analysis: %d post(s) read", analysis.posts_read)
         self._raise_alerts()
@@ -308,26 +311,13 @@ class Scheduler:
 
             alerts = check_alerts(self.config, self.warehouse, self.clock.now())
         except Exception as error:
-            self._failed("alerts", error)
+            self._failed("analyze", "alerts", error)
             return
         self.report.alerts += len(alerts)
 
-    def _heartbeat_job(self, job_id: str) -> None:
-        try:
-            self._beat()
-            self._save_jobs()
-        finally:
-            self._plan_next(job_id, self._heartbeat_job, self._heartbeat_s())
-
-    def _digest_job(self, job_id: str) -> None:
-        try:
-            if not self._stop.is_set():
-                self._write_due_digest()
-        finally:
-            self._plan_next(job_id, self._digest_job, self._heartbeat_s())
-
-    def _heartbeat_s(self) -> float:
-        return self.config.schedule.heartbeat.total_seconds()
+    def _heartbeat(self) -> None:
+        self._beat()
+        self._save_jobs()
 
     def _write_due_digest(self) -> None:
         try:
@@ -344,15 +334,16 @@ class Scheduler:
             self.report.digests.append(day)
             log.warning("digest for %s written: %s", day, result.markdown_path)
         except Exception as error:
-            self._failed("digest", error)
+            self._failed("digest", "digest", error)
 
-    def _failed(self, what: str, error: Exception) -> None:
-        """Record the failure; log it when it is news (the same error every beat is said once)."""
+    def _failed(self, job_id: str, what: str, error: Exception) -> None:
+        """Record the failure of `what` in the job `job_id`; log it when it is news (the same
+        error every beat is said once)."""
         message = f"{what}: {type(error).__name__}: {error}"
         self.report.errors.append(message)
-        if self._last_error.get(what) != message:
+        if self._last_error.get(job_id) != message:
             log.error("%s failed: %s", what, error)
-        self._last_error[what] = message
+        self._last_error[job_id] = message
 
     # --- state --------------------------------------------------------------------------------
 
@@ -386,23 +377,19 @@ class Scheduler:
             save_jobs(self.warehouse, rows, self.process_id)
 
     def _service_rows(self) -> list[JobRow]:
-        heartbeat = self._heartbeat_s()
         return [
             JobRow(
                 name,
                 name,
                 None,
                 None,
-                interval,
-                interval,
+                every_s,
+                every_s,
                 next_run_at=self._next_run(name),
-                last_status="ok",
+                last_status="failed" if name in self._last_error else "ok",
+                last_error=self._last_error.get(name),
             )
-            for name, interval in (
-                ("heartbeat", heartbeat),
-                ("digest", heartbeat),
-                ("analyze", ANALYSIS_CHECK_S),
-            )
+            for name, (_, every_s) in self._services().items()
         ]
 
     def _next_run(self, job_id: str) -> datetime | None:

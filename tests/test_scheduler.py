@@ -141,10 +141,38 @@ def test_one_process_collects_analyses_and_writes_the_due_digest(
     assert rows(db_path, "SELECT count(*), count(DISTINCT post_uid) FROM posts") == [(8, 8)]
     beat = rows(db_path, "SELECT mode, clock_at, stopped_at IS NOT NULL FROM heartbeats")
     assert beat == [("run", AFTER_THE_STORY, True)]
+    services = "SELECT job_id, last_status FROM scheduler_jobs WHERE kind <> 'collect'"
+    assert sorted(rows(db_path, services)) == [
+        ("analyze", "ok"),
+        ("digest", "ok"),
+        ("heartbeat", "ok"),
+    ]
     jobs = "SELECT job_id, failures, next_run_at FROM scheduler_jobs WHERE kind = 'collect'"
     assert sorted(rows(db_path, jobs)) == [
         (f"collect:{s}:ice-canada", 0, None) for s in ("mastodon", "news", "reddit")
     ]
+
+
+def test_a_failing_digest_is_shown_on_its_job_and_said_once(
+    tmp_path: Path, db_path: Path, server: tuple[str, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    path = story_config(tmp_path, server[0], only=["news"])
+    (tmp_path / "digests").write_text("a file where the digest folder should be")
+    config = load_config(path)
+    scheduler = Scheduler(config, Warehouse(db_path, lock_timeout=5, read_timeout=5))
+    scheduler.clock = SimulatedClock(AFTER_THE_STORY, speed=0)
+    thread, stop = in_thread(scheduler)
+    try:
+        failed = "SELECT last_status = 'failed' FROM scheduler_jobs WHERE job_id = 'digest'"
+        wait_for(readable(db_path, failed), 30, "the digest job shown failing")
+        time.sleep(2.5)  # two more beats, each trying again
+    finally:
+        stop.set()
+        thread.join(60)
+    error = rows(db_path, "SELECT last_error FROM scheduler_jobs WHERE job_id = 'digest'")[0][0]
+    assert error.startswith("digest: ") and "digests" in error
+    assert sum("digest failed" in r.message for r in caplog.records) == 1  # said once
+    assert sum(e.startswith("digest: ") for e in scheduler.report.errors) >= 3  # tried each beat
 
 
 def test_a_failing_source_backs_off_while_the_others_go_on(
