@@ -44,7 +44,7 @@ from rich.console import Console
 from claimwatch.config import Config, load_config
 from claimwatch.demo.server import DEMO_X_TOKEN, DemoServer
 from claimwatch.demo.traffic import END, START, Story, build_story
-from claimwatch.scheduler import Scheduler, SimulatedClock, stopping_on_signals
+from claimwatch.scheduler import Clock, Scheduler, SimulatedClock, stopping_on_signals
 from claimwatch.services import dashboard_beside
 from warehouse import Warehouse
 
@@ -245,7 +245,7 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
 
 def _follow(
     warehouse: Warehouse,
-    clock: Any,
+    clock: Clock,
     stop: threading.Event,
     options: DemoOptions,
     started: float,
