@@ -193,7 +193,7 @@ def analyse(db: str, full: bool) -> dict[str, Any]:
     """`analyze_warehouse` timed as a whole, and its reads and engine calls timed on the way
     (wrapped where `claims.job` calls them; nothing else changes)."""
     import claims.job as job
-    from claimwatch.config import load_config
+    from config import load_config
     from warehouse import Warehouse
 
     config = load_config(CONFIG)
@@ -252,7 +252,7 @@ def engine(posts: str) -> dict[str, Any]:
     import polars as pl
 
     from claims.engine import analyze_posts
-    from claimwatch.config import load_config
+    from config import load_config
 
     config = load_config(CONFIG)
     frame = pl.read_parquet(posts)
@@ -274,7 +274,7 @@ def baseline(posts: str, count: str) -> dict[str, Any]:
     import polars as pl
 
     from claims.engine import analyze_posts
-    from claimwatch.config import load_config
+    from config import load_config
 
     config = load_config(CONFIG)
     frame = pl.read_parquet(posts, n_rows=int(count))

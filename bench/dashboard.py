@@ -102,7 +102,7 @@ def build(size: str, db: str) -> dict[str, Any]:
     from story_posts import generate_story_posts
 
     from claims.job import analyze_warehouse
-    from claimwatch.config import load_config
+    from config import load_config
     from warehouse import Batch, Warehouse
 
     path = Path(db)
@@ -160,7 +160,7 @@ def _operations(warehouse: Any) -> None:
 
 def page(db: str, name: str) -> dict[str, Any]:
     import dashboard.queries  # noqa: F401  imported before the clock starts, as in the app
-    from claimwatch.config import load_config
+    from config import load_config
     from warehouse import Warehouse
 
     dropped = _drop_os_cache()

@@ -26,8 +26,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from generate import EVERYDAY_WORDS  # noqa: E402
 
-from claimwatch.config import Topic, load_config  # noqa: E402
 from collectors import matching  # noqa: E402
+from config import Topic, load_config  # noqa: E402
 
 CHATTER = [
     *EVERYDAY_WORDS,

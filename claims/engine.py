@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from claims.patterns import NAME, WORD, ClaimRules, Language, initials_pattern
-from claimwatch.config import Config
 from collectors.matching import FOLD_IN_PLACE, URL_PATTERN
+from config import Config
 
 # Bump when the rules in this package change: every claim is then re-analysed.
 ENGINE_VERSION = "2"

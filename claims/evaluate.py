@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from claims.engine import STANCES, analyze_posts
-from claimwatch.config import Config
+from config import Config
 
 TARGETS = {
     "mention precision": 0.95,

@@ -42,7 +42,7 @@ import polars as pl
 import pyarrow as pa
 
 from claims.engine import CORRECTION_SCHEMA, MENTION_SCHEMA, analyze_posts, claim_versions
-from claimwatch.config import Config
+from config import Config
 from warehouse import Batch, RunRecord, SchemaTooNewError, Warehouse, WarehouseError
 from warehouse.analysis import (
     ClaimPlan,

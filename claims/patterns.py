@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from claimwatch.config import Claim, Lexicon
 from collectors.matching import fold, phrase_pattern
+from config import Claim, Lexicon
 
 # A word between two terms: letters, digits and the marks words carry ("l'ICE", "#ICE", "U.S.").
 # ASCII classes: the text is folded (accents off), and Unicode classes under a bounded repetition

@@ -22,8 +22,6 @@ from rich.logging import RichHandler
 from claims.evaluate import evaluate, print_report, read_set
 from claims.job import UnknownClaimError, analyze_warehouse
 from claimwatch import output
-from claimwatch.config import Config, ConfigError, load_config, render_effective
-from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
 from claimwatch.scheduler import FAILED, Scheduler, stopping_on_signals
@@ -31,6 +29,8 @@ from claimwatch.services import dashboard_beside
 from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
+from config import Config, ConfigError, load_config, render_effective
+from config import Warehouse as WarehouseSettings
 from digest.report import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
 

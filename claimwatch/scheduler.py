@@ -43,9 +43,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from claims.job import AnalysisReport, analyze_warehouse
-from claimwatch.config import Config
 from collectors.collect import chosen, collect
 from collectors.runner import RunSummary
+from config import Config
 from warehouse import Warehouse
 from warehouse.scheduling import JobRow, beat, save_jobs, saved_failures
 

@@ -17,8 +17,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from claimwatch.config import Warehouse as WarehouseSettings
 from claimwatch.records import Rejection, RowChunk
+from config import Warehouse as WarehouseSettings
 from warehouse.schema import POST_KINDS, REQUIRED_POST_FIELDS
 
 _STRINGS = ("url", "author_handle", "author_name", "lang", "text", "title", "kind")

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import httpx
 
-from claimwatch.config import Config
 from collectors.fields import utcnow
 from collectors.http import SourceHttp
 from collectors.registry import build_collector
 from collectors.runner import RunSummary, not_configured, run_collector
+from config import Config
 from warehouse import Warehouse
 
 OnPage = Callable[[RunSummary], None]

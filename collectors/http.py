@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from claimwatch.config import USER_AGENT as DEFAULT_USER_AGENT
 from collectors.fields import utc_time, utcnow
+from config import USER_AGENT as DEFAULT_USER_AGENT
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from claimwatch.config import Topic, TopicTerms
+from config import Topic, TopicTerms
 
 TOPICS = "topics"
 MATCHED_TERMS = "matched_terms"

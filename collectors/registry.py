@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from claimwatch.config import (
+from collectors.base import Collector
+from collectors.fields import utcnow
+from config import (
     BlueskySource,
     Config,
     FactCheckSource,
@@ -17,8 +19,6 @@ from claimwatch.config import (
     XSource,
     YouTubeSource,
 )
-from collectors.base import Collector
-from collectors.fields import utcnow
 
 
 def build_collector(

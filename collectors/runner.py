@@ -22,10 +22,10 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from claimwatch.config import Topic
 from collectors.base import BadPage, Collector, Page, PostRecord, TopicQuery
 from collectors.http import HttpStats, RateLimit, SourceHttp, SourceHttpError
 from collectors.matching import MATCHED_TERMS, TOPICS, match_topics
+from config import Topic
 from warehouse import Batch, CursorUpdate, QuarantineRow, RunRecord, Warehouse
 from warehouse.schema import POST_ARROW_SCHEMA
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from claimwatch.config import Config, load_config
+from config import Config, load_config
 from dashboard import queries
 from dashboard.queries import Freshness, Scope
 from warehouse import Warehouse, WarehouseError

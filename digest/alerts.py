@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from claimwatch.config import Config, format_duration
+from config import Config, format_duration
 from digest import deliver, links, records
 from warehouse import Warehouse
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from claimwatch.config import Config, Smtp
+from config import Config, Smtp
 from digest import records
 from warehouse import Warehouse
 

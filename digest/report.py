@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from claimwatch.config import Config
+from config import Config
 from digest import chart, links, records, render
 from digest import deliver as delivery
 from warehouse import Warehouse

@@ -33,9 +33,9 @@ from typing import Any
 import pyarrow as pa
 
 from claims.job import analyze_warehouse
-from claimwatch.config import load_config
 from claimwatch.importer import import_file
 from claimwatch.records import detect_format
+from config import load_config
 from warehouse import Batch, Warehouse
 from warehouse.analysis import link_copies
 

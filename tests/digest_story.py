@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from claims.job import analyze_warehouse
-from claimwatch.config import Config, Webhook, load_config
+from config import Config, Webhook, load_config
 from warehouse import Batch, RunRecord, Warehouse
 
 SHIPPED = Path(__file__).parents[1] / "config" / "claimwatch.toml"

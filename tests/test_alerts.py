@@ -20,7 +20,7 @@ from digest_story import (
 )
 
 from claims.job import analyze_warehouse
-from claimwatch.config import Config
+from config import Config
 from digest.alerts import check_alerts
 from warehouse import Batch, Warehouse
 

@@ -12,7 +12,7 @@ from conftest import CliResult
 
 from claims.engine import analyze_posts, claim_versions
 from claims.evaluate import TARGETS, evaluate, read_set
-from claimwatch.config import Config, load_config
+from config import Config, load_config
 
 ROOT = Path(__file__).parent.parent
 SHIPPED = ROOT / "config" / "claimwatch.toml"

@@ -22,7 +22,7 @@ import tomli_w
 from conftest import CliResult
 
 from claims.job import AnalysisReport, UnknownClaimError, analyze_warehouse
-from claimwatch.config import Config, load_config
+from config import Config, load_config
 from warehouse import Batch, Warehouse, migrations
 from warehouse import analysis as store_analysis
 

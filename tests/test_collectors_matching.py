@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from claimwatch.config import Topic, load_config
 from collectors.matching import match_topics
+from config import Topic, load_config
 
 ROOT = Path(__file__).parent.parent
 SEED_STORY = ROOT / "tests" / "fixtures" / "seed_story.jsonl"

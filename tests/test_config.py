@@ -9,7 +9,7 @@ from typing import Any, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from claimwatch.config import Config, ConfigError, load_config, render_effective
+from config import Config, ConfigError, load_config, render_effective
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = ROOT / "config" / "claimwatch.toml"

@@ -32,7 +32,7 @@ from dashboard_story import (
 )
 from streamlit.testing.v1 import AppTest
 
-from claimwatch.config import load_config
+from config import load_config
 from dashboard import queries
 from dashboard.launch import streamlit_command, wait_until_serving
 from digest.report import write_digest

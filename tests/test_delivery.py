@@ -31,7 +31,7 @@ from digest_story import (
     with_webhook,
 )
 
-from claimwatch.config import Config, Smtp
+from config import Config, Smtp
 from digest.report import write_digest
 from warehouse import Warehouse
 

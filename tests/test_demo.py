@@ -16,7 +16,6 @@ import httpx
 import polars as pl
 import pytest
 
-from claimwatch.config import Config
 from claimwatch.demo.run import (
     DemoOptions,
     fresh_paths,
@@ -34,6 +33,7 @@ from collectors.hackernews import HackerNewsCollector
 from collectors.http import SourceHttp
 from collectors.matching import TOPICS, match_topics
 from collectors.runner import RunSummary, query_of, run_collector
+from config import Config
 from warehouse import Warehouse
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "claimwatch.toml"
@@ -96,7 +96,7 @@ def test_story_is_deterministic_and_every_post_is_marked(story: Story) -> None:
 
 def test_story_texts_give_the_variants_stances_and_corrections(story: Story) -> None:
     from claims.engine import analyze_posts
-    from claimwatch.config import load_config
+    from config import load_config
 
     config = load_config(CONFIG)
     posts = pl.DataFrame(

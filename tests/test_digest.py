@@ -29,7 +29,7 @@ from digest_story import (
 )
 
 from claims.job import analyze_warehouse
-from claimwatch.config import Config
+from config import Config
 from digest import chart, render
 from digest.report import DayReport, build_report, day_bounds, due_day, write_digest
 from warehouse import Batch, Warehouse

@@ -22,7 +22,7 @@ import pytest
 import tomli_w
 from test_scheduler import rows, wait_for
 
-from claimwatch.config import load_config
+from config import load_config
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"

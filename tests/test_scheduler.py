@@ -25,8 +25,8 @@ import tomli_w
 from conftest import CliResult
 from story_server import story_server
 
-from claimwatch.config import load_config
 from claimwatch.scheduler import Scheduler, SimulatedClock, backoff_interval
+from config import load_config
 from warehouse import Warehouse
 
 Cli = Callable[..., CliResult]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from claims.job import analyze_warehouse
-from claimwatch.config import load_config
+from config import load_config
 from warehouse import Batch, Warehouse
 from warehouse.analysis import link_copies
 

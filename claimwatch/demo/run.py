@@ -41,11 +41,11 @@ from zoneinfo import ZoneInfo
 import tomli_w
 from rich.console import Console
 
-from claimwatch.config import Config, load_config
 from claimwatch.demo.server import DEMO_X_TOKEN, DemoServer
 from claimwatch.demo.traffic import END, START, Story, build_story
 from claimwatch.scheduler import Clock, Scheduler, SimulatedClock, stopping_on_signals
 from claimwatch.services import dashboard_beside
+from config import Config, load_config
 from warehouse import Warehouse
 
 log = logging.getLogger(__name__)

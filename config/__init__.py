@@ -41,7 +41,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from claimwatch.lexicon import LEXICONS
+from config.lexicon import LEXICONS
 
 DEFAULT_TIMEZONE = "America/Toronto"
 USER_AGENT = "claimwatch/0.1"
@@ -304,7 +304,7 @@ class Claim(Model):
 
 
 class Lexicon(Model):
-    """The words of stance of one language (defaults: claimwatch/lexicon.py)."""
+    """The words of stance of one language (defaults: config/lexicon.py)."""
 
     numbers: dict[Term, Annotated[StrictInt, Field(ge=0)]] = {}
     negations: list[Term] = []
