@@ -26,13 +26,13 @@ from claimwatch.importer import import_file
 from claimwatch.records import FORMATS, ImportFileError, detect_format
 from claimwatch.scheduler import FAILED, Scheduler, stopping_on_signals
 from claimwatch.services import dashboard_beside
-from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
 from config import Config, ConfigError, load_config, render_effective
 from config import Warehouse as WarehouseSettings
 from digest.report import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
 DEFAULT_CONFIG = Path("config/claimwatch.toml")

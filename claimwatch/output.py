@@ -28,9 +28,9 @@ from rich.text import Text
 from claims.job import AnalysisReport
 from claimwatch.importer import ImportReport
 from claimwatch.records import Rejection
-from claimwatch.sql import QueryResult
 from collectors.runner import RunSummary
 from warehouse import Warehouse
+from warehouse.adhoc import QueryResult
 from warehouse.status import warehouse_status
 
 if TYPE_CHECKING:

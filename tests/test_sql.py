@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import CliResult, make_posts
 
-from claimwatch.sql import QueryTimeoutError, run_query
 from warehouse import Batch, Warehouse
+from warehouse.adhoc import QueryTimeoutError, run_query
 
 Cli = Callable[..., CliResult]
 

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import make_posts
 
-from claimwatch.sql import run_query
 from warehouse import Batch, Warehouse
+from warehouse.adhoc import run_query
 
 
 def writer(db: Path, batches: int, size: int, first: int = 0) -> dict[str, object]:

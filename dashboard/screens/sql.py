@@ -1,5 +1,5 @@
 """SQL: read-only queries over the documented views, with the schema beside the box, a row limit
-and a time limit (claimwatch/sql.py refuses anything that is not a query)."""
+and a time limit (warehouse/adhoc.py refuses anything that is not a query)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from claimwatch.sql import QueryTimeoutError, RefusedQueryError, run_query
 from dashboard import common
 from warehouse import WarehouseError
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query
 from warehouse.views import VIEWS
 
 EXAMPLE = (
