@@ -30,7 +30,7 @@ from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
 from config import Config, ConfigError, load_config, render_effective
 from config import Warehouse as WarehouseSettings
-from digest.report import describe, write_digest
+from digest.publish import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
 from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query
 

@@ -323,7 +323,7 @@ class Scheduler:
         try:
             # imported when first needed: the digest's chart rendering is a heavy import that a
             # scheduler with no digest due (or `claimwatch --help`) should not pay for
-            from digest.report import due_day, write_digest
+            from digest.publish import due_day, write_digest
 
             now = self.clock.now()
             day = due_day(self.config, self.warehouse, now)

@@ -4,12 +4,11 @@ the day's corrections as dashed rules. A Vega-Lite spec rendered to PNG by vl-co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import vl_convert
 
-if TYPE_CHECKING:  # report.py calls this module
-    from digest.report import DayReport
+from digest.report import DayReport
 
 WIDTH = 640
 PANEL_HEIGHT = 160

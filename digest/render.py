@@ -12,20 +12,17 @@ import html as html_lib
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from digest.deliver import SUMMARY_END, SUMMARY_START
-
-if TYPE_CHECKING:  # report.py calls this module: its types only, to avoid an import cycle
-    from digest.report import (
-        ClaimDay,
-        CorrectionOfDay,
-        DayReport,
-        SourceHealth,
-        TopicDay,
-        TopPost,
-    )
+from digest.report import (
+    ClaimDay,
+    CorrectionOfDay,
+    DayReport,
+    SourceHealth,
+    TopicDay,
+    TopPost,
+)
 
 _Escape = Callable[[str], str]
 

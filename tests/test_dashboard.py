@@ -35,7 +35,7 @@ from streamlit.testing.v1 import AppTest
 from config import load_config
 from dashboard import queries
 from dashboard.launch import streamlit_command, wait_until_serving
-from digest.report import write_digest
+from digest.publish import write_digest
 from warehouse import Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

@@ -32,7 +32,7 @@ from digest_story import (
 )
 
 from config import Config, Smtp
-from digest.report import write_digest
+from digest.publish import write_digest
 from warehouse import Warehouse
 
 USER, PASSWORD = "digest-bot", "correct horse battery staple"

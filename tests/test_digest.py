@@ -31,7 +31,8 @@ from digest_story import (
 from claims.job import analyze_warehouse
 from config import Config
 from digest import chart, render
-from digest.report import DayReport, build_report, day_bounds, due_day, write_digest
+from digest.publish import due_day, write_digest
+from digest.report import DayReport, build_report, day_bounds
 from warehouse import Batch, Warehouse
 
 OFFICES = "ice-offices-canada"
