@@ -79,9 +79,10 @@ from typing import Any
 import httpx
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
-from collectors.cursor import Codec, Cursor, CursorFormat, newest_of, passes
+from collectors.cursor import Codec, Cursor, CursorFormat
 from collectors.fields import count, text_or_none, utc_time
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
+from collectors.pager import Read, two_phase_pass
 
 __all__ = [
     "BlueskyAuthError",
@@ -314,6 +315,13 @@ def _read_results(body: Any) -> _Results:
     return results
 
 
+def _bad_posts(results: _Results, scope: str, url: str) -> list[BadPage]:
+    return [
+        BadPage(f"unreadable post: {error}", json.dumps(view), scope, url)
+        for error, view in results.bad
+    ]
+
+
 def _token_refused(exc: SourceHttpError) -> bool:
     """A 401, or a 400 whose XRPC error names the token (expired or invalid)."""
     if exc.status == 401:
@@ -382,69 +390,13 @@ class BlueskyCollector:
             async for page in self._stream(q, scope, cursors.get(scope), http):
                 yield page
 
-    async def _stream(
+    def _stream(
         self, q: str, scope: str, saved: str | None, http: SourceHttp
     ) -> AsyncIterator[Page | BadPage]:
-        """One stream's pass: from the top down to the mark, then on through a pending gap."""
+        """One stream's pass (`collectors.pager`): the top down to the mark, then a pending gap."""
         state = BlueskyCursor.load(saved)
-        newest = state.newest
         mark = None if state.newest is None else state.newest - self.overlap
-        pages_left = self.max_pages
-
-        api_cursor: str | None = None
-        bottom: datetime | None = None  # sortAt of the last hit read in this pass
-        reached = False
-        while pages_left and not reached:
-            pages_left -= 1
-            read = await self._page(q, scope, api_cursor, None, http)
-            if isinstance(read, BadPage):
-                yield read
-                return
-            results, url, rate_limit = read
-            for bad in self._bad_posts(results, scope, url):
-                yield bad
-            newest = newest_of(newest, results.times)
-            bottom = results.last or bottom
-            reached = passes(results.times, mark)
-            api_cursor = results.cursor
-            # The results ended (no `cursor`): nothing older is left, gap or not. Down to the
-            # mark, or nothing read yet: nothing is unread below the page but the pending gap.
-            ended = api_cursor is None
-            below = None if ended or reached or bottom is None else bottom + UNTIL_MARGIN
-            cursor = state.after_page(newest, below, mark, pending=not ended)
-            yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
-            if ended:
-                return
-        if not reached or state.gap is None:
-            return  # pages spent (the gap is saved), or nothing pending
-
-        until, floor = state.gap, state.floor
-        api_cursor, bottom = None, None
-        while pages_left:
-            pages_left -= 1
-            read = await self._page(q, scope, api_cursor, until, http)
-            if isinstance(read, BadPage):
-                yield read
-                return
-            results, url, rate_limit = read
-            for bad in self._bad_posts(results, scope, url):
-                yield bad
-            newest = newest_of(newest, results.times)
-            bottom = results.last or bottom
-            closed = results.cursor is None or passes(results.times, floor)
-            gap_top = until if bottom is None else bottom + UNTIL_MARGIN
-            cursor = state.after_page(newest, None if closed else gap_top, floor, pending=False)
-            yield Page(results.posts, cursor.dump(), scope, url, rate_limit)
-            if closed:
-                return
-            api_cursor = results.cursor
-
-    @staticmethod
-    def _bad_posts(results: _Results, scope: str, url: str) -> list[BadPage]:
-        return [
-            BadPage(f"unreadable post: {error}", json.dumps(view), scope, url)
-            for error, view in results.bad
-        ]
+        return two_phase_pass(_SearchReader(self, q, scope, http), state, mark, self.max_pages)
 
     async def _page(
         self,
@@ -532,3 +484,36 @@ class BlueskyCollector:
             raise BlueskyAuthError(f"bluesky: no accessJwt in the session response ({error})")
         self._access = access
         self._refresh = refresh if isinstance(refresh, str) and refresh else None
+
+
+@dataclass(frozen=True)
+class _SearchReader:
+    """One search stream's pages for the pager. The gap below a page starts just above its last
+    hit (`until` is exclusive); a gap is read with `until` and search's opaque cursor from there."""
+
+    collector: BlueskyCollector
+    q: str
+    scope: str
+    http: SourceHttp
+    stops_at_mark = False
+
+    async def top(
+        self, mark: datetime | None, position: str | None
+    ) -> Read[datetime, datetime, str] | BadPage:
+        return await self._read(position, None)
+
+    async def gap(
+        self, gap: datetime, floor: datetime | None, position: str | None
+    ) -> Read[datetime, datetime, str] | BadPage:
+        return await self._read(position, gap)
+
+    async def _read(
+        self, position: str | None, until: datetime | None
+    ) -> Read[datetime, datetime, str] | BadPage:
+        read = await self.collector._page(self.q, self.scope, position, until, self.http)
+        if isinstance(read, BadPage):
+            return read
+        results, url, rate_limit = read
+        below = None if results.last is None else results.last + UNTIL_MARGIN
+        bad = _bad_posts(results, self.scope, url)
+        return Read(results.posts, results.times, results.cursor, below, url, rate_limit, bad)

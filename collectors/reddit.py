@@ -78,11 +78,10 @@ from collectors.cursor import (
     CursorFormat,
     bare_json,
     is_number,
-    newest_of,
-    passes,
 )
 from collectors.fields import count, text_or_none
 from collectors.http import RateLimit, SourceHttp, SourceHttpError, redact_url
+from collectors.pager import Read, two_phase_pass
 
 __all__ = [
     "RedditAuthError",
@@ -340,57 +339,13 @@ class RedditCollector:
             async for page in self._stream(stream, cursors.get(stream.scope), http):
                 yield page
 
-    async def _stream(
+    def _stream(
         self, stream: _Stream, saved: str | None, http: SourceHttp
     ) -> AsyncIterator[Page | BadPage]:
-        """One stream's pass: from the top down to the mark, then on through a pending gap."""
+        """One stream's pass (`collectors.pager`): the top down to the mark, then a pending gap."""
         state = RedditCursor.load(saved)
-        newest = state.newest
         mark = None if state.newest is None else state.newest - self.overlap
-        pages_left = self.max_pages
-
-        after: str | None = None
-        reached = False
-        while pages_left and not reached:
-            pages_left -= 1
-            read = await self._page(stream, after, http)
-            if isinstance(read, BadPage):
-                yield read
-                return
-            listing, url, rate_limit = read
-            for bad in self._bad_children(listing, stream, url):
-                yield bad
-            newest = newest_of(newest, listing.times)
-            reached = passes(listing.times, mark)
-            after = listing.after
-            # The listing ended (`after` None): nothing older is left, gap or not. Down to the
-            # mark: nothing is unread below the page but the pending gap.
-            below = None if reached else after
-            cursor = state.after_page(newest, below, mark, pending=after is not None)
-            yield Page(listing.posts, cursor.dump(), stream.scope, url, rate_limit)
-            if after is None:
-                return
-        if not reached or state.gap is None:
-            return  # pages spent (the gap is saved), or nothing pending
-
-        after = state.gap
-        while pages_left:
-            pages_left -= 1
-            read = await self._page(stream, after, http)
-            if isinstance(read, BadPage):
-                yield read
-                return
-            listing, url, rate_limit = read
-            for bad in self._bad_children(listing, stream, url):
-                yield bad
-            newest = newest_of(newest, listing.times)
-            closed = listing.after is None or passes(listing.times, state.floor)
-            below = None if closed else listing.after
-            cursor = state.after_page(newest, below, state.floor, pending=False)
-            yield Page(listing.posts, cursor.dump(), stream.scope, url, rate_limit)
-            if closed:
-                return
-            after = listing.after
+        return two_phase_pass(_ListingReader(self, stream, http), state, mark, self.max_pages)
 
     @staticmethod
     def _bad_children(listing: _Listing, stream: _Stream, url: str) -> list[BadPage]:
@@ -469,3 +424,38 @@ class RedditCollector:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"bearer {token}"}
+
+
+@dataclass(frozen=True)
+class _ListingReader:
+    """One listing stream's pages for the pager. The gap below a page starts at the listing's
+    `after` (a position, so a gap is read on from it with `after`)."""
+
+    collector: RedditCollector
+    stream: _Stream
+    http: SourceHttp
+    stops_at_mark = False
+
+    @property
+    def scope(self) -> str:
+        return self.stream.scope
+
+    async def top(
+        self, mark: float | None, position: str | None
+    ) -> Read[float, str, str] | BadPage:
+        return await self._read(position)
+
+    async def gap(
+        self, gap: str, floor: float | None, position: str | None
+    ) -> Read[float, str, str] | BadPage:
+        return await self._read(position or gap)
+
+    async def _read(self, after: str | None) -> Read[float, str, str] | BadPage:
+        read = await self.collector._page(self.stream, after, self.http)
+        if isinstance(read, BadPage):
+            return read
+        listing, url, rate_limit = read
+        bad = RedditCollector._bad_children(listing, self.stream, url)
+        return Read(
+            listing.posts, listing.times, listing.after, listing.after, url, rate_limit, bad
+        )

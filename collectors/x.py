@@ -68,9 +68,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.base import BadPage, Page, PostRecord, TopicQuery
-from collectors.cursor import DIGITS, Cursor, CursorFormat, bare_json, newest_of, oldest_of
+from collectors.cursor import DIGITS, Cursor, CursorFormat, bare_json
 from collectors.fields import count, nonempty_text, utc_time, utcnow
 from collectors.http import RateLimit, SourceHttp, redact_url
+from collectors.pager import Read, two_phase_pass
 
 __all__ = ["XCollector", "XCursor", "or_queries", "page_posts", "snowflake_time", "tweet_record"]
 
@@ -324,9 +325,9 @@ class XCollector:
         made = snowflake_time(tweet_id)
         return made is None or made > self._now() - SEARCH_WINDOW + WINDOW_MARGIN
 
-    async def _stream(
-        self, q: str, saved: str | None, http: SourceHttp
-    ) -> AsyncIterator[Page | BadPage]:
+    def _stream(self, q: str, saved: str | None, http: SourceHttp) -> AsyncIterator[Page | BadPage]:
+        """One stream's pass (`collectors.pager`): the top down to the mark (X's since_id), then
+        the pending gap, as far as X's 7-day window still serves it."""
         state = XCursor.load(saved)
         since = state.newest if self._in_window(state.newest) else None
         gap_until = state.gap if since is not None and self._in_window(state.gap) else None
@@ -334,55 +335,8 @@ class XCollector:
         if state.newest is not None and since is None:
             log.info("x: %r: the mark left the 7-day window; reading the whole window", q)
         pending = XCursor(state.newest, gap_until, gap_floor)  # the gap X can still serve
-        newest = state.newest
-        # A gap this pass leaves must also cover the pending one, which lies below it.
-        floor_left = gap_floor if gap_until else since
-        pages_left = self.max_pages
-
-        token: str | None = None
-        oldest: str | None = None
-        while pages_left:
-            pages_left -= 1
-            read = await self._page(q, http, since_id=since, next_token=token)
-            if isinstance(read, BadPage):
-                yield read
-                return
-            page, url, rate_limit = read
-            for bad in page.bad:
-                yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
-            newest = newest_of(newest, page.result_ids, key=int)
-            oldest = oldest_of(oldest, page.result_ids, key=int)
-            token = page.next_token
-            below = None if token is None else oldest
-            yield Page(
-                page.posts, pending.after_page(newest, below, floor_left).dump(), q, url, rate_limit
-            )
-            if token is None:
-                break
-        if token is not None or gap_until is None:
-            return  # pages spent (the gap is saved), or nothing pending
-
-        token = None
-        until: str | None = gap_until
-        while pages_left:
-            pages_left -= 1
-            read = await self._page(
-                q, http, since_id=gap_floor, until_id=gap_until, next_token=token
-            )
-            if isinstance(read, BadPage):
-                yield read
-                return
-            page, url, rate_limit = read
-            for bad in page.bad:
-                yield BadPage(f"unreadable tweet: {bad[0]}", json.dumps(bad[1]), q, url)
-            newest = newest_of(newest, page.result_ids, key=int)
-            until = oldest_of(until, page.result_ids, key=int)
-            token = page.next_token
-            closed = token is None
-            cursor = pending.after_page(newest, None if closed else until, gap_floor, pending=False)
-            yield Page(page.posts, cursor.dump(), q, url, rate_limit)
-            if closed:
-                return
+        reader = _SearchReader(self, q, http)
+        return two_phase_pass(reader, pending, since, self.max_pages, key=int)
 
     async def _page(
         self,
@@ -419,3 +373,35 @@ class XCollector:
             error = f"not an X search response (HTTP {response.status_code}, {kind}): {exc}"
             return BadPage(error, response.text, q, url)
         return page, url, http.rate_limits.get(response.url.host)
+
+
+@dataclass(frozen=True)
+class _SearchReader:
+    """One recent-search stream's pages for the pager. X is asked for posts above the mark
+    (`since_id`) and, in a gap, below its start (`until_id`, exclusive) and above its floor, so
+    the gap below a page starts at the page's oldest result."""
+
+    collector: XCollector
+    scope: str
+    http: SourceHttp
+    stops_at_mark = True
+
+    async def top(self, mark: str | None, position: str | None) -> Read[str, str, str] | BadPage:
+        return await self._read(since_id=mark, next_token=position)
+
+    async def gap(
+        self, gap: str, floor: str | None, position: str | None
+    ) -> Read[str, str, str] | BadPage:
+        return await self._read(since_id=floor, until_id=gap, next_token=position)
+
+    async def _read(self, **ids: str | None) -> Read[str, str, str] | BadPage:
+        read = await self.collector._page(self.scope, self.http, **ids)
+        if isinstance(read, BadPage):
+            return read
+        page, url, rate_limit = read
+        oldest = min(page.result_ids, key=int, default=None)
+        bad = [
+            BadPage(f"unreadable tweet: {error}", json.dumps(tweet), self.scope, url)
+            for error, tweet in page.bad
+        ]
+        return Read(page.posts, page.result_ids, page.next_token, oldest, url, rate_limit, bad)
