@@ -12,7 +12,8 @@ the API is asked for the top and for the gap. A stream's cursor is a small JSON 
   end of what the API serves); Hacker News writes both ends as one interval, `"gap": [lo, hi]`.
 
 A pass reads from the top down to the mark (less an overlap), then, with pages left, through the
-pending gap (`collectors.pager` is that loop, for the sources that page by a next-page position). Every page's cursor is the state *as if the pass stopped right after that page*
+pending gap (`collectors.pager` is that loop, for the sources that page by a next-page
+position). Every page's cursor is the state *as if the pass stopped right after that page*
 (`Cursor.after_page`): the mark moved to the newest post seen so far, and as the gap what lies
 unread below the page, merged with the older pending gap (which lies below it: the lower floor is
 kept) so that one gap covers both; a page with nothing unread below it leaves the pending gap as
