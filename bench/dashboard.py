@@ -10,7 +10,7 @@ story, with copies and reposts) written with `Warehouse.write`, then `analyze_wa
 plus a few hundred collector runs and scheduler rows. Building the 5M one takes minutes, so each
 is cached as `bench/.cache/dashboard-<posts>.duckdb` (gitignored) and reused.
 
-What is timed is what a page does on each refresh: its function of `dashboard/queries.py`
+What is timed is what a page does on each refresh: its function of `dashboard/data/`
 (`overview_page`, `claim_page`...) in one read-only session opened for it (`Warehouse.reading()`),
 the way `dashboard/common.py` calls it, with the sidebar's widest filters (all claims, all time,
 all sources) and the process's `FactsCache`. Each page runs in its own process:
@@ -159,8 +159,15 @@ def _operations(warehouse: Any) -> None:
 
 
 def page(db: str, name: str) -> dict[str, Any]:
-    import dashboard.queries  # noqa: F401  imported before the clock starts, as in the app
     from config import load_config
+    from dashboard.data import (  # noqa: F401  imported before the clock starts, as in the app
+        claim,
+        overview,
+        paths,
+        posts,
+        sources,
+        sql,
+    )
     from warehouse import Warehouse
 
     dropped = _drop_os_cache()
@@ -205,7 +212,7 @@ def _drop_os_cache() -> bool:
 def _context(con: Any, claims: tuple[str, ...]) -> dict[str, Any]:
     """What the sidebar and the URL give a page: the widest scope, the data's latest time as
     "now", the first claim and its leading variant."""
-    from dashboard import queries
+    from dashboard.data.shared import FactsCache, Scope
 
     latest = con.execute("SELECT max(created_at) FROM posts").fetchone()[0]
     claim = claims[0]
@@ -213,11 +220,11 @@ def _context(con: Any, claims: tuple[str, ...]) -> dict[str, Any]:
         "SELECT variant FROM variant_summary WHERE claim_id = ? AND is_leading", [claim]
     ).fetchone()
     return {
-        "scope": queries.Scope(claims),
+        "scope": Scope(claims),
         "now": latest,
         "claim": claim,
         "variant": leading[0] if leading else None,
-        "cache": queries.FactsCache(),
+        "cache": FactsCache(),
     }
 
 
@@ -231,58 +238,64 @@ def _timed_batch(
 
 
 def _overview(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.overview import overview_page
+    from dashboard.data.shared import freshness
 
-    data = queries.overview_page(con, c["scope"], c["now"], TZ, cache=c["cache"])
-    queries.freshness(con)  # the sidebar's, on every page
+    data = overview_page(con, c["scope"], c["now"], TZ, cache=c["cache"])
+    freshness(con)  # the sidebar's, on every page
     return int(data.claims.get_column("posts").sum())
 
 
 def _claim(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.claim import claim_page, point_posts
+    from dashboard.data.shared import PostQuery, freshness
 
-    data = queries.claim_page(con, c["scope"], c["claim"], "hour", TZ, cache=c["cache"])
+    data = claim_page(con, c["scope"], c["claim"], "hour", TZ, cache=c["cache"])
     last = data.spread.get_column("bucket").max()
-    point = queries.PostQuery(c["claim"], c["variant"], last, None, limit=500)
-    queries.point_posts(con, c["scope"], point, cache=c["cache"])  # the posts under the chart
-    queries.freshness(con)
+    point = PostQuery(c["claim"], c["variant"], last, None, limit=500)
+    point_posts(con, c["scope"], point, cache=c["cache"])  # the posts under the chart
+    freshness(con)
     return data.spread.height
 
 
 def _posts(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.posts import posts_page
+    from dashboard.data.shared import PostQuery, freshness, variant_stats
 
-    queries.variant_stats(con, c["scope"].only(c["claim"]), cache=c["cache"])  # the picker
-    query = queries.PostQuery(c["claim"], c["variant"])
-    data = queries.posts_page(con, c["scope"], query, cache=c["cache"])
-    queries.freshness(con)
+    variant_stats(con, c["scope"].only(c["claim"]), cache=c["cache"])  # the picker
+    query = PostQuery(c["claim"], c["variant"])
+    data = posts_page(con, c["scope"], query, cache=c["cache"])
+    freshness(con)
     return data.total
 
 
 def _paths(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.paths import paths_page
+    from dashboard.data.shared import freshness, variant_stats
 
-    queries.variant_stats(con, c["scope"].only(c["claim"]), cache=c["cache"])  # the picker
-    data = queries.paths_page(con, c["scope"], c["claim"], c["variant"], cache=c["cache"])
-    queries.freshness(con)
+    variant_stats(con, c["scope"].only(c["claim"]), cache=c["cache"])  # the picker
+    data = paths_page(con, c["scope"], c["claim"], c["variant"], cache=c["cache"])
+    freshness(con)
     return data.tree.height
 
 
 def _sources(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.shared import freshness
+    from dashboard.data.sources import sources_page
 
-    data = queries.sources_page(con, c["scope"], "day", TZ, "collected_at", cache=c["cache"])
-    queries.freshness(con)
+    data = sources_page(con, c["scope"], "day", TZ, "collected_at", cache=c["cache"])
+    freshness(con)
     return int(data.per_source.get_column("posts").sum())
 
 
 def _sql(con: Any, c: dict[str, Any]) -> int:
-    from dashboard import queries
+    from dashboard.data.shared import freshness
+    from dashboard.data.sql import view_columns
     from warehouse.views import VIEWS
 
     # the page lists the schema; the query in the box runs only when asked, at its own cost
-    columns = queries.view_columns(con, tuple(VIEWS))
-    queries.freshness(con)
+    columns = view_columns(con, tuple(VIEWS))
+    freshness(con)
     return columns.height
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.queries import Grain, fill_gaps
+from dashboard.data.shared import Grain, fill_gaps
 
 CORRECTION_RED = "#e4572e"
 MEASURES = {

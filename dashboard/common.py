@@ -27,8 +27,21 @@ import polars as pl
 import streamlit as st
 
 from config import Config, load_config
-from dashboard import queries
-from dashboard.queries import Freshness, Scope
+from dashboard.data.claim import claim_page, point_posts
+from dashboard.data.overview import digests, overview_page
+from dashboard.data.paths import paths_page
+from dashboard.data.posts import posts_page
+from dashboard.data.shared import (
+    FactsCache,
+    Freshness,
+    Scope,
+    freshness,
+    is_alive,
+    reference_now,
+    variant_stats,
+)
+from dashboard.data.sources import sources_page
+from dashboard.data.sql import view_columns
 from warehouse import Warehouse, WarehouseError
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
@@ -86,16 +99,32 @@ def warehouse() -> Warehouse:
 
 
 @st.cache_resource(show_spinner=False)
-def facts_cache(db: str) -> queries.FactsCache:
-    """The mentions of the warehouse `db` in memory, shared by every session (queries.py says
+def facts_cache(db: str) -> FactsCache:
+    """The mentions of the warehouse `db` in memory, shared by every session (data/shared.py says
     why); read again in the background as soon as the data changes."""
-    cache = queries.FactsCache()
+    cache = FactsCache()
     path = Path(db)
     reader = Warehouse(path, read_timeout=config().warehouse.read_timeout.total_seconds())
     cache.keep_fresh(reader.reading, WATCH_EVERY_S, until=lambda: not path.exists())
     return cache
 
 
+# the data functions a page fetches by name (`fetch`), each from its page's module of data/
+_QUERIES: dict[str, Callable[..., Any]] = {
+    query.__name__: query
+    for query in (
+        freshness,
+        variant_stats,
+        overview_page,
+        digests,
+        claim_page,
+        point_posts,
+        posts_page,
+        paths_page,
+        sources_page,
+        view_columns,
+    )
+}
 # the page functions that take the cache; the others read small views only
 _WITH_CACHE = {
     "variant_stats",
@@ -110,7 +139,7 @@ _WITH_CACHE = {
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
 def _cached(db: str, read_timeout: float, name: str, args: tuple[Any, ...]) -> Any:
-    query: Callable[..., Any] = getattr(queries, name)
+    query = _QUERIES[name]
     with Warehouse(Path(db), read_timeout=read_timeout).reading() as con:
         if name in _WITH_CACHE:
             return query(con, *args, cache=facts_cache(db))
@@ -118,8 +147,8 @@ def _cached(db: str, read_timeout: float, name: str, args: tuple[Any, ...]) -> A
 
 
 def fetch(name: str, *args: Any) -> Any:
-    """`queries.<name>(con, *args)` in one read session, its result cached for CACHE_TTL_S
-    seconds; a warehouse problem stops the page with its message."""
+    """`<name>(con, *args)` (a data function of `_QUERIES`) in one read session, its result
+    cached for CACHE_TTL_S seconds; a warehouse problem stops the page with its message."""
     wh = warehouse()
     try:
         with st.spinner("Reading the warehouse…"):
@@ -153,9 +182,9 @@ def sidebar() -> View:
     tz = cfg.schedule.timezone
     fresh = fetch("freshness")
     wall = datetime.now(UTC)
-    alive = queries.is_alive(fresh.heartbeat, cfg.schedule.heartbeat, wall)
+    alive = is_alive(fresh.heartbeat, cfg.schedule.heartbeat, wall)
     # to the minute: "the last 24 hours" move on each minute, and results stay cached meanwhile
-    now = queries.reference_now(fresh.heartbeat, alive, wall).replace(second=0, microsecond=0)
+    now = reference_now(fresh.heartbeat, alive, wall).replace(second=0, microsecond=0)
     bar = st.sidebar
     bar.header("Filters")
     topics = [ALL_TOPICS, *cfg.topics]
@@ -256,7 +285,7 @@ def _watch(posts: int, latest: datetime | None) -> None:
     wh = warehouse()
     try:
         with wh.reading() as con:
-            now = queries.freshness(con)
+            now = freshness(con)
     except WarehouseError:
         return
     if (now.posts, now.latest_collected_at) != (posts, latest):

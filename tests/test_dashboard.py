@@ -33,7 +33,20 @@ from dashboard_story import (
 from streamlit.testing.v1 import AppTest
 
 from config import load_config
-from dashboard import queries
+from dashboard.data.claim import summary_of
+from dashboard.data.overview import leading_variants
+from dashboard.data.posts import posts_page
+from dashboard.data.shared import (
+    NO_VARIANT,
+    FactsCache,
+    PostQuery,
+    Scope,
+    bucket_bounds,
+    load_facts,
+    spread_of,
+    variant_stats,
+    variant_stats_of,
+)
 from dashboard.launch import streamlit_command, wait_until_serving
 from digest.publish import write_digest
 from warehouse import Warehouse
@@ -316,9 +329,7 @@ def test_posts_page_bucket_search_provenance_and_export(app: AppTest) -> None:
 
 def test_posts_page_exports_what_it_lists(story: Warehouse) -> None:
     with story.reading() as con:
-        data = queries.posts_page(
-            con, queries.Scope((CLAIM,)), queries.PostQuery(CLAIM, queries.NO_VARIANT)
-        )
+        data = posts_page(con, Scope((CLAIM,)), PostQuery(CLAIM, NO_VARIANT))
     assert data.total == 2
     assert data.posts.get_column("stance").to_list() == ["asserts", "questions"]
     csv = data.posts.write_csv()
@@ -501,12 +512,12 @@ def test_a_post_with_html_and_markdown_shows_literally(app: AppTest) -> None:
 
 def test_spread_by_hour_matches_the_view(story: Warehouse) -> None:
     with story.reading() as con:
-        facts = queries.load_facts(con)
+        facts = load_facts(con)
         view = con.execute(
             "SELECT claim_id, coalesce(variant, '(none)') AS variant, bucket, posts, authors,"
             " reach FROM variant_spread WHERE grain = 'hour' ORDER BY claim_id, bucket, variant"
         ).pl()
-    mine = queries.spread_of(facts.mentions, "hour", "UTC")
+    mine = spread_of(facts.mentions, "hour", "UTC")
     assert mine.sort(["claim_id", "bucket", "variant"]).to_dicts() == view.to_dicts()
 
 
@@ -515,22 +526,22 @@ def test_variant_numbers_match_the_summary_view(story: Warehouse) -> None:
     rates = ["first_correction_at", "posts_after_correction", "share_after_correction"]
     rates += ["rate_before", "rate_after", "rate_fell"]
     with story.reading() as con:
-        facts = queries.load_facts(con)
+        facts = load_facts(con)
         view = con.execute(
             f"SELECT {', '.join(columns + rates)}, is_leading FROM variant_summary"
         ).pl()
-    view = view.with_columns(pl.col("variant").fill_null(queries.NO_VARIANT))
-    stats = queries.variant_stats_of(facts.mentions)
+    view = view.with_columns(pl.col("variant").fill_null(NO_VARIANT))
+    stats = variant_stats_of(facts.mentions)
     assert stats.select(columns).sort(columns[:2]).to_dicts() == (
         view.select(columns).sort(columns[:2]).to_dicts()
     )
-    summary = queries.summary_of(facts.mentions, facts.corrections).sort("claim_id", "variant")
+    summary = summary_of(facts.mentions, facts.corrections).sort("claim_id", "variant")
     expected = view.select(["claim_id", "variant", *rates]).sort("claim_id", "variant")
     for mine, theirs in zip(summary.to_dicts(), expected.to_dicts(), strict=True):
         assert mine.keys() == theirs.keys()
         for key, value in theirs.items():
             assert mine[key] == (pytest.approx(value) if isinstance(value, float) else value)
-    leading = queries.leading_variants(stats).sort("claim_id")
+    leading = leading_variants(stats).sort("claim_id")
     assert list(leading.select("claim_id", "leading_variant").iter_rows()) == list(
         view.filter(pl.col("is_leading")).sort("claim_id").select("claim_id", "variant").iter_rows()
     )
@@ -538,16 +549,16 @@ def test_variant_numbers_match_the_summary_view(story: Warehouse) -> None:
 
 def test_the_facts_are_read_once_until_the_data_changes(tmp_path: Path) -> None:
     warehouse = build(tmp_path / "changing.duckdb")
-    cache = queries.FactsCache()
-    scope = queries.Scope((CLAIM, OTHER))
+    cache = FactsCache()
+    scope = Scope((CLAIM, OTHER))
     for _ in range(3):
         with warehouse.reading() as con:
-            stats = queries.variant_stats(con, scope, cache=cache)
+            stats = variant_stats(con, scope, cache=cache)
     assert cache.loads == 1
     assert stats.filter(pl.col("claim_id") == CLAIM).get_column("posts").sum() == 14
     write_posts(warehouse, [("x", "late", "z1", 300, "4", "asserts", "4 ICE stations!", {})])
     with warehouse.reading() as con:
-        stats = queries.variant_stats(con, scope, cache=cache)
+        stats = variant_stats(con, scope, cache=cache)
     assert cache.loads == 2
     assert stats.filter(pl.col("claim_id") == CLAIM).get_column("posts").sum() == 15
 
@@ -555,7 +566,7 @@ def test_the_facts_are_read_once_until_the_data_changes(tmp_path: Path) -> None:
 def test_a_toronto_day_is_cut_on_the_wall_clock() -> None:
     # the day DST starts in Toronto is 23 hours long
     start = datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
-    assert queries.bucket_bounds(start, "day", TZ) == (
+    assert bucket_bounds(start, "day", TZ) == (
         start,
         datetime(2026, 3, 9, 4, 0, tzinfo=UTC),
     )
@@ -636,7 +647,7 @@ def test_claimwatch_dashboard_serves_and_stops(story: Warehouse) -> None:
         httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
 
 
-def seen(cache: queries.FactsCache, post_uid: str) -> bool:
+def seen(cache: FactsCache, post_uid: str) -> bool:
     """Whether the cache holds the post, in the facts and in its claim's texts."""
     facts, texts = cache._facts, cache._details.get(CLAIM)
     return (
@@ -651,7 +662,7 @@ def test_the_facts_are_read_again_in_the_background_when_the_data_changes(
     tmp_path: Path,
 ) -> None:
     warehouse = build(tmp_path / "watched.duckdb")
-    cache = queries.FactsCache()
+    cache = FactsCache()
     done = False
     cache.keep_fresh(warehouse.reading, 0.1, until=lambda: done)
     try:

@@ -10,7 +10,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, common
-from dashboard.queries import ClaimData, Grain, PostQuery, PostsData, bucket_bounds
+from dashboard.data.claim import ClaimData
+from dashboard.data.shared import Grain, PostQuery, PostsData, bucket_bounds
 
 POINT_POSTS = 500  # posts listed under the chart for one point
 

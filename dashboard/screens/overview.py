@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, common
-from dashboard.queries import OverviewData
+from dashboard.data.overview import OverviewData
 
 view = common.view()
 cfg = common.config()

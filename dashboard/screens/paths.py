@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, common
-from dashboard.queries import PathsData
+from dashboard.data.paths import PathsData
 
 ALL_VARIANTS = "(all variants)"
 TREE_ROWS = 300

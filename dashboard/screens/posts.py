@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import common
-from dashboard.queries import NO_VARIANT, POSTS_LIMIT, PostQuery, PostsData, bucket_bounds
+from dashboard.data.shared import NO_VARIANT, POSTS_LIMIT, PostQuery, PostsData, bucket_bounds
 
 ALL_VARIANTS = "(all variants)"
 
@@ -71,7 +71,7 @@ st.text(
     + f"; time range {view.range_label}"
     + ("" if variant != NO_VARIANT else "; variant (none): mentions that give no value")
 )
-posts = data.posts  # the columns and order of queries.posts_page
+posts = data.posts  # the columns and order of posts_page (data/posts.py)
 common.table(posts, view.tz, key="posts_table", height=560)
 
 csv_col, parquet_col = st.columns(2)

@@ -7,7 +7,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, common
-from dashboard.queries import Grain, SourcesData
+from dashboard.data.shared import Grain
+from dashboard.data.sources import SourcesData
 
 view = common.view()
 cfg = common.config()

@@ -1,0 +1,434 @@
+"""What several of the dashboard's pages use: the sidebar's `Scope`, the facts every page counts
+with and their cache, the counts per claim and variant, time buckets on the display clock, the
+data's freshness, and the posts' query.
+
+Why a cache of facts. Every documented view over mentions joins the posts by `post_uid`, so any
+query of `claim_mentions`, `corrections`, `variant_spread` or `variant_summary` scans the whole
+posts table: about 1 s at 5 million posts on a small machine, several per page. So the mentions
+are read once, with the post fields the pages need (`load_facts`: one query, plus one for the
+corrections), and kept in memory (`FactsCache`); a refresh asks only whether the data changed
+(`data_stamp`: the posts' count and latest `collected_at`, and the latest analysis run, each a
+cheap read) and then computes the page in Polars from memory, in milliseconds. The facts are read
+again when the stamp changes, or after `max_age_s` (engagement counts of posts collected again
+change reach without changing the stamp). Without a cache (`cache=None`) a page reads everything
+itself, which is what a cold start costs.
+
+Times are UTC in and out; buckets are cut on the wall clock of the display time zone (`tz`), so
+that a "day" is a day where the analysts are. A post's reach, the authors and the leading variant
+follow the views' rules (docs/views.md); tests check the results against the views.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+log = logging.getLogger(__name__)
+Reader = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+Grain = Literal["hour", "day"]
+GRAINS: tuple[Grain, ...] = ("hour", "day")
+NO_VARIANT = "(none)"  # how the mentions without a value are shown and linked
+POSTS_LIMIT = 10_000  # rows of a post table (shown and exported)
+FACTS_MAX_AGE_S = 600.0
+
+REACH = " + ".join(
+    f"greatest(coalesce(p.{c}, 0), 0)"
+    for c in ("author_followers", "likes", "reposts", "replies", "quotes")
+)
+
+
+def _safe_url(column: str) -> str:
+    """Only web links become clickable: a post's url is data, and data may say `javascript:`."""
+    return f"CASE WHEN regexp_matches({column}, '^https?://', 'i') THEN {column} END"
+
+
+# What every page counts with: each mention with its post's fields (not the text, title and
+# url: reading those for 5M posts doubles the time; `details` reads them for one claim). Every
+# column read from `posts` is read for every post: the handle comes from the mention instead.
+FACTS_SQL = f"""
+    SELECT m.claim_id, m.variant, m.stance, m.post_uid, m.created_at, m.source,
+           m.author_handle, m.matched_text, m.copy_of,
+           coalesce(p.author_id, m.author_handle) AS author,
+           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid,
+           coalesce(pp.provenance, 'collected') AS provenance
+    FROM claim_mentions m JOIN posts p USING (post_uid)
+    LEFT JOIN post_provenance pp USING (post_uid)"""
+# The corrections' own columns; their time, source and author come from the facts (a correction
+# is a mention of the claim). Asking the view for them would read them for every post again.
+CORRECTIONS_SQL = f"""
+    SELECT c.post_uid, c.claim_id, c.variant, c.kind, {_safe_url("c.url")} AS url
+    FROM corrections c"""
+CORRECTIONS_FULL_SQL = f"""
+    SELECT c.claim_id, c.created_at, c.author_handle, c.kind, c.variant, c.source,
+           {_safe_url("c.url")} AS url, c.post_uid
+    FROM corrections c"""
+DETAILS_SQL = f"""
+    SELECT m.post_uid, p.text, p.title, {_safe_url("p.url")} AS url
+    FROM claim_mentions m JOIN posts p USING (post_uid)
+    WHERE m.claim_id = $claim_id"""
+STAMP_SQL = """
+    SELECT (SELECT count(*) FROM posts), (SELECT max(collected_at) FROM posts),
+           (SELECT count(*) FROM collector_runs WHERE source = 'analysis'),
+           (SELECT max(coalesce(finished_at, started_at)) FROM collector_runs
+            WHERE source = 'analysis'),
+           (SELECT count(*) FROM post_provenance)"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The sidebar's filters: which claims (the topic's), when, and which sources."""
+
+    claim_ids: tuple[str, ...]
+    since: datetime | None = None  # UTC, inclusive
+    until: datetime | None = None  # UTC, exclusive
+    sources: tuple[str, ...] = ()  # empty: every source
+
+    def only(self, claim_id: str) -> Scope:
+        return Scope((claim_id,), self.since, self.until, self.sources)
+
+    def filter(self, frame: pl.DataFrame, time_column: str = "created_at") -> pl.DataFrame:
+        """The rows of `frame` (with claim_id, `time_column` and source) within the scope."""
+        keep = pl.col("claim_id").is_in(list(self.claim_ids))
+        if self.since is not None:
+            keep &= pl.col(time_column) >= self.since
+        if self.until is not None:
+            keep &= pl.col(time_column) < self.until
+        if self.sources:
+            keep &= pl.col("source").is_in(list(self.sources))
+        return frame.filter(keep)
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+    return con.execute(sql, params).pl()
+
+
+# --- the facts, and their cache -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    mentions: pl.DataFrame  # one row per claim a post mentions, with the post's fields
+    corrections: pl.DataFrame  # one row per correction
+
+
+def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
+    mentions = frame(con, FACTS_SQL, {})
+    own = frame(con, CORRECTIONS_SQL, {})
+    post = mentions.select("post_uid", "claim_id", "created_at", "source", "author_handle")
+    corrections = own.join(post, on=["post_uid", "claim_id"], how="inner")
+    if corrections.height < own.height:  # a correction that is no mention: ask the view
+        corrections = frame(con, CORRECTIONS_FULL_SQL, {})
+    return Facts(
+        mentions=mentions,
+        corrections=corrections.select(
+            "claim_id",
+            "created_at",
+            "author_handle",
+            "kind",
+            "variant",
+            "source",
+            "url",
+            "post_uid",
+        ),
+    )
+
+
+def details(con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+    """The text, title and url of every post mentioning `claim_id`."""
+    return frame(con, DETAILS_SQL, {"claim_id": claim_id})
+
+
+def data_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """What changes when the facts change: posts stored, analysis runs, provenance marks."""
+    return tuple(con.execute(STAMP_SQL).fetchone() or ())
+
+
+class FactsCache:
+    """The facts of one warehouse in memory, read again when `data_stamp` changes or after
+    `max_age_s`. Shared by every session of the dashboard process (thread-safe)."""
+
+    def __init__(self, max_age_s: float = FACTS_MAX_AGE_S) -> None:
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._stamp: tuple[Any, ...] | None = None
+        self._read_at = 0.0
+        self._facts: Facts | None = None
+        self._per_source: dict[str, pl.DataFrame] = {}
+        self._details: dict[str, pl.DataFrame] = {}
+        self._keeper: threading.Thread | None = None
+        self.loads = 0  # how many times the facts were read (tests and the benchmark look)
+
+    def keep_fresh(self, reading: Reader, every_s: float, until: Callable[[], bool]) -> None:
+        """Read the facts again in a background thread as soon as the data changes (checked
+        every `every_s` seconds, one short read each time, the file closed in between), so that
+        the analysts' refreshes find them ready. Stops once `until()` is true (the warehouse is
+        gone). A failed check is logged and tried again at the next one."""
+        with self._lock:
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep,
+                    args=(reading, every_s, until),
+                    name="claimwatch-dashboard-facts",
+                    daemon=True,
+                )
+                self._keeper.start()
+
+    def _keep(self, reading: Reader, every_s: float, until: Callable[[], bool]) -> None:
+        while True:
+            time.sleep(every_s)
+            if until():
+                return
+            with self._lock:  # only what the pages asked for already
+                wanted = (self._facts is not None, list(self._details), list(self._per_source))
+            try:
+                with reading() as con:
+                    if wanted[0]:
+                        self.facts(con)
+                    for claim_id in wanted[1]:
+                        self.details(con, claim_id)
+                    for by in wanted[2]:
+                        self.per_source(con, by)
+            except Exception as error:  # a thread must not die on a busy or moved file
+                log.warning("dashboard: could not check the warehouse for new data: %s", error)
+
+    def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
+        with self._lock:
+            self._check(con)
+            if self._facts is None:
+                self._facts = load_facts(con)
+                self.loads += 1
+            return self._facts
+
+    def details(self, con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+        with self._lock:
+            self._check(con)
+            if claim_id not in self._details:
+                self._details[claim_id] = details(con, claim_id)
+            return self._details[claim_id]
+
+    def per_source(self, con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+        with self._lock:
+            self._check(con)
+            if by not in self._per_source:
+                self._per_source[by] = per_source_hours(con, by)
+            return self._per_source[by]
+
+    def _check(self, con: duckdb.DuckDBPyConnection) -> None:
+        stamp = data_stamp(con)
+        stale = time.monotonic() - self._read_at > self.max_age_s
+        if stamp != self._stamp or stale:
+            self._stamp, self._read_at = stamp, time.monotonic()
+            self._facts, self._per_source, self._details = None, {}, {}
+
+
+def facts_of(con: duckdb.DuckDBPyConnection, cache: FactsCache | None) -> Facts:
+    return cache.facts(con) if cache is not None else load_facts(con)
+
+
+# --- computing from the facts ---------------------------------------------------------------------
+
+
+def variant_label(column: str = "variant") -> pl.Expr:
+    return pl.col(column).fill_null(NO_VARIANT)
+
+
+def distinct(column: str) -> pl.Expr:
+    """count(DISTINCT column) as SQL counts it: nulls are not a value."""
+    return pl.col(column).drop_nulls().n_unique()
+
+
+def variant_stats_of(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Per claim and variant: posts, authors, reach, sources, first and last seen."""
+    return (
+        mentions.group_by("claim_id", "variant")
+        .agg(
+            pl.len().alias("posts"),
+            distinct("author").alias("authors"),
+            pl.col("reach").sum().alias("reach"),
+            distinct("source").alias("sources"),
+            pl.col("created_at").min().alias("first_seen"),
+            pl.col("created_at").max().alias("last_seen"),
+        )
+        .with_columns(pl.col("posts").cast(pl.Int64), variant_label())
+        .sort(["claim_id", "posts", "variant"], descending=[False, True, False])
+    )
+
+
+def bucket_of(grain: Grain, tz: str, column: str = "created_at") -> pl.Expr:
+    """The start (UTC) of the `grain` of `tz`'s wall clock that holds `column`."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}; found {grain!r}")
+    local = pl.col(column).dt.convert_time_zone(tz)
+    return local.dt.truncate("1h" if grain == "hour" else "1d").dt.convert_time_zone("UTC")
+
+
+def spread_of(mentions: pl.DataFrame, grain: Grain, tz: str) -> pl.DataFrame:
+    """Posts, authors and reach per claim, variant and bucket."""
+    return (
+        mentions.with_columns(bucket=bucket_of(grain, tz))
+        .group_by("claim_id", "variant", "bucket")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts"),
+            distinct("author").alias("authors"),
+            pl.col("reach").sum().alias("reach"),
+        )
+        .with_columns(variant_label())
+        .sort("claim_id", "bucket", "variant")
+    )
+
+
+def generated_of(mentions: pl.DataFrame) -> int:
+    return mentions.filter(pl.col("provenance") == "generated").get_column("post_uid").n_unique()
+
+
+def of_variant(mentions: pl.DataFrame, variant: str | None) -> pl.DataFrame:
+    if variant is None:
+        return mentions
+    if variant == NO_VARIANT:
+        return mentions.filter(pl.col("variant").is_null())
+    return mentions.filter(pl.col("variant") == variant)
+
+
+# --- freshness and the scheduler's pulse ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freshness:
+    posts: int
+    latest_collected_at: datetime | None
+    latest_created_at: datetime | None
+    heartbeat: dict[str, Any] | None  # the latest heartbeats row, if any
+    sources: tuple[str, ...]
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
+    row = con.execute(
+        "SELECT count(*), max(collected_at), max(created_at) FROM posts"
+    ).fetchone() or (0, None, None)
+    beats = frame(con, "SELECT * FROM heartbeats ORDER BY beat_at DESC LIMIT 1", {})
+    sources = con.execute("SELECT DISTINCT source FROM posts ORDER BY source").fetchall()
+    return Freshness(
+        posts=int(row[0]),
+        latest_collected_at=row[1],
+        latest_created_at=row[2],
+        heartbeat=beats.row(0, named=True) if beats.height else None,
+        sources=tuple(s[0] for s in sources),
+    )
+
+
+def is_alive(heartbeat: dict[str, Any] | None, interval: timedelta, now: datetime) -> bool:
+    """A scheduler is alive when it has not stopped and beat within three heartbeat intervals."""
+    if heartbeat is None or heartbeat["stopped_at"] is not None:
+        return False
+    beat_at: datetime = heartbeat["beat_at"]
+    return now - beat_at <= 3 * interval
+
+
+def reference_now(heartbeat: dict[str, Any] | None, alive: bool, wall: datetime) -> datetime:
+    """ "Now" for "the last 24 hours": the wall clock, or a live demo's simulated clock."""
+    if alive and heartbeat and heartbeat["mode"] == "demo" and heartbeat["clock_at"] is not None:
+        clock_at: datetime = heartbeat["clock_at"]
+        beat_at: datetime = heartbeat["beat_at"]
+        return clock_at + (wall - beat_at)
+    return wall
+
+
+# --- what several pages ask for -------------------------------------------------------------------
+
+
+def variant_stats(
+    con: duckdb.DuckDBPyConnection, scope: Scope, cache: FactsCache | None = None
+) -> pl.DataFrame:
+    """Per claim and variant within the scope (the variant pickers of the pages)."""
+    return variant_stats_of(scope.filter(facts_of(con, cache).mentions))
+
+
+@dataclass(frozen=True)
+class PostQuery:
+    """Which posts: a claim, optionally a variant (NO_VARIANT for the NULL one), a time window
+    (a bucket), and words to look for in the text, title, author or matched text."""
+
+    claim_id: str
+    variant: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    search: str = ""
+    limit: int = POSTS_LIMIT
+
+
+@dataclass(frozen=True)
+class PostsData:
+    posts: pl.DataFrame
+    total: int  # posts matching, before the limit
+    generated: int  # how many of those the demo generated
+
+
+def chosen_posts(mentions: pl.DataFrame, query: PostQuery) -> pl.DataFrame:
+    mentions = of_variant(mentions, query.variant)
+    if query.start is not None:
+        mentions = mentions.filter(pl.col("created_at") >= query.start)
+    if query.end is not None:
+        mentions = mentions.filter(pl.col("created_at") < query.end)
+    return mentions
+
+
+def per_source_hours(con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+    """Posts per source and UTC hour of `by` (collected_at or created_at), every post."""
+    if by not in ("collected_at", "created_at"):
+        raise ValueError(f"by must be collected_at or created_at; found {by!r}")
+    return frame(
+        con,
+        f"""
+        SELECT source, date_trunc('hour', {by}) AS hour, count(*) AS posts
+        FROM posts GROUP BY ALL""",
+        {},
+    )
+
+
+# --- buckets on the display clock -----------------------------------------------------------------
+
+
+def fill_gaps(
+    spread: pl.DataFrame, grain: Grain, tz: str, by: Sequence[str] = ("claim_id", "variant")
+) -> pl.DataFrame:
+    """`spread` with a row of zeros for every bucket between its first and last where a series
+    (`by`) had no post: a curve must drop to 0 on a quiet day, not jump over it. Buckets are
+    stepped on the wall clock of `tz`, so a day is a calendar day there even across DST."""
+    if spread.height == 0:
+        return spread
+    measures = [c for c in ("posts", "authors", "reach") if c in spread.columns]
+    local = spread.with_columns(pl.col("bucket").dt.convert_time_zone(tz))
+    first: datetime = local.select(pl.col("bucket").min()).item()
+    last: datetime = local.select(pl.col("bucket").max()).item()
+    grid = pl.datetime_range(
+        first, last, interval="1h" if grain == "hour" else "1d", time_zone=tz, eager=True
+    )
+    series = spread.select(*by).unique()
+    full = series.join(pl.DataFrame({"bucket": grid}), how="cross")
+    return (
+        full.join(local, on=[*by, "bucket"], how="left")
+        .with_columns(pl.col(m).fill_null(0) for m in measures)
+        .with_columns(pl.col("bucket").dt.convert_time_zone("UTC"))
+        .sort([*by, "bucket"])
+    )
+
+
+def bucket_bounds(start: datetime, grain: Grain, tz: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of the bucket that starts at `start`: a local day can be 23 or 25
+    hours long, so the end is computed on the wall clock of `tz`."""
+    zone = ZoneInfo(tz)
+    local = start.astimezone(zone)
+    if grain == "hour":
+        return start.astimezone(UTC), start.astimezone(UTC) + timedelta(hours=1)
+    end = (local.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
