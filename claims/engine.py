@@ -37,12 +37,21 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from claims.patterns import NAME, WORD, ClaimRules, Language, initials_pattern
+from claims.patterns import GAP, NAME, WORD, ClaimRules, Language, initials_pattern
+from claims.quantities import (
+    DECIMAL_POINT,
+    Kind,
+    amount_value,
+    canonical,
+    digitised,
+    label,
+    other_kinds,
+)
 from collectors.matching import FOLD_IN_PLACE, URL_PATTERN
 from config import Config
 
 # Bump when the rules in this package change: every claim is then re-analysed.
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
 MENTION_SCHEMA = pl.Schema(
@@ -50,6 +59,8 @@ MENTION_SCHEMA = pl.Schema(
         "post_uid": pl.String,
         "claim_id": pl.String,
         "variant": pl.String,
+        "variant_label": pl.String,
+        "unit": pl.String,
         "stance": pl.String,
         "matched_text": pl.String,
         "span_start": pl.Int32,
@@ -99,8 +110,9 @@ def analyze_posts(
     if candidates.is_empty():
         return _empty()
     copies = _distinct_texts(candidates, rules)
-    prepared = _prepare(copies.drop("_uids"), language)
-    mentions = pl.concat([_claim_mentions(prepared, rule, language) for rule in rules])
+    texts = _texts(copies.drop("_uids"), language)
+    prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
+    mentions = pl.concat([_claim_mentions(prepared[r.kind], r, language) for r in rules])
     mentions = _with_spans(mentions)
     mentions = (
         mentions.join(copies.select("post_uid", "_uids"), on="post_uid")
@@ -225,25 +237,34 @@ _QUOTED = (
     r"|(?:^|[\s(\[:])'(?:[^'\n]|'\p{L}){2,}?'(?:[\s.,;:!?)…]|$)"
 )
 _SPACE = r"[ \t\u00a0\u202f-]+"
+_OPENING_QUOTE = r"(?:[\"“«'\u2018][ \t\u00a0\u202f]*)?"  # "not “100,000 troops”"
 
 
-def _noise(language: Language) -> str:
-    """Numbers that are not counts: dates, scores, fractions, times, thousands, units, ordinals."""
+_NUMBER = rf"(?-u:\b)\d+(?:[.,{DECIMAL_POINT}]\d+)*"  # digits, with any separators
+_YEAR_AFTER = (
+    "in|en|since|depuis|from|until|year|annee|circa|fall|spring|summer|winter|automne|printemps"
+    "|ete|hiver|early|late|mid|fin|debut|avant|apres|before|after|jusqu'en|d'ici|back in"
+)
+
+
+def _noise(language: Language, kind: Kind) -> str:
+    """Numbers that are not values of a claim of `kind`: dates, years, scores, fractions, times,
+    measures, ordinals, and the amounts of the other kinds (money or percentages of a count)."""
     day = r"\d{1,2}(?-u:\b)"
+    units = r"(?i:am|pm|h|hrs?|min|mins|km|kg|cm|mm|kms|bpd|b/d|mph|km/h)|m|[xX]"
     return "|".join(
         [
-            rf"{language.not_places}\.?\s+{day}",
-            rf"(?-u:\b){day}\s+{language.not_places}",
+            other_kinds(kind),
+            rf"{language.not_places}\.?\s+{day}(?:,?\s+(?:19|20)\d{{2}}(?-u:\b))?",
+            rf"(?-u:\b){day}\s+{language.not_places}(?:\s+(?:19|20)\d{{2}}(?-u:\b))?",
+            rf"(?i:(?-u:\b)(?:{_YEAR_AFTER}))[ \t]+(?:19|20)\d{{2}}(?-u:\b)",
+            r"\((?:19|20)\d{2}\)",
             r"(?-u:\b)\d+\s*[/\-" "\u2013" r"]\s*\d+(?-u:\b)",  # scores, fractions, ranges
             r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)",  # times
             # a score: "Canada 3, Sweden 2"
             r"(?-u:\b)\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}(?-u:\b)",
-            r"(?-u:\b)\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?-u:\b)",
-            r"(?-u:\b)\d+[.,]\d+(?-u:\b)",
-            r"\d+\s*%",
-            r"\$\s*\d+|(?-u:\b)\d+\s*\$",
             r"#\d+(?-u:\b)",
-            r"(?-u:\b)\d+\s*(?i:k|m|am|pm|h|min|mins|km|kg|cm|mm|x)(?-u:\b)",
+            rf"{_NUMBER}\s*(?:{units})(?-u:\b)",
             r"(?-u:\b)\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)(?-u:\b)",
             r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
             r"\d+\s+(?i:contre|to|against|vs\.?)\s+\d+",  # a vote: "45 contre 12"
@@ -252,7 +273,9 @@ def _noise(language: Language) -> str:
     )
 
 
-def _prepare(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
+def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
+    """Text and title joined (`_RAW`) and folded (`_T`): accents off, decimal points kept apart
+    from full stops, number words as digits; every offset of `_RAW` kept."""
     joined = pl.concat_str(
         [pl.col("text"), pl.lit("\n"), pl.col("title").fill_null("")], ignore_nulls=True
     )
@@ -261,15 +284,25 @@ def _prepare(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
         .str.replace_all("\ufe0f\u20e3|\u20e3", "")
         .str.replace_all("\ufe0f", "")
     )
-    reported = rf"{language.reported}\s*:?[^.!?\n]*"
-    prepared = candidates.with_columns(raw.alias(_RAW)).with_columns(
-        pl.col(_RAW).str.replace_many(FOLD_IN_PLACE).alias(_T)
+    folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE)
+    folded = folded.str.replace_all(r"(\d)\.(\d)", f"${{1}}{DECIMAL_POINT}${{2}}")
+    numbers = language.numbers
+    return candidates.with_columns(raw.alias(_RAW)).with_columns(
+        digitised(folded, numbers.trigger, numbers.languages).alias(_T)
     )
-    prepared = prepared.with_columns(pl.col(_T).str.replace_all(_noise(language), " ~ ").alias(_M))
+
+
+def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFrame:
+    """The texts read for a claim of `kind`: noise masked (`_M`), quotes and reported claims set
+    apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
+    reported = rf"{language.reported}\s*:?[^.!?\n]*"
+    prepared = texts.with_columns(
+        pl.col(_T).str.replace_all(_noise(language, kind), " ~ ").alias(_M)
+    )
     quoted = pl.concat_list(
         pl.col(_M).str.extract_all(_QUOTED), pl.col(_M).str.extract_all(reported)
     ).list.join(" | ")
-    negated = rf"{language.negations}\s+{language.numbers.token}"
+    negated = rf"{language.negations}\s+{_OPENING_QUOTE}{language.numbers.token}"
     said = (
         pl.col(_M)
         .str.replace_all(_QUOTED, " | ")
@@ -368,13 +401,13 @@ def _named_by(rule: ClaimRules) -> pl.Expr:
 
 
 def _number(expr: pl.Expr, language: Language) -> pl.Expr:
-    """A number token as written ("5", "FIVE", "une  dizaine") -> its value."""
+    """A number token as written ("5", "10 000", "$1.3bn", "FIVE", "une  dizaine") -> its value."""
     words = language.numbers.words
     lowered = expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     spelled = lowered.replace_strict(
-        list(words), list(words.values()), default=None, return_dtype=pl.Int64
+        list(words), list(words.values()), default=None, return_dtype=pl.Float64
     )
-    return pl.coalesce(lowered.cast(pl.Int64, strict=False), spelled)
+    return pl.coalesce(amount_value(expr), spelled)
 
 
 def _counted(rule: ClaimRules, language: Language) -> str:
@@ -393,58 +426,89 @@ def _times(rule: ClaimRules) -> str:
     return rf"{rule.subject}\s*{times}\s*{after}|{before}\s*{times}\s*{rule.subject}"
 
 
-def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, tuple[str, str, str]]:
-    """Category -> (column, regex of the candidate text, regex of the number inside it)."""
+# Punctuation that ends a number standing alone ("Five.", "5!"), never a separator ("40,000").
+_STOP = r"(?:[!?;:()…\n]|[.,](?:[^0-9]|$))"
+
+# (column, regex of the candidate text, regex of the number in it, which number: first or last)
+Pattern = tuple[str, str, str, str]
+
+
+def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Pattern]:
+    """Category -> how its candidates are found (`Pattern`)."""
     num = language.numbers.token
     counted, times = _counted(rule, language), _times(rule)
-    ends = rf"(?:[ \t]*[.!?,;:()…\n]|[ \t]*$|{_SPACE}(?:{WORD}{_SPACE}){{0,2}}?{rule.units})"
+    ends = rf"(?:[ \t]*{_STOP}|[ \t]*$|{_SPACE}(?:{WORD}{_SPACE}){{0,2}}?{rule.units})"
     total = rf"(?:{language.totals_before})\s*:?\s*{num}{ends}|{num}\s+(?:{language.totals_after})"
-    bare = rf"(?:^|[\s:=(])(?:{language.numbers.bare_token})[ \t]*(?:[.!?,;:)…\n]|$)"
+    bare = rf"(?:^|[\s:=(])(?:{language.numbers.bare_token})[ \t]*(?:{_STOP}|$)"
     bare_value = f"({language.numbers.bare_token})"
-    return {
-        "total": (_U, total, f"({num})"),
-        "counted": (_U, counted, f"({num})"),
-        "times": (_U, times, r"(\d{1,3})"),
-        "bare": (_U, bare, bare_value),
-        "plain_counted": (_PLAIN, counted, f"({num})"),
-        "plain_times": (_PLAIN, times, r"(\d{1,3})"),
-        "plain_bare": (_PLAIN, bare, bare_value),
-        "asked": (_ASK, f"{counted}|{times}|{bare}", f"({num})|(\\d{{1,3}})"),
-        "quoted": (_Q, f"{counted}|{times}", f"({num})|(\\d{{1,3}})"),
-        "negated": (_M, rf"{language.negations}\s+{num}", f"({num})"),
+    patterns: dict[str, Pattern] = {
+        "total": (_U, total, f"({num})", "first"),
+        "counted": (_U, counted, f"({num})", "first"),
+        "times": (_U, times, r"(\d{1,3})", "first"),
+        "bare": (_U, bare, bare_value, "first"),
+        "plain_counted": (_PLAIN, counted, f"({num})", "first"),
+        "plain_times": (_PLAIN, times, r"(\d{1,3})", "first"),
+        "plain_bare": (_PLAIN, bare, bare_value, "first"),
+        "asked": (_ASK, f"{counted}|{times}|{bare}", f"({num})|(\\d{{1,3}})", "first"),
+        "quoted": (_Q, f"{counted}|{times}", f"({num})|(\\d{{1,3}})", "first"),
+        "negated": (_M, rf"{language.negations}\s+{_OPENING_QUOTE}{num}", f"({num})", "first"),
     }
+    if rule.kind != "count":  # an amount said of the claim: "a plan worth $1.3 billion"
+        words = rf"(?:{GAP}{WORD}){{0,{rule.window}}}?{GAP}"
+        said_of = rf"(?:{rule.subject}|{rule.units}){words}(?:{rule.value})"
+        patterns |= {
+            "said": (_U, said_of, f"({rule.value})", "last"),
+            "plain_said": (_PLAIN, said_of, f"({rule.value})", "last"),
+            "asked_said": (_ASK, said_of, f"({rule.value})", "last"),
+            "quoted_said": (_Q, said_of, f"({rule.value})", "last"),
+        }
+    return patterns
 
 
 _GROUPS = {
     "plain_counted": "plain",
     "plain_times": "plain",
     "plain_bare": "plain",
+    "plain_said": "plain",
     "asked": "asked",
+    "asked_said": "asked",
     "total": "total",
     "counted": "asserted",
     "times": "asserted",
     "bare": "asserted",
+    "said": "asserted",
     "quoted": "rejected",
+    "quoted_said": "rejected",
     "negated": "rejected",
 }
+_LONG_SCHEMA = {"post_uid": pl.String, "group": pl.String, "value": pl.Float64, "text": pl.String}
 
 
 def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """One row per value a post offers: post_uid, group (total/asserted/rejected), value, text."""
     parts = []
-    for category, (column, pattern, inner) in _candidate_patterns(rule, language).items():
+    for category, (column, pattern, inner, which) in _candidate_patterns(rule, language).items():
         found = frame.select("post_uid", pl.col(column).str.extract_all(pattern).alias("text"))
         found = found.explode("text").drop_nulls("text")
+        numbers = pl.col("text").str.extract_all(inner)
+        number = numbers.list.last() if which == "last" else numbers.list.first()
         parts.append(
             found.select(
                 "post_uid",
                 pl.lit(_GROUPS[category]).alias("group"),
-                _number(pl.col("text").str.extract(inner), language).alias("value"),
+                _number(number, language).alias("value"),
                 pl.col("text").str.strip_chars(" \t\n:=(.!?,;)…"),
             )
         )
     long = pl.concat(parts)
-    return long.filter(pl.col("value").is_between(rule.minimum, rule.maximum))
+    plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
+    if rule.kind != "count":  # a count's other kinds are masked; its words are values too
+        plausible = plausible & pl.col("text").str.contains(rule.value)
+    return long.filter(plausible)
+
+
+# between two values offered: "4 or 5", "4, 5", "4/5", "between 20 and 25%" ("10,000" is one)
+_BETWEEN_TWO = r"(?:\s*,\s+|\s*/\s*|\s+(?i:or|ou|and|et)\s+)"
 
 
 def _runs_of(patterns: list[str]) -> str:
@@ -456,13 +520,14 @@ def _runs_of(patterns: list[str]) -> str:
 def _value_features(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """Per post: the values offered by group, places listed, parts summed, two values offered."""
     num = language.numbers.token
+    second = num if rule.kind == "count" else f"(?:{rule.value})"
     places = [
         pl.col(_U).str.contains(rf"{place}(?:\s*[^\s?]|\s*$)").cast(pl.Int64)
         for place in rule.places
     ]
     return frame.select(
         "post_uid",
-        pl.col(_U).str.contains(rf"{num}\s*(?:,|/|(?i:or|ou|and|et))\s*{num}").alias("_two"),
+        pl.col(_U).str.contains(rf"{num}{_BETWEEN_TWO}{second}").alias("_two"),
         (pl.sum_horizontal(places) if places else pl.lit(0, pl.Int64)).alias("_places"),
         pl.col(_U).str.extract(_runs_of(rule.places)).alias("_places_text"),
         _parts_sum(rule, language).alias("_parts"),
@@ -479,11 +544,11 @@ def _numbered_parts(rule: ClaimRules, language: Language) -> list[str]:
 def _parts_sum(rule: ClaimRules, language: Language) -> pl.Expr:
     """Σ parts ("the embassy and four consulates" = 1 + 4) when at least one part has a number."""
     if not rule.parts:
-        return pl.lit(None, pl.Int64)
+        return pl.lit(None, pl.Float64)
     counts, numbered = [], []
     for part, numbered_part in zip(rule.parts, _numbered_parts(rule, language), strict=True):
         value = _number(pl.col(_U).str.extract(numbered_part), language)
-        counts.append(pl.coalesce(value, pl.col(_U).str.contains(part).cast(pl.Int64)))
+        counts.append(pl.coalesce(value, pl.col(_U).str.contains(part).cast(pl.Float64)))
         numbered.append(value.is_not_null())
     return pl.when(pl.any_horizontal(numbered)).then(pl.sum_horizontal(counts))
 
@@ -505,12 +570,20 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
     )
     in_range = pl.col("_places").is_between(max(rule.minimum, 3), rule.maximum)
     parts_ok = pl.col("_parts").is_between(rule.minimum, rule.maximum)
+    offered = pl.concat_list("_total", "_plain")
+    verified = rule.verified
+    states_verified = (
+        (pl.col("stance") == "corrects") & offered.list.contains(verified)
+        if verified is not None
+        else pl.lit(False)
+    )
     steps: list[tuple[pl.Expr, pl.Expr | None, str | None]] = [
+        (states_verified, pl.lit(verified, pl.Float64), "verified"),
         (_one("_total"), pl.col("_total").list.first(), "total"),
         (pl.col("_two"), None, None),
         (asserted.list.len() == 1, asserted.list.first(), "asserted"),
         (asserted.list.len() > 1, None, None),
-        (in_range, pl.col("_places"), "places"),
+        (in_range, pl.col("_places").cast(pl.Float64), "places"),
         (parts_ok, pl.col("_parts"), "parts"),
         (
             (pl.col("stance") != "corrects") & (rejected.list.len() == 1),
@@ -518,7 +591,7 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
             "rejected",
         ),
     ]
-    value: pl.Expr = pl.lit(None, pl.Int64)
+    value: pl.Expr = pl.lit(None, pl.Float64)
     origin: pl.Expr = pl.lit(None, pl.String)
     for condition, then, where in reversed(steps):
         value = pl.when(condition).then(then if then is not None else None).otherwise(value)
@@ -574,7 +647,9 @@ def _pushback(rule: ClaimRules, language: Language) -> pl.Expr:
         pl.col(_T).str.contains(language.corrective)
         | pl.col(_T).str.contains(language.denials)
         | _negated_claim(rule, language)
-        | pl.col(_M).str.contains(rf"{language.negations}\s+{language.numbers.token}")
+        | pl.col(_M).str.contains(
+            rf"{language.negations}\s+{_OPENING_QUOTE}{language.numbers.token}"
+        )
         | quoted
     )
 
@@ -598,12 +673,15 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     question = _question(rule, language)
     kind = _kind(rule.authorities, rule.factcheck_publishers)
     text = pl.col(_T)
+    pushback = _pushback(rule, language)
     attributed = text.str.contains(language.attribution)  # relayed with the official answer
-    facts = text.str.contains(rule.facts) & (_pushback(rule, language) | attributed)
-    reported_answer = _negated_claim(rule, language) & attributed
-    corrects = kind.is_not_null() | (
-        (text.str.contains(rule.phrases) | facts | reported_answer) & ~question
-    )
+    answers = text.str.contains(rule.phrases) | (text.str.contains(rule.facts) & pushback)
+    relayed = (text.str.contains(rule.facts) | _negated_claim(rule, language)) & attributed
+    community = (answers | relayed) & ~question
+    # An authority corrects when it answers the claim; stating the value, it is the origin.
+    states_against = text.str.contains(rule.facts) & text.str.contains(language.negations)
+    official = (kind == "authority") & (pushback | answers | states_against)
+    corrects = official | (kind == "factcheck") | community
     stance = (
         pl.when(corrects)
         .then(pl.lit("corrects"))
@@ -613,7 +691,15 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
         .then(pl.lit("questions"))
         .otherwise(pl.lit("asserts"))
     )
-    correction = pl.when(stance == "corrects").then(pl.coalesce(kind, pl.lit("community")))
+    # A report of an authority's answer ("a spokesperson for Public Safety Canada said the
+    # figure is false") is the authority's correction, wherever it appeared.
+    reported = text.str.contains(rule.authority_names) & attributed
+    who = pl.coalesce(
+        pl.when(kind.is_not_null()).then(kind),
+        pl.when(reported).then(pl.lit("authority")),
+        pl.lit("community"),
+    )
+    correction = pl.when(stance == "corrects").then(who)
     return [stance.alias("stance"), correction.alias("_kind")]
 
 
@@ -637,25 +723,25 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
             grouped, on="post_uid", how="left"
         )
         frame = frame.with_columns(
-            pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Int64))) for g in _VALUE_GROUPS
+            pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Float64))) for g in _VALUE_GROUPS
         )
     else:
-        long = pl.DataFrame(
-            schema={"post_uid": pl.String, "group": pl.String, "value": pl.Int64, "text": pl.String}
-        )
-        frame = frame.with_columns(pl.lit([], pl.List(pl.Int64)).alias("_asserted"))
+        long = pl.DataFrame(schema=_LONG_SCHEMA)
+        frame = frame.with_columns(pl.lit([], pl.List(pl.Float64)).alias("_asserted"))
     frame = frame.with_columns(_stance(rule, language))
     if rule.quantity:
         value, origin = _variant(rule)
         frame = frame.with_columns(value.alias("_value"), origin.alias("_origin"))
     else:
         frame = frame.with_columns(
-            pl.lit(None, pl.Int64).alias("_value"), pl.lit(None, pl.String).alias("_origin")
+            pl.lit(None, pl.Float64).alias("_value"), pl.lit(None, pl.String).alias("_origin")
         )
     return _matched_text(frame, long, rule).select(
         "post_uid",
         pl.lit(rule.claim_id).alias("claim_id"),
         "variant",
+        "variant_label",
+        "unit",
         "stance",
         "_kind",
         "matched_text",
@@ -686,7 +772,17 @@ def _matched_text(frame: pl.DataFrame, long: pl.DataFrame, rule: ClaimRules) -> 
             unmatched.with_columns(_named_by(rule).alias("matched_text")),
         ]
     )
-    return joined.with_columns(pl.col("_value").cast(pl.String).alias("variant"))
+    value = pl.col("_value")
+    return joined.with_columns(
+        canonical(value).alias("variant"),
+        label(value, rule.kind, rule.currency).alias("variant_label"),
+        pl.when(value.is_not_null()).then(pl.lit(_unit(rule))).alias("unit"),
+    )
+
+
+def _unit(rule: ClaimRules) -> str:
+    """What a variant's value is: "count", "percent", or a currency code ("CAD"; "money")."""
+    return rule.currency or "money" if rule.kind == "money" else rule.kind
 
 
 # --- spans ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from claims.quantities import AMOUNT, SCALE_WORDS_TRIGGER, Kind, typed_amount
 from collectors.matching import fold, phrase_pattern
 from config import Claim, Lexicon
 
@@ -71,25 +72,30 @@ def _bounded(pattern: str) -> str:
 class Numbers:
     """How numbers are written in the claim's languages."""
 
-    token: str  # any number: digits or a number word
-    bare_token: str  # a number standing alone: digits or a number word worth more than one
+    token: str  # any number: an amount in digits (claims.quantities.AMOUNT) or a number word
+    bare_token: str  # a number standing alone: an amount or a number word worth more than one
     words: dict[str, int]  # folded, lower-cased number word -> value
+    trigger: str  # the words that start a number in words (its texts go through text2num)
+    languages: tuple[str, ...]
 
     @classmethod
-    def of(cls, lexicons: Iterable[Lexicon]) -> Numbers:
+    def of(cls, lexicons: Mapping[str, Lexicon]) -> Numbers:
         words: dict[str, int] = {}
-        for lexicon in lexicons:
+        for lexicon in lexicons.values():
             words.update({fold(word).lower(): value for word, value in lexicon.numbers.items()})
         by_length = sorted(words, key=len, reverse=True)  # "a dozen" before "a"
         spelled = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in by_length)
         plural = "|".join(
             re.escape(word).replace(r"\ ", r"\s+") for word in by_length if words[word] > 1
         )
-        digits = r"\d{1,3}"
+        starts = [w.split()[-1] for w in by_length if words[w] > 1 and " " not in w]
+        trigger = "|".join([*map(re.escape, starts), SCALE_WORDS_TRIGGER])
         return cls(
-            token=_bounded(rf"(?:{digits}|(?i:{spelled}))" if spelled else digits),
-            bare_token=_bounded(rf"(?:{digits}|(?i:{plural}))" if plural else digits),
+            token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{spelled})')})" if spelled else AMOUNT,
+            bare_token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{plural})')})" if plural else AMOUNT,
             words=words,
+            trigger=_bounded(f"(?i:{trigger})"),
+            languages=tuple(lexicons),
         )
 
 
@@ -135,7 +141,7 @@ class Language:
             prepositions=merged("prepositions"),
             articles=merged("articles"),
             not_places=merged("not_places"),
-            numbers=Numbers.of(lexicons.values()),
+            numbers=Numbers.of(lexicons),
         )
 
 
@@ -158,9 +164,14 @@ class ClaimRules:
     parts: list[str]  # one regex per part noun
     places: list[str]  # one regex per place (any of its spellings)
     quantity: bool
-    minimum: int
-    maximum: int
+    kind: Kind
+    currency: str | None
+    minimum: float
+    maximum: float
+    value: str  # a value of the claim's kind (claims.quantities.typed_amount)
     authorities: list[str]  # "source:handle", lower-cased
+    authority_names: str  # how a report names them: their names, aliases and handles
+    verified: float | None
     factcheck_publishers: list[str]  # lower-cased
 
     @classmethod
@@ -168,6 +179,8 @@ class ClaimRules:
         subject_terms = all_terms(claim.subject)
         quantity = claim.quantity
         context = all_terms(claim.context)
+        kind = quantity.kind if quantity else "count"
+        minimum, maximum = quantity.bounds() if quantity else (0.0, 0.0)
         return cls(
             claim_id=claim_id,
             subject_terms=subject_terms,
@@ -184,9 +197,21 @@ class ClaimRules:
             parts=[term_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
             places=[any_of(spellings) for spellings in quantity.places] if quantity else [],
             quantity=quantity is not None,
-            minimum=quantity.min if quantity else 0,
-            maximum=quantity.max if quantity else 0,
+            kind=kind,
+            currency=quantity.currency if quantity else None,
+            minimum=minimum,
+            maximum=maximum,
+            value=typed_amount(kind),
             authorities=[f"{a.source}:{a.handle}".lower() for a in claim.corrections.authorities],
+            authority_names=any_of(
+                name
+                for a in claim.corrections.authorities
+                for name in [a.name, *a.aliases, a.handle]
+                if name
+            ),
+            verified=float(quantity.verified)
+            if quantity and quantity.verified is not None
+            else None,
             factcheck_publishers=[p.lower() for p in claim.corrections.factcheck_publishers],
         )
 

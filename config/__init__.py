@@ -13,7 +13,7 @@ scalar types and the `Model` base), `lexicon` (the built-in words of stance), `c
 `render_effective`). Import from `config` itself; the submodules are its inside.
 """
 
-from config.claims import Authority, Claim, Corrections, Fact, Lexicon, Quantity
+from config.claims import Claim, Lexicon, Quantity, QuantityKind
 from config.credentials import (
     BlueskyCredentials,
     Credentials,
@@ -42,7 +42,7 @@ from config.sources import (
     XSource,
     YouTubeSource,
 )
-from config.topics import Topic, TopicTerms
+from config.topics import Authority, Corrections, Fact, Topic, TopicTerms
 from config.values import (
     DEFAULT_TIMEZONE,
     USER_AGENT,
@@ -104,6 +104,7 @@ __all__ = [
     "PositiveDuration",
     "Problem",
     "Quantity",
+    "QuantityKind",
     "RedditCredentials",
     "RedditSource",
     "Schedule",

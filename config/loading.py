@@ -34,7 +34,7 @@ def _topic_problems(key: str, topic: Topic) -> list[Problem]:
         for lang in dict.fromkeys(topic.languages)
         if lang not in topic.terms
     ]
-    for table in ("terms", "queries"):
+    for table in ("terms", "queries", "context", "elsewhere"):
         problems += [
             Problem(
                 f"{key}.{table}.{lang}",

@@ -7,9 +7,17 @@
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BeforeValidator, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from config.claims import Claim, Lexicon, _with_builtin_lexicons
 from config.errors import _expected_one_of
@@ -43,6 +51,19 @@ class Config(Model):
         if digest.timezone is None and isinstance(schedule, Schedule):
             return digest.model_copy(update={"timezone": schedule.timezone})
         return digest
+
+    @model_validator(mode="after")
+    def _claims_share_their_topics_terms(self) -> Self:
+        """Each claim with its topic's context, elsewhere and corrections (an unknown topic is
+        left for the cross-checks of `load_config` to name)."""
+        shared = {
+            claim_id: claim.with_topic(self.topics[claim.topic])
+            if claim.topic in self.topics
+            else claim
+            for claim_id, claim in self.claims.items()
+        }
+        object.__setattr__(self, "claims", shared)  # the model is frozen once validated
+        return self
 
     @property
     def path(self) -> Path:

@@ -127,11 +127,10 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     message = f"unknown key; {_expected_one_of(key, model.model_fields)}"
     if "did you mean" in message:
         return message
-    deeper = {
-        name: path
-        for field, info in model.model_fields.items()
-        for name, path in _nested_keys(info.annotation, field).items()
-    }
+    deeper: dict[str, str] = {}
+    for field, info in model.model_fields.items():  # the first table that takes the key wins
+        for name, path in _nested_keys(info.annotation, field).items():
+            deeper.setdefault(name, path)
     close = difflib.get_close_matches(key, deeper, n=1, cutoff=0.8)
     if close:
         path = deeper[close[0]]

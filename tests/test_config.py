@@ -125,8 +125,9 @@ def test_an_unknown_key_lists_the_allowed_keys_and_the_closest(tmp_path: Path) -
 def test_a_key_in_the_wrong_table_points_to_where_it_goes(tmp_path: Path) -> None:
     message = error_of(tmp_path, TOPIC + 'phrasez = ["ICE"]\n')
     assert message == (
-        "FILE: topics.ice-canada.phrasez: unknown key; expected one of languages, queries, "
-        "terms, title (did you mean 'terms'? 'phrases' goes in terms.<language>.phrases)"
+        "FILE: topics.ice-canada.phrasez: unknown key; expected one of context, corrections, "
+        "elsewhere, languages, queries, terms, title (did you mean 'terms'? 'phrases' goes in "
+        "terms.<language>.phrases)"
     )
 
 

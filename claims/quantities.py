@@ -1,0 +1,273 @@
+"""Quantities as people write them: amounts read from the folded text, as whole columns.
+
+An *amount* is a number in digits with what it carries: thousands separators as each language
+writes them ("10,000", "10 000" with any space, "10.000"), a decimal part ("1.3", and "1,3" when a
+scale, a currency or a percent sign follows, as French writes it), a scale ("10k", "1.3M", "bn",
+"thousand", "million", "milliard", "G$", "M$"), a currency (symbols, codes and words before or
+after: "$", "C$", "US$", "CAD", "dollars", "€") and a percent sign or word ("%", "per cent",
+"pour cent", "pct"). Number words ("ten thousand", "dix mille", "deux millions") are turned into
+digits beforehand by text2num (`digitise`), in place, so that offsets in the text do not move.
+
+A claim's `kind` (count, money, percent) says which amounts are its values; the amounts of the
+other kinds are masked as noise around it (`other_kinds`). Values are Float64 and their canonical
+form a plain decimal string ("10000", "1300000000", "2.5"), the `variant` of a mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Literal
+
+import polars as pl
+from text_to_num import find_numbers  # type: ignore[import-untyped]
+
+Kind = Literal["count", "money", "percent"]
+
+_SP = "[ \t\u00a0\u202f]"  # a space inside an amount: plain, tab, no-break, narrow no-break
+# The decimal point of the folded text: a "." between digits becomes U+2024 (one dot leader) so
+# that it never ends a sentence; both are read as a point.
+DECIMAL_POINT = "\u2024"
+_B = "(?-u:\\b)"
+_INT = rf"(?:\d{{1,3}}(?:[,.{DECIMAL_POINT}\u00a0\u202f ]\d{{3}})+|\d+)"
+_POINT = rf"(?:[.{DECIMAL_POINT}]\d+)"
+_COMMA = r"(?:,\d{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
+_SCALE_WORDS = "thousands?|mille|millions?|milliards?|billions?|trillions?|mln|mn|bn|mds?|mrds?|tn"
+SCALE = rf"(?:{_SP}*-?{_SP}*(?i:{_SCALE_WORDS}){_B}|[kKMB]{_B})"
+_SCALE_SIGN = rf"(?:{_SP}*[GM]\$)"  # "1,3 G$", "500 M$": a scale with its currency
+_SCALE_LOOSE = rf"(?:{SCALE}|[mb]{_B})"  # "$10m", "$1.3b": lower case only after a currency
+CURRENCY_BEFORE = rf"(?:(?:C|CA|CAN|US|U\.S\.|A|AU|NZ|HK)?\$|€|£|(?:CAD|USD|EUR|GBP){_SP}*\$?)"
+_COUNTRY = "canadiens?|americains?|canadian|american|US|CAD|USD|CAN|CA"
+CURRENCY_AFTER = (
+    rf"(?:{_SP}*(?:\$(?:{_SP}*(?:CA|CAN|US|CAD|USD){_B})?|€|£|(?:CAD|USD|EUR|GBP){_B}"
+    rf"|(?i:(?:de{_SP}+|d')?(?:dollars?|euros?|livres?|pounds?){_B}(?:{_SP}+(?:{_COUNTRY}){_B})?)))"
+)
+PERCENT = rf"(?:{_SP}*(?:%|(?i:per{_SP}?-?cent|pour{_SP}?-?cent|pourcent|pct|percent){_B}))"
+_TAIL = rf"(?:{_SCALE_SIGN}|{SCALE}|{_B})(?:{CURRENCY_AFTER})?(?:{PERCENT})?"
+_TAIL_AFTER_CURRENCY = rf"(?:{_SCALE_SIGN}|{_SCALE_LOOSE}|{_B})(?:{CURRENCY_AFTER})?"
+_COMMA_TAIL = rf"(?:(?:{_SCALE_SIGN}|{SCALE})(?:{CURRENCY_AFTER})?|{CURRENCY_AFTER}|{PERCENT})"
+
+# Any amount, the longest reading first; a value can be found in it with `amount_value`.
+AMOUNT = (
+    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_TAIL_AFTER_CURRENCY}"
+    rf"|{_B}{_INT}{_COMMA}{_COMMA_TAIL}"
+    rf"|{_B}{_INT}{_POINT}?{_TAIL})"
+)
+_MONEY_MARK = rf"(?:{CURRENCY_BEFORE}|{CURRENCY_AFTER}|{_SCALE_SIGN})"
+
+_FACTORS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "thousands": 1e3,
+    "mille": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "g": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "md": 1e9,
+    "mds": 1e9,
+    "mrd": 1e9,
+    "mrds": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+    "trillions": 1e12,
+}
+_SCALE_OF = rf"\d{_SP}*-?{_SP}*((?i:{_SCALE_WORDS})|[kKMBmbG]){_B}"
+_NUMBER_OF = rf"({_INT})(?:[,.{DECIMAL_POINT}](\d+))?"
+
+
+def amount_value(token: pl.Expr) -> pl.Expr:
+    """The value of an amount as written ("10 000", "$1.3bn", "1,3 G$", "25 %"), Float64."""
+    parts = token.str.extract_groups(_NUMBER_OF)
+    whole = parts.struct.field("1").str.replace_all(r"\D", "").cast(pl.Float64, strict=False)
+    fraction = (pl.lit("0.") + parts.struct.field("2")).cast(pl.Float64, strict=False)
+    scale = token.str.extract(_SCALE_OF).str.to_lowercase()
+    factor = scale.replace_strict(
+        list(_FACTORS), list(_FACTORS.values()), default=1.0, return_dtype=pl.Float64
+    )
+    return ((whole + fraction.fill_null(0.0)) * factor).round(6)
+
+
+def canonical(value: pl.Expr) -> pl.Expr:
+    """A value as a plain decimal string: 10000, 1300000000, 2.5."""
+    whole = value == value.floor()
+    return (
+        pl.when(whole & (value.abs() < 9e18))
+        .then(value.cast(pl.Int64).cast(pl.String))
+        .otherwise(value.cast(pl.String))
+    )
+
+
+def kind_of(token: pl.Expr) -> pl.Expr:
+    """What an amount is, by its marks: "percent", "money" (a currency) or "count"."""
+    return (
+        pl.when(token.str.contains(PERCENT + "$"))
+        .then(pl.lit("percent"))
+        .when(token.str.contains(_MONEY_MARK))
+        .then(pl.lit("money"))
+        .otherwise(pl.lit("count"))
+    )
+
+
+def has_scale(token: pl.Expr) -> pl.Expr:
+    return token.str.contains(_SCALE_OF) | token.str.contains(_SCALE_SIGN)
+
+
+_MONEY = (
+    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_TAIL_AFTER_CURRENCY}"
+    rf"|{_B}{_INT}{_COMMA}?{_POINT}?(?:{_SCALE_SIGN}|{SCALE})?{CURRENCY_AFTER})"
+)
+_PERCENT = rf"(?:{_B}{_INT}{_COMMA}?{_POINT}?{PERCENT})"
+# money may go without its currency when it has a scale: "34 billion", "1,3 milliard"
+_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE}))"
+
+
+def other_kinds(kind: Kind) -> str:
+    """The amounts that are never a value of a claim of `kind`: masked as noise around it."""
+    return {"count": f"{_MONEY}|{_PERCENT}", "money": _PERCENT, "percent": _MONEY}[kind]
+
+
+def typed_amount(kind: Kind) -> str:
+    """An amount that can be a value of a claim of `kind` (a count is any amount left once the
+    other kinds are masked)."""
+    return {"count": AMOUNT, "money": f"(?:{_MONEY}|{_SCALED})", "percent": _PERCENT}[kind]
+
+
+# --- number words ---------------------------------------------------------------------------------
+
+# Words that start a number in words beyond a language's small number words.
+SCALE_WORDS_TRIGGER = (
+    "hundreds?|thousands?|millions?|billions?|trillions?|sixty|seventy|eighty|ninety"
+    "|cents?|mille|milliards?|soixante|septante|huitante|nonante"
+)
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_LONE = {"un", "une", "one", "a", "an", "uno", "una", "ein", "eine"}  # articles, mostly
+_ALONE = {"mille", "cent", "mil"}  # scale words that are a number by themselves: "mille agents"
+_TEXT2NUM_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
+
+
+class _Word:
+    """A token as text2num's `find_numbers` reads it."""
+
+    __slots__ = ("word",)
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def text(self) -> str:
+        return self.word
+
+    def nt_separated(self, previous: _Word) -> bool:
+        return False
+
+    def not_a_number_part(self) -> bool:
+        return False
+
+
+def digitise(text: str, languages: Iterable[str]) -> str:
+    """`text` with its number words as digits, each padded to the words' length ("dix mille" is
+    "10000    "), so every offset stays; words whose digits would be longer stay words."""
+    for language in languages:
+        if language in _TEXT2NUM_LANGUAGES:
+            text = _digitise_in(text, language)
+    return text
+
+
+def _digitise_in(text: str, language: str) -> str:
+    spans = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for found in find_numbers([_Word(word) for _, _, word in spans], language, 0):
+        first = _first_word(spans, found.start, found.end, found.is_ordinal, found.value)
+        digits = _digits(found.value)
+        if first is None or digits is None:
+            continue
+        start, end = spans[first][0], spans[found.end - 1][1]
+        if len(digits) > end - start or start < last:
+            continue
+        pieces += [text[last:start], digits.ljust(end - start)]
+        last = end
+    return "".join([*pieces, text[last:]]) if pieces else text
+
+
+def _first_word(
+    spans: list[tuple[int, int, str]], first: int, end: int, ordinal: bool, value: float
+) -> int | None:
+    """Where the number words found in `first`..`end` start, or None to leave them as words."""
+    words = [word.lower() for _, _, word in spans[first:end]]
+    before = spans[first - 1][2].lower() if first else ""
+    if ordinal or any(char.isdigit() for word in words for char in word):
+        return None
+    if before.isdigit() or (before in {",", "."} and first >= 2 and spans[first - 2][2].isdigit()):
+        return None  # "1.3 billion", "10 mille": the amount reads its own scale
+    if words == ["cent"] and before == "pour":
+        return None  # "25 pour cent"
+    if len(words) == 1 and value >= 100 and words[0] not in _ALONE:
+        return first - 1 if before in _LONE else None  # "a million" is one, "millions" is none
+    if len(words) == 1 and (words[0] in _LONE or value == 1):
+        return None  # "un ami", "one of them": an article, or one
+    return first
+
+
+@lru_cache(maxsize=4096)
+def _digits(value: float) -> str | None:
+    if value != int(value) or value < 0:
+        return None
+    return str(int(value))
+
+
+def digitised(text: pl.Expr, trigger: str, languages: tuple[str, ...]) -> pl.Expr:
+    """The column with number words as digits (`digitise`), called only on the texts that contain
+    one of the words of `trigger` (a regex): the few candidates, never the whole stream."""
+    return (
+        pl.when(text.str.contains(trigger))
+        .then(text.map_elements(lambda t: digitise(t, languages), return_dtype=pl.String))
+        .otherwise(text)
+    )
+
+
+# --- labels ---------------------------------------------------------------------------------------
+
+_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£"}
+
+
+def label(value: pl.Expr, kind: Kind, currency: str | None) -> pl.Expr:
+    """A value as people read it: "10,000", "$1.3 billion", "25%"."""
+    if kind == "percent":
+        return _grouped(value) + pl.lit("%")
+    if kind == "count":
+        return _grouped(value)
+    symbol = _SYMBOLS.get(currency or "", "") if currency else "$"
+    prefix = symbol if symbol or not currency else f"{currency} "
+    scaled = [(1e12, " trillion"), (1e9, " billion"), (1e6, " million")]
+    text = _grouped(value)
+    for size, word in reversed(scaled):
+        text = (
+            pl.when(value.abs() >= size).then(_short(value / size) + pl.lit(word)).otherwise(text)
+        )
+    return pl.lit(prefix) + text
+
+
+def _short(value: pl.Expr) -> pl.Expr:
+    """Up to two decimals, trailing zeros dropped: 1.3, 34, 1.25."""
+    return value.round(2).cast(pl.String).str.replace(r"\.0$", "")
+
+
+def _grouped(value: pl.Expr) -> pl.Expr:
+    """Digits grouped by thousands with commas, decimals kept: 10,000, 2.5."""
+    whole = value.floor().cast(pl.Int64).cast(pl.String)
+    grouped = (
+        whole.str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse().str.strip_prefix(",")
+    )
+    decimals = (value - value.floor()).round(6).cast(pl.String).str.strip_prefix("0")
+    return pl.when(value == value.floor()).then(grouped).otherwise(grouped + decimals)
