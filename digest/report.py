@@ -50,10 +50,13 @@ class VariantDay:
     authors_before: int
     first_seen: datetime | None  # over all time (variant_summary)
     is_new: bool  # first seen on the day
+    variant_label: str | None = None  # as people read it: "10,000", "$1.3 billion", "25%"
 
     @property
     def label(self) -> str:
-        return NO_VALUE if self.variant is None else self.variant
+        if self.variant is None:
+            return NO_VALUE
+        return self.variant_label or self.variant
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,8 @@ def _claims_of(config: Config, topic_id: str) -> list[str]:
 # posts (33,000 mentions) this takes the report's read from 3.8 s to under a second.
 _DAY_MENTIONS_SQL = f"""
     CREATE TEMP TABLE day_mentions AS
-    SELECT m.claim_id, m.variant, m.post_uid, m.created_at, m.created_at >= $start AS on_day,
+    SELECT m.claim_id, m.variant, m.variant_label, m.post_uid, m.created_at,
+           m.created_at >= $start AS on_day,
            p.source, coalesce(p.author_id, p.author_handle) AS author, p.author_handle,
            p.author_name, p.url, {_REACH} AS reach
     FROM claim_mentions m JOIN posts p ON p.post_uid = m.post_uid
@@ -302,13 +306,13 @@ _DAY_MENTIONS_SQL = f"""
 # first_seen, without computing the rest of that view).
 _VARIANTS_SQL = """
     WITH day AS (
-        SELECT claim_id, variant,
+        SELECT claim_id, variant, min(variant_label) AS variant_label,
                count(DISTINCT post_uid) FILTER (WHERE on_day) AS posts,
                count(DISTINCT author) FILTER (WHERE on_day) AS authors,
                coalesce(sum(reach) FILTER (WHERE on_day), 0)::BIGINT AS reach,
                count(DISTINCT post_uid) FILTER (WHERE NOT on_day) AS posts_before,
                count(DISTINCT author) FILTER (WHERE NOT on_day) AS authors_before
-        FROM day_mentions GROUP BY ALL),
+        FROM day_mentions GROUP BY claim_id, variant),
     seen AS (
         SELECT claim_id, variant, min(created_at) AS first_seen FROM claim_mentions
         WHERE claim_id IN (SELECT claim_id FROM day) GROUP BY ALL)
@@ -503,6 +507,7 @@ def _claim_day(config: Config, claim_id: str, rows: _DayRows) -> ClaimDay:
                 authors_before=r["authors_before"],
                 first_seen=r["first_seen"],
                 is_new=r["first_seen"] is not None and rows.start <= r["first_seen"] < rows.end,
+                variant_label=r["variant_label"],
             )
             for r in rows.variants
             if r["claim_id"] == claim_id

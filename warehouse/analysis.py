@@ -107,6 +107,8 @@ _MENTION_COLUMNS = (
     "post_uid",
     "claim_id",
     "variant",
+    "variant_label",
+    "unit",
     "stance",
     "matched_text",
     "span_start",
@@ -269,7 +271,8 @@ def _inherit(
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _inherited AS
             SELECT DISTINCT ON (c.post_uid, c.claim_id)
-                   c.post_uid, c.claim_id, m.variant, m.stance, m.matched_text, m.span_start,
+                   c.post_uid, c.claim_id, m.variant, m.variant_label, m.unit, m.stance,
+                   m.matched_text, m.span_start,
                    m.span_end, m.claim_version, coalesce(m.origin_uid, m.post_uid) AS origin_uid,
                    c.content_hash, c.created_at
             FROM _candidates c
@@ -288,10 +291,12 @@ def _inherit(
             WHERE t.post_uid = i.post_uid AND t.claim_id = i.claim_id""")
         con.execute(
             """INSERT INTO store.claim_mentions
-                   (post_uid, claim_id, variant, stance, matched_text, span_start, span_end,
-                    claim_version, analyzed_at, origin_uid, content_hash, created_at)
-               SELECT post_uid, claim_id, variant, stance, matched_text, span_start, span_end,
-                      claim_version, ?, origin_uid, content_hash, created_at
+                   (post_uid, claim_id, variant, variant_label, unit, stance, matched_text,
+                    span_start, span_end, claim_version, analyzed_at, origin_uid, content_hash,
+                    created_at)
+               SELECT post_uid, claim_id, variant, variant_label, unit, stance, matched_text,
+                      span_start, span_end, claim_version, ?, origin_uid, content_hash,
+                      created_at
                FROM _inherited""",
             [analyzed_at],
         )

@@ -240,6 +240,17 @@ def _operations(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def _variant_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """Each variant's unit (count, percent, a currency code) and its label as people read it."""
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN variant_label VARCHAR")
+    con.execute("ALTER TABLE store.claim_mentions ADD COLUMN unit VARCHAR")
+    # Mentions analysed before were counts: their label is the value itself.
+    con.execute(
+        "UPDATE store.claim_mentions SET variant_label = variant, unit = 'count'"
+        " WHERE variant IS NOT NULL"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
     Migration(2, "claim mentions and corrections", _analysis),
@@ -255,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "scheduler jobs and heartbeats, post provenance, digests, alerts and their deliveries",
         _operations,
     ),
+    Migration(7, "variants' units and labels (counts, money, percentages)", _variant_labels),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -35,14 +35,18 @@ _SPREAD_GRAIN = """
            count(DISTINCT m.post_uid) AS posts,
            count(DISTINCT coalesce(p.author_id, p.author_handle)) AS authors,
            sum({reach})::BIGINT AS reach,
-           count(DISTINCT p.source) AS sources
+           count(DISTINCT p.source) AS sources{labels}
     FROM store.claim_mentions m JOIN store.posts p USING (post_uid)
-    GROUP BY ALL"""
+    GROUP BY m.claim_id, m.variant, {bucket}"""
+# From version 7: what the variant is and how it reads ("$1.3 billion"), one per variant.
+_LABELS = ", min(m.variant_label) AS variant_label, min(m.unit) AS unit"
 
 
-def _spread(reach: str) -> str:
+def _spread(reach: str, labels: str = "") -> str:
     return " UNION ALL ".join(
-        _SPREAD_GRAIN.format(grain=grain, bucket=_utc_trunc(grain, "p.created_at"), reach=reach)
+        _SPREAD_GRAIN.format(
+            grain=grain, bucket=_utc_trunc(grain, "p.created_at"), reach=reach, labels=labels
+        )
         for grain in ("hour", "day")
     )
 
@@ -60,6 +64,7 @@ _CLAIM_MENTIONS_V5 = """
            p.source, p.author_handle, m.span_start, m.span_end, m.origin_uid, p.content_hash,
            m.copy_of
     FROM store.claim_mentions m JOIN store.posts p USING (post_uid)"""
+_CLAIM_MENTIONS_V7 = _CLAIM_MENTIONS_V5.replace("m.copy_of", "m.copy_of, m.variant_label, m.unit")
 
 
 def _hours(start: str, end: str) -> str:
@@ -69,7 +74,7 @@ def _hours(start: str, end: str) -> str:
 # Per claim and variant, over all time; the rules are in docs/views.md ("variant_summary").
 _VARIANT_SUMMARY = f"""
     WITH mention AS (
-        SELECT m.claim_id, m.variant, m.post_uid, p.created_at, p.source,
+        SELECT m.claim_id, m.variant, {{mention_labels}} m.post_uid, p.created_at, p.source,
                coalesce(p.author_id, p.author_handle) AS author, {REACH_SQL} AS reach
         FROM store.claim_mentions m JOIN store.posts p USING (post_uid)),
     claim AS (
@@ -78,7 +83,7 @@ _VARIANT_SUMMARY = f"""
         SELECT c.claim_id, min(p.created_at) AS first_correction_at
         FROM store.corrections c JOIN store.posts p USING (post_uid) GROUP BY c.claim_id),
     variant AS (
-        SELECT m.claim_id, m.variant, min(m.created_at) AS first_seen,
+        SELECT m.claim_id, m.variant, {{variant_labels}} min(m.created_at) AS first_seen,
                max(m.created_at) AS last_seen, count(DISTINCT m.post_uid) AS posts,
                count(DISTINCT m.author) AS authors, sum(m.reach)::BIGINT AS reach,
                count(DISTINCT m.source) AS sources, f.first_correction_at,
@@ -106,7 +111,7 @@ _VARIANT_SUMMARY = f"""
                AS posts_after_correction,
            CASE WHEN first_correction_at IS NOT NULL THEN posts_after / posts END
                AS share_after_correction,
-           rate_before, rate_after, rate_after < rate_before AS rate_fell
+           rate_before, rate_after, rate_after < rate_before AS rate_fell{{labels}}
     FROM rated"""
 
 # name: ((schema version, SELECT), ...): the view as each version defines it, oldest first.
@@ -119,7 +124,7 @@ VIEWS: dict[str, tuple[tuple[int, str], ...]] = {
             " rate_limit FROM store.collector_runs",
         ),
     ),
-    "claim_mentions": ((2, _CLAIM_MENTIONS_V2), (5, _CLAIM_MENTIONS_V5)),
+    "claim_mentions": ((2, _CLAIM_MENTIONS_V2), (5, _CLAIM_MENTIONS_V5), (7, _CLAIM_MENTIONS_V7)),
     "corrections": (
         (
             2,
@@ -131,8 +136,22 @@ VIEWS: dict[str, tuple[tuple[int, str], ...]] = {
     "post_topics": (
         (4, "SELECT post_uid, topic, matched_terms, first_seen_at FROM store.post_topics"),
     ),
-    "variant_spread": ((2, _spread(REACH_SQL_V2)), (5, _spread(REACH_SQL))),
-    "variant_summary": ((5, _VARIANT_SUMMARY),),
+    "variant_spread": (
+        (2, _spread(REACH_SQL_V2)),
+        (5, _spread(REACH_SQL)),
+        (7, _spread(REACH_SQL, _LABELS)),
+    ),
+    "variant_summary": (
+        (5, _VARIANT_SUMMARY.format(mention_labels="", variant_labels="", labels="")),
+        (
+            7,
+            _VARIANT_SUMMARY.format(
+                mention_labels="m.variant_label, m.unit,",
+                variant_labels="min(m.variant_label) AS variant_label, min(m.unit) AS unit,",
+                labels=", variant_label, unit",
+            ),
+        ),
+    ),
     "scheduler_jobs": (
         (
             6,
