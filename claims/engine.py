@@ -238,6 +238,8 @@ _QUOTED = (
 )
 _SPACE = r"[ \t\u00a0\u202f-]+"
 _OPENING_QUOTE = r"(?:[\"“«'\u2018][ \t\u00a0\u202f]*)?"  # "not “100,000 troops”"
+# between a negation and the number it negates: a verb or two, a quote ("didn't cost $34B")
+_NEGATED_GAP = rf"\s+(?:{WORD}\s+){{0,2}}?{_OPENING_QUOTE}"
 
 
 _NUMBER = rf"(?-u:\b)\d+(?:[.,{DECIMAL_POINT}]\d+)*"  # digits, with any separators
@@ -259,7 +261,7 @@ def _noise(language: Language, kind: Kind) -> str:
             rf"(?-u:\b){day}\s+{language.not_places}(?:\s+(?:19|20)\d{{2}}(?-u:\b))?",
             rf"(?i:(?-u:\b)(?:{_YEAR_AFTER}))[ \t]+(?:19|20)\d{{2}}(?-u:\b)",
             r"\((?:19|20)\d{2}\)",
-            r"(?-u:\b)\d+\s*[/\-" "\u2013" r"]\s*\d+(?-u:\b)",  # scores, fractions, ranges
+            rf"{_NUMBER}\s*[/\-\u2013]\s*{_NUMBER}(?-u:\b)",  # scores, fractions, ranges
             r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)",  # times
             # a score: "Canada 3, Sweden 2"
             r"(?-u:\b)\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}(?-u:\b)",
@@ -302,12 +304,15 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
     quoted = pl.concat_list(
         pl.col(_M).str.extract_all(_QUOTED), pl.col(_M).str.extract_all(reported)
     ).list.join(" | ")
-    negated = rf"{language.negations}\s+{_OPENING_QUOTE}{language.numbers.token}"
+    negated = rf"{language.negations}{_NEGATED_GAP}{language.numbers.token}"
+    # "went from $21.4B to $34B": the first is history, the second what the post says
+    history = rf"(?i:(?-u:\b)(?:from|de))\s+(?:{language.numbers.token})(?P<to>\s+(?i:to|a)\s+)"
     said = (
         pl.col(_M)
         .str.replace_all(_QUOTED, " | ")
         .str.replace_all(reported, " | ")
         .str.replace_all(negated, " | ")
+        .str.replace_all(history, " ~ ${to}")
     )
     prepared = prepared.with_columns(said.alias(_U), quoted.alias(_Q))
     return prepared.with_columns(
@@ -376,6 +381,8 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
         named = named | (places >= 4)
     if rule.quantity:
         counts = [_counted(rule, language), _times(rule), *_numbered_parts(rule, language)]
+        if rule.kind != "count":
+            counts.append(_said_of(rule))
         named = named | text.str.contains("|".join(counts))
     return text.str.contains(rule.subject) & named
 
@@ -419,6 +426,15 @@ def _counted(rule: ClaimRules, language: Language) -> str:
     )
 
 
+def _said_of(rule: ClaimRules) -> str:
+    """An amount of the claim's kind said of its subject or object, within `window` words after
+    it ("the border plan is worth $1.3 billion", "tarifs de 25 %")."""
+    words = rf"(?:{GAP}{WORD}){{0,{rule.window}}}?{GAP}"
+    before = rf"(?:{GAP}{WORD}){{0,2}}?{GAP}"  # "les 34 milliards de Trans Mountain"
+    named = f"(?:{rule.subject}|{rule.units})"
+    return rf"{named}{words}(?:{rule.value})|(?:{rule.value}){before}{named}"
+
+
 def _times(rule: ClaimRules) -> str:
     """A number attached to the subject ("ICE x5")."""
     times = "[x\u00d7]"  # x or the multiplication sign
@@ -451,11 +467,10 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Patte
         "plain_bare": (_PLAIN, bare, bare_value, "first"),
         "asked": (_ASK, f"{counted}|{times}|{bare}", f"({num})|(\\d{{1,3}})", "first"),
         "quoted": (_Q, f"{counted}|{times}", f"({num})|(\\d{{1,3}})", "first"),
-        "negated": (_M, rf"{language.negations}\s+{_OPENING_QUOTE}{num}", f"({num})", "first"),
+        "negated": (_M, rf"{language.negations}{_NEGATED_GAP}{num}", f"({num})", "first"),
     }
-    if rule.kind != "count":  # an amount said of the claim: "a plan worth $1.3 billion"
-        words = rf"(?:{GAP}{WORD}){{0,{rule.window}}}?{GAP}"
-        said_of = rf"(?:{rule.subject}|{rule.units}){words}(?:{rule.value})"
+    if rule.kind != "count":
+        said_of = _said_of(rule)
         patterns |= {
             "said": (_U, said_of, f"({rule.value})", "last"),
             "plain_said": (_PLAIN, said_of, f"({rule.value})", "last"),
@@ -557,6 +572,10 @@ def _one(values: str) -> pl.Expr:
     return pl.col(values).list.len() == 1
 
 
+def _has(values: pl.Expr, value: float | None) -> pl.Expr:
+    return values.list.contains(value) if value is not None else pl.lit(False)
+
+
 def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
     """(value, where it came from), by the order of the module's rule 4."""
     # A correction or a denial asserts only what it says outside its questions; a denial rejects
@@ -572,16 +591,21 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
     parts_ok = pl.col("_parts").is_between(rule.minimum, rule.maximum)
     offered = pl.concat_list("_total", "_plain")
     verified = rule.verified
-    states_verified = (
-        (pl.col("stance") == "corrects") & offered.list.contains(verified)
-        if verified is not None
-        else pl.lit(False)
-    )
+    states_verified = (pl.col("stance") == "corrects") & _has(offered, verified)
     steps: list[tuple[pl.Expr, pl.Expr | None, str | None]] = [
         (states_verified, pl.lit(verified, pl.Float64), "verified"),
         (_one("_total"), pl.col("_total").list.first(), "total"),
         (pl.col("_two"), None, None),
         (asserted.list.len() == 1, asserted.list.first(), "asserted"),
+        # Several values, the verified one among them: the others are context (an older
+        # estimate, another figure) set against it ("$5.4B promised, $34B delivered").
+        (
+            (asserted.list.len() > 1)
+            & _has(asserted, rule.verified)
+            & (pl.col("stance") != "questions"),
+            pl.lit(rule.verified, pl.Float64),
+            "asserted",
+        ),
         (asserted.list.len() > 1, None, None),
         (in_range, pl.col("_places").cast(pl.Float64), "places"),
         (parts_ok, pl.col("_parts"), "parts"),

@@ -68,6 +68,7 @@ _FACTORS = {
     "millions": 1e6,
     "b": 1e9,
     "bn": 1e9,
+    "bil": 1e9,
     "g": 1e9,
     "billion": 1e9,
     "billions": 1e9,
@@ -127,8 +128,9 @@ _MONEY = (
     rf"|{_B}{_INT}{_COMMA}?{_POINT}?(?:{_SCALE_SIGN}|{SCALE})?{CURRENCY_AFTER})"
 )
 _PERCENT = rf"(?:{_B}{_INT}{_COMMA}?{_POINT}?{PERCENT})"
-# money may go without its currency when it has a scale: "34 billion", "1,3 milliard"
-_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE}))"
+# money may go without its currency when it has a scale ("34 billion", "1,3 milliard") or is
+# written out in millions ("trente milliards" becomes 30000000000)
+_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE})|{_B}\d{{7,}}{_B})"
 
 
 def other_kinds(kind: Kind) -> str:
@@ -210,8 +212,8 @@ def _first_word(
         return None
     if before.isdigit() or (before in {",", "."} and first >= 2 and spans[first - 2][2].isdigit()):
         return None  # "1.3 billion", "10 mille": the amount reads its own scale
-    if words == ["cent"] and before == "pour":
-        return None  # "25 pour cent"
+    if words == ["cent"] and before in {"pour", "per"}:
+        return None  # "25 pour cent", "25 per cent"
     if len(words) == 1 and value >= 100 and words[0] not in _ALONE:
         return first - 1 if before in _LONE else None  # "a million" is one, "millions" is none
     if len(words) == 1 and (words[0] in _LONE or value == 1):

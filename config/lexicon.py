@@ -143,6 +143,11 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "have no",
             "isn't",
             "aren't",
+            "didn't",
+            "did not",
+            "wasn't",
+            "was not",
+            "won't",
         ],
         "denials": [
             "fake",
@@ -341,6 +346,9 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "n'y a pas de",
             "ne sont pas",
             "ce ne sont pas",
+            "c'est pas",
+            "n'a pas",
+            "n'ont pas",
             "il n'y a aucun",
         ],
         "denials": [

@@ -1,0 +1,339 @@
+"""Quantities of every shape (issue 13): counts, money and percentages, in English and French, read
+by a story configured through TOML alone; then the same story end to end from `claimwatch import`
+to `variant_spread`.
+
+The config below is what an analyst writes from docs/config.md: one topic whose context, places
+elsewhere and authorities are said once, and three claims of about ten lines each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import CliResult
+
+from claims.engine import analyze_posts
+from claims.quantities import digitise
+from config import Config, ConfigError, load_config
+
+STORY = """
+[topics.border]
+title = "Canada's border plan"
+languages = ["en", "fr"]
+terms.en = { phrases = ["border"] }
+terms.fr = { phrases = ["frontière"] }
+
+[topics.border.context]
+en = ["Canada", "Canadian", "Ottawa", "RCMP"]
+fr = ["Canada", "canadien", "Ottawa", "GRC"]
+
+[topics.border.elsewhere]
+en = ["Mexico"]
+fr = ["Mexique"]
+
+[topics.border.corrections]
+authorities = [{ source = "x", handle = "Safety_Canada", name = "Public Safety Canada" }]
+
+[claims.personnel]
+topic = "border"
+title = "Personnel at the border"
+subject = { en = ["border"], fr = ["frontière"] }
+object = { en = ["officers", "personnel", "agents"], fr = ["agents", "policiers"] }
+window = 8
+quantity = { kind = "count", verified = 10000, max = 1000000 }
+corrections = { phrases = { en = ["not troops"], fr = ["pas des soldats"] } }
+
+[claims.plan-cost]
+topic = "border"
+title = "What the border plan costs"
+subject = { en = ["border plan"], fr = ["plan frontalier"] }
+object = { en = ["plan", "cost", "worth"], fr = ["plan", "coût"] }
+quantity = { kind = "money", currency = "CAD", verified = 1300000000 }
+
+[claims.tariff]
+topic = "border"
+title = "The tariff on Canadian goods"
+subject = { en = ["tariff", "tariffs"], fr = ["tarif", "tarifs", "droits de douane"] }
+object = { en = ["Canadian goods", "on Canada"], fr = ["produits canadiens"] }
+quantity = { kind = "percent", verified = 25 }
+"""
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("story") / "claimwatch.toml"
+    path.write_text(STORY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def config(story: Path) -> Config:
+    return load_config(story, env={})
+
+
+def variant(config: Config, claim: str, text: str, handle: str = "someone") -> str | None:
+    posts = pl.DataFrame(
+        {"post_uid": ["p"], "source": ["x"], "author_handle": [handle], "text": [text]}
+    )
+    found = analyze_posts(posts, config, [claim]).mentions
+    assert found.height == 1, f"no mention of {claim} in {text!r}"
+    return found["variant"][0]
+
+
+COUNTS = [
+    ("10000 officers at the border in Canada", "10000"),
+    ("10,000 officers at the border in Canada", "10000"),
+    ("10 000 agents à la frontière du Canada", "10000"),
+    ("10\u00a0000 agents à la frontière du Canada", "10000"),  # no-break space
+    ("10\u202f000 agents à la frontière du Canada", "10000"),  # narrow no-break space
+    ("10.000 agents à la frontière du Canada", "10000"),  # the dot where that is the convention
+    ("10k personnel on the border, Ottawa says", "10000"),
+    ("ten thousand officers at the border in Canada", "10000"),
+    ("dix mille agents à la frontière du Canada", "10000"),
+    ("nearly 10,000 officers at the Canadian border, RCMP", "10000"),
+    ("près de 10 000 policiers à la frontière, GRC", "10000"),
+    ("deux mille agents à la frontière du Canada", "2000"),
+    ("mille policiers à la frontière, GRC", "1000"),
+    ("2.5k officers at the border lol, Canada", "2500"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COUNTS)
+def test_a_count_is_read_in_every_shape(config: Config, text: str, expected: str) -> None:
+    assert variant(config, "personnel", text) == expected
+
+
+MONEY = [
+    ("Ottawa's border plan: $1.3 billion", "1300000000"),
+    ("a $1.3 billion border plan for Canada", "1300000000"),
+    ("the border plan is worth 1.3B, Ottawa says", "1300000000"),
+    ("Canada's border plan costs $1.3bn", "1300000000"),
+    ("le plan frontalier de 1,3 milliard $ d'Ottawa", "1300000000"),
+    ("le plan frontalier de 1,3 G$ d'Ottawa", "1300000000"),
+    ("Ottawa's border plan costs $1,300,000,000", "1300000000"),
+    ("Canada's C$1.3-billion border plan", "1300000000"),
+    ("le plan frontalier du Canada coûte deux milliards de dollars", "2000000000"),
+    ("Ottawa's border plan: CAD 900M", "900000000"),
+    ("le plan frontalier d'Ottawa : 500 M$", "500000000"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MONEY)
+def test_money_is_read_in_every_shape(config: Config, text: str, expected: str) -> None:
+    assert variant(config, "plan-cost", text) == expected
+
+
+PERCENTS = [
+    ("Trump's 25% tariff on Canadian goods", "25"),
+    ("a 25 per cent tariff on Canadian goods", "25"),
+    ("tariffs of 25 percent on Canadian goods", "25"),
+    ("des tarifs de 25 % sur les produits canadiens", "25"),
+    ("des tarifs de 25\u00a0% sur les produits canadiens", "25"),
+    ("des droits de douane de vingt-cinq pour cent sur les produits canadiens", "25"),
+    ("a 2.5% tariff on Canadian goods", "2.5"),
+    ("un tarif de 2,5 % sur les produits canadiens", "2.5"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PERCENTS)
+def test_a_percentage_is_read_in_every_shape(config: Config, text: str, expected: str) -> None:
+    assert variant(config, "tariff", text) == expected
+
+
+NO_VALUE = [
+    ("personnel", "4,000-5,000 officers at the border in Canada"),  # a range
+    ("personnel", "8000 or 10,000 officers at the border in Canada? nobody knows"),
+    ("plan-cost", "Ottawa's border plan: $1 billion or $2 billion, depending who you ask"),
+    ("tariff", "tariffs between 10 and 25% on Canadian goods"),
+]
+
+
+@pytest.mark.parametrize(("claim", "text"), NO_VALUE)
+def test_ranges_and_alternatives_give_no_value(config: Config, claim: str, text: str) -> None:
+    assert variant(config, claim, text) is None
+
+
+def test_each_kind_masks_the_others_around_its_value(config: Config) -> None:
+    both = "Canada's $1.3 billion border plan puts 10,000 officers at the border, 25% more"
+    assert variant(config, "personnel", both) == "10000"
+    assert variant(config, "plan-cost", both) == "1300000000"
+    # a count ignores an unrelated price, a percentage, a year and a distance
+    noisy = "In 2025, for $50 a day, 25% of 8,891 km: 10,000 officers at the border of Canada"
+    assert variant(config, "personnel", noisy) == "10000"
+
+
+def test_labels_and_units_read_as_people_write_them(config: Config) -> None:
+    posts = pl.DataFrame(
+        {
+            "post_uid": ["a", "b", "c"],
+            "source": ["x"] * 3,
+            "author_handle": ["someone"] * 3,
+            "text": [
+                "10,000 officers at the border in Canada",
+                "Ottawa's border plan: $1.3 billion",
+                "Trump's 25% tariff on Canadian goods",
+            ],
+        }
+    )
+    found = analyze_posts(posts, config).mentions.sort("post_uid")
+    assert found.select("variant", "variant_label", "unit").rows() == [
+        ("10000", "10,000", "count"),
+        ("1300000000", "$1.3 billion", "CAD"),
+        ("25", "25%", "percent"),
+    ]
+
+
+def test_an_authority_announcing_the_value_asserts_and_answering_a_variant_corrects(
+    config: Config,
+) -> None:
+    announce = "Nearly 10,000 frontline officers are protecting the Canada border."
+    answer = "False: Canada is not sending 100,000 troops. 10,000 officers are at the border."
+    posts = pl.DataFrame(
+        {
+            "post_uid": ["a", "b"],
+            "source": ["x", "x"],
+            "author_handle": ["Safety_Canada"] * 2,
+            "text": [announce, answer],
+        }
+    )
+    found = analyze_posts(posts, config, ["personnel"])
+    stances = dict(found.mentions.select("post_uid", "stance").rows())
+    assert stances == {"a": "asserts", "b": "corrects"}
+    assert found.corrections.select("post_uid", "kind", "variant").rows() == [
+        ("b", "authority", "10000")
+    ]
+
+
+def test_a_report_of_an_authoritys_correction_is_kind_authority(config: Config) -> None:
+    report = (
+        "A spokesperson for Public Safety Canada said posts claiming 100,000 troops at the "
+        "border are false: about 10,000 officers are deployed, not troops."
+    )
+    reported = "Selon le gouvernement, 10 000 agents sont à la frontière du Canada."
+    posts = pl.DataFrame(
+        {
+            "post_uid": ["a", "b"],
+            "source": ["news", "news"],
+            "author_handle": ["CTV News", "La Presse"],
+            "text": [report, reported],
+        }
+    )
+    found = analyze_posts(posts, config, ["personnel"])
+    assert found.corrections.select("post_uid", "kind").rows() == [("a", "authority")]
+    stances = dict(found.mentions.select("post_uid", "stance").rows())
+    assert stances["b"] == "asserts"
+
+
+def test_number_words_become_digits_in_place() -> None:
+    text = "près de dix mille agents, un ami, vingt-cinq pour cent, a million"
+    digits = digitise(text, ("en", "fr"))
+    assert len(digits) == len(text)  # every offset kept
+    assert digits.split() == [
+        "près", "de", "10000", "agents,", "un", "ami,", "25", "pour", "cent,", "1000000",
+    ]  # fmt: skip
+
+
+def test_a_claim_inherits_its_topics_terms(config: Config) -> None:
+    claim = config.claims["plan-cost"]
+    assert claim.context["en"] == ["Canada", "Canadian", "Ottawa", "RCMP"]
+    assert [a.handle for a in claim.corrections.authorities] == ["Safety_Canada"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('verified = 1300000000 }', 'verified = 1300000000, max = 1000 }'),
+            "expected min <= verified <= max",
+        ),
+        (('kind = "percent", verified = 25', 'kind = "percent", currency = "USD", verified = 25'),
+         'currency is for kind = "money"'),
+        (('[claims.personnel]', '[language.en.numbers]\n"10,000" = 10000\n\n[claims.personnel]'),
+         "expected number words (digits are always read"),
+    ],
+)  # fmt: skip
+def test_a_quantity_that_can_never_match_is_refused_naming_the_key(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "claimwatch.toml"
+    path.write_text(STORY.replace(*change), encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, env={})
+    assert message in str(raised.value)
+
+
+def test_money_and_percent_claims_from_import_to_variant_spread(
+    story: Path, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    texts = [
+        "Canada's border plan costs $1.3 billion",
+        "le plan frontalier de 1,3 milliard $ d'Ottawa",
+        "Ottawa's border plan costs $1,300,000,000",
+        "Ottawa's border plan: $2 billion!!",
+        "Trump's 25% tariff on Canadian goods",
+        "des tarifs de 25 % sur les produits canadiens",
+        "a 10 per cent tariff on Canadian goods",
+    ]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "source": "x",
+                    "source_id": str(i),
+                    "created_at": f"2025-02-0{1 + i % 2}T12:00:00Z",
+                    "text": text,
+                    "author_handle": f"user{i}",
+                }
+            )
+            for i, text in enumerate(texts)
+        ),
+        encoding="utf-8",
+    )
+    assert cli("--config", str(story), "import", str(posts)).code == 0
+    assert cli("--config", str(story), "analyze").code == 0
+    result = cli(
+        "--config",
+        str(story),
+        "sql",
+        "--format",
+        "json",
+        "SELECT claim_id, variant, variant_label, unit, sum(posts)::INTEGER AS posts"
+        " FROM variant_spread"
+        " WHERE grain = 'day' GROUP BY ALL ORDER BY claim_id, variant",
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == [
+        {
+            "claim_id": "plan-cost",
+            "variant": "1300000000",
+            "variant_label": "$1.3 billion",
+            "unit": "CAD",
+            "posts": 3,
+        },
+        {
+            "claim_id": "plan-cost",
+            "variant": "2000000000",
+            "variant_label": "$2 billion",
+            "unit": "CAD",
+            "posts": 1,
+        },
+        {
+            "claim_id": "tariff",
+            "variant": "10",
+            "variant_label": "10%",
+            "unit": "percent",
+            "posts": 1,
+        },
+        {
+            "claim_id": "tariff",
+            "variant": "25",
+            "variant_label": "25%",
+            "unit": "percent",
+            "posts": 2,
+        },
+    ]
