@@ -41,7 +41,8 @@ CONFIG = ROOT / "config" / "claimwatch.toml"
 CHUNK = 500_000  # posts generated and written at once while preparing a warehouse
 INPUT = ("post_uid", "source", "author_handle", "text", "title")  # what the engine reads
 
-GOAL_RATE = 1_000_000  # posts/s, full analysis
+GOAL_RATE = 500_000  # posts/s, a whole `claimwatch analyze` (issue 13: on 5M posts)
+GOAL_ENGINE_RATE = 1_000_000  # posts/s, the engine alone on posts in memory (issue 13)
 GOAL_TIMES = 10  # x the baseline, full analysis
 GOAL_INCREMENTAL_S = 2.0  # 10,000 new posts on the 5M warehouse
 GOAL_PEAK_MB = 4096
@@ -505,6 +506,10 @@ def goals(row: dict[str, Any], rate: float, times: float) -> tuple[str, list[str
         if row["seconds"] >= GOAL_INCREMENTAL_S:
             missed.append(f"{row['seconds']:.2f} s")
         return f"< {GOAL_INCREMENTAL_S:.0f} s, < 4 GB", missed
+    if row["case"] == "engine only":
+        if rate < GOAL_ENGINE_RATE:
+            missed.append(f"{rate:,.0f}/s")
+        return f">= {GOAL_ENGINE_RATE:,}/s, < 4 GB", missed
     return "< 4 GB", missed
 
 

@@ -752,7 +752,8 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
     else:
         long = pl.DataFrame(schema=_LONG_SCHEMA)
         frame = frame.with_columns(pl.lit([], pl.List(pl.Float64)).alias("_asserted"))
-    frame = frame.with_columns(_stance(rule, language))
+    # lazily, so that the tests the stance rules share (facts, negations) run once each
+    frame = frame.lazy().with_columns(_stance(rule, language)).collect()
     if rule.quantity:
         value, origin = _variant(rule)
         frame = frame.with_columns(value.alias("_value"), origin.alias("_origin"))

@@ -75,7 +75,7 @@ class Numbers:
     token: str  # any number: an amount in digits (claims.quantities.AMOUNT) or a number word
     bare_token: str  # a number standing alone: an amount or a number word worth more than one
     words: dict[str, int]  # folded, lower-cased number word -> value
-    trigger: str  # the words that start a number in words (its texts go through text2num)
+    trigger: str  # number words the word list cannot read alone: texts with them go to text2num
     languages: tuple[str, ...]
 
     @classmethod
@@ -88,8 +88,10 @@ class Numbers:
         plural = "|".join(
             re.escape(word).replace(r"\ ", r"\s+") for word in by_length if words[word] > 1
         )
-        starts = [w.split()[-1] for w in by_length if words[w] > 1 and " " not in w]
-        trigger = "|".join([*map(re.escape, starts), SCALE_WORDS_TRIGGER])
+        # text2num reads what the words alone do not: scales, and numbers of several words
+        small = "|".join(re.escape(w) for w in by_length if " " not in w)
+        compound = rf"(?:{small})[\s-]+(?:(?:and|et)[\s-]+)?(?:{small})" if small else ""
+        trigger = "|".join(t for t in (SCALE_WORDS_TRIGGER, compound) if t)
         return cls(
             token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{spelled})')})" if spelled else AMOUNT,
             bare_token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{plural})')})" if plural else AMOUNT,

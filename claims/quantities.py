@@ -30,11 +30,11 @@ _SP = "[ \t\u00a0\u202f]"  # a space inside an amount: plain, tab, no-break, nar
 # that it never ends a sentence; both are read as a point.
 DECIMAL_POINT = "\u2024"
 _B = "(?-u:\\b)"
-_INT = rf"(?:\d{{1,3}}(?:[,.{DECIMAL_POINT}\u00a0\u202f ]\d{{3}})+|\d+)"
-_POINT = rf"(?:[.{DECIMAL_POINT}]\d+)"
-_COMMA = r"(?:,\d{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
+_INT = rf"(?:[0-9]{{1,3}}(?:[,.{DECIMAL_POINT}\u00a0\u202f ][0-9]{{3}})+|[0-9]+)"
+_POINT = rf"(?:[.{DECIMAL_POINT}][0-9]+)"
+_COMMA = r"(?:,[0-9]{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
 _SCALE_WORDS = "thousands?|mille|millions?|milliards?|billions?|trillions?|mln|mn|bn|mds?|mrds?|tn"
-SCALE = rf"(?:{_SP}*-?{_SP}*(?i:{_SCALE_WORDS}){_B}|[kKMB]{_B})"
+SCALE = rf"(?:{_SP}*-?{_SP}*(?i-u:{_SCALE_WORDS}){_B}|[kKMB]{_B})"
 _SCALE_SIGN = rf"(?:{_SP}*[GM]\$)"  # "1,3 G$", "500 M$": a scale with its currency
 _SCALE_LOOSE = rf"(?:{SCALE}|[mb]{_B})"  # "$10m", "$1.3b": lower case only after a currency
 CURRENCY_BEFORE = rf"(?:(?:C|CA|CAN|US|U\.S\.|A|AU|NZ|HK)?\$|€|£|(?:CAD|USD|EUR|GBP){_SP}*\$?)"
@@ -82,8 +82,8 @@ _FACTORS = {
     "trillion": 1e12,
     "trillions": 1e12,
 }
-_SCALE_OF = rf"\d{_SP}*-?{_SP}*((?i:{_SCALE_WORDS})|[kKMBmbG]){_B}"
-_NUMBER_OF = rf"({_INT})(?:[,.{DECIMAL_POINT}](\d+))?"
+_SCALE_OF = rf"[0-9]{_SP}*-?{_SP}*((?i-u:{_SCALE_WORDS})|[kKMBmbG]){_B}"
+_NUMBER_OF = rf"({_INT})(?:[,.{DECIMAL_POINT}]([0-9]+))?"
 
 
 def amount_value(token: pl.Expr) -> pl.Expr:
@@ -130,7 +130,7 @@ _MONEY = (
 _PERCENT = rf"(?:{_B}{_INT}{_COMMA}?{_POINT}?{PERCENT})"
 # money may go without its currency when it has a scale ("34 billion", "1,3 milliard") or is
 # written out in millions ("trente milliards" becomes 30000000000)
-_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE})|{_B}\d{{7,}}{_B})"
+_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE})|{_B}[0-9]{{7,}}{_B})"
 
 
 def other_kinds(kind: Kind) -> str:
@@ -268,8 +268,7 @@ def _short(value: pl.Expr) -> pl.Expr:
 def _grouped(value: pl.Expr) -> pl.Expr:
     """Digits grouped by thousands with commas, decimals kept: 10,000, 2.5."""
     whole = value.floor().cast(pl.Int64).cast(pl.String)
-    grouped = (
-        whole.str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse().str.strip_prefix(",")
-    )
+    grouped = whole.str.reverse().str.replace_all(r"([0-9]{3})", "$1,").str.reverse()
+    grouped = grouped.str.strip_prefix(",")
     decimals = (value - value.floor()).round(6).cast(pl.String).str.strip_prefix("0")
     return pl.when(value == value.floor()).then(grouped).otherwise(grouped + decimals)
