@@ -167,7 +167,7 @@ def _ascii_runs(term: str) -> list[str]:
 
 def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
     columns = posts.collect_schema().names()
-    terms = [term for rule in rules for term in rule.subject_terms]
+    terms = [term for rule in rules for term in rule.anchor_terms]
     exact, loose = _anchors(terms)
     fields = ["text", "title"] if "title" in columns else ["text"]
     hit = pl.lit(False)
@@ -181,7 +181,7 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
     folded = pl.concat_str(
         [pl.col("text"), pl.col("title").fill_null("")], separator="\n"
     ).str.replace_many(FOLD_IN_PLACE)
-    subject = "|".join(rule.subject for rule in rules)
+    subject = "|".join(rule.anchor() for rule in rules)
     return (
         posts.filter(hit)
         .select(
@@ -381,10 +381,13 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
         named = named | (places >= 4)
     if rule.quantity:
         counts = [_counted(rule, language), _times(rule), *_numbered_parts(rule, language)]
-        if rule.kind != "count":
-            counts.append(_said_of(rule))
         named = named | text.str.contains("|".join(counts))
-    return text.str.contains(rule.subject) & named
+    named = text.str.contains(rule.subject) & named
+    if rule.kind != "count":  # "25% on Canadian goods", "the plan is worth $1.3 billion"
+        said_before = rf"(?:{rule.value})(?:{_SPACE}{WORD}){{0,2}}?{_SPACE}{rule.units}"
+        typed = [said_before, _said_of(rule)]
+        named = named | text.str.contains("|".join(typed))
+    return named
 
 
 def _placed(rule: ClaimRules, language: Language) -> pl.Expr:
@@ -401,6 +404,7 @@ def _named_by(rule: ClaimRules) -> pl.Expr:
         text.str.extract(f"({rule.link()})"),
         text.str.extract(f"({rule.phrases})"),
         text.str.extract(f"({rule.subject})"),
+        text.str.extract(f"({rule.object})"),
     )
 
 

@@ -153,6 +153,7 @@ class ClaimRules:
 
     claim_id: str
     subject_terms: list[str]
+    anchor_terms: list[str]  # literal words one of which every mention contains
     subject: str
     object: str
     context: str
@@ -186,6 +187,8 @@ class ClaimRules:
         return cls(
             claim_id=claim_id,
             subject_terms=subject_terms,
+            # an amount of money or a percentage said of the object names the claim by itself
+            anchor_terms=subject_terms + (all_terms(claim.object) if kind != "count" else []),
             subject=any_of(subject_terms),
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
@@ -216,6 +219,10 @@ class ClaimRules:
             else None,
             factcheck_publishers=[p.lower() for p in claim.corrections.factcheck_publishers],
         )
+
+    def anchor(self) -> str:
+        """What every mention names: the subject, or (money, percent) the object."""
+        return self.subject if self.kind == "count" else f"(?:{self.subject}|{self.object})"
 
     def link(self) -> str:
         """Subject and object within `window` words of each other, in one sentence, either order."""
