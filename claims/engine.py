@@ -688,7 +688,7 @@ def _kind(authorities: list[str], publishers: list[str]) -> pl.Expr:
     account = pl.concat_str(
         pl.col("source"), pl.lit(":"), pl.col("author_handle")
     ).str.to_lowercase()
-    publisher = pl.col("author_handle").str.to_lowercase()
+    publisher = pl.col("author_handle").str.to_lowercase().str.replace_all(" ", "", literal=True)
     return (
         pl.when(account.is_in(authorities))
         .then(pl.lit("authority"))

@@ -175,7 +175,7 @@ class ClaimRules:
     authorities: list[str]  # "source:handle", lower-cased
     authority_names: str  # how a report names them: their names, aliases and handles
     verified: float | None
-    factcheck_publishers: list[str]  # lower-cased
+    factcheck_publishers: list[str]  # lower-cased, without spaces
 
     @classmethod
     def of(cls, claim_id: str, claim: Claim) -> ClaimRules:
@@ -217,7 +217,10 @@ class ClaimRules:
             verified=float(quantity.verified)
             if quantity and quantity.verified is not None
             else None,
-            factcheck_publishers=[p.lower() for p in claim.corrections.factcheck_publishers],
+            # compared without case or spaces: the account AFPFactCheck is "AFP Fact Check"
+            factcheck_publishers=[
+                p.lower().replace(" ", "") for p in claim.corrections.factcheck_publishers
+            ],
         )
 
     def anchor(self) -> str:
