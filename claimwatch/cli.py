@@ -50,7 +50,11 @@ config_app = typer.Typer(
 db_app = typer.Typer(
     help="Inspect and maintain the warehouse file.", no_args_is_help=True, rich_markup_mode=None
 )
+claims_app = typer.Typer(
+    help="Set up claims: draft one from a sentence.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
+app.add_typer(claims_app, name="claims")
 app.add_typer(db_app, name="db")
 
 out = Console()
@@ -130,6 +134,29 @@ def config_check(ctx: typer.Context) -> None:
     context: Context = ctx.obj
     out.print(render_effective(context.config()), markup=False, highlight=False, soft_wrap=True)
     err.print(f"[green]{context.config_path}: valid[/]")
+
+
+@claims_app.command("draft")
+def claims_draft(
+    sentence: Annotated[str, typer.Argument(help="The claim as one sentence, with its number.")],
+    topic: Annotated[str, typer.Option(help="The topic the claim goes in.")] = "my-topic",
+    claim_id: Annotated[str, typer.Option("--id", help="The claim's id.")] = "my-claim",
+    lang: Annotated[str, typer.Option(help="The sentence's language.")] = "en",
+) -> None:
+    """Print a commented TOML starter for a claim, its quantity (kind, value, currency) read from
+    SENTENCE, e.g. "Canada deployed 10,000 personnel to the border"."""
+    from claims.draft import draft_claim
+
+    try:
+        out.print(
+            draft_claim(sentence, topic, claim_id, lang),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    except ValueError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
 
 
 @app.command("import")

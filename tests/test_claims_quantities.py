@@ -337,3 +337,30 @@ def test_money_and_percent_claims_from_import_to_variant_spread(
             "posts": 2,
         },
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "verified"),
+    [
+        ("Canada deployed 10,000 personnel to the border", "count", 10000),
+        ("Ottawa announced a C$1.3 billion border plan", "money", 1300000000),
+        ("Trump imposed a 25% tariff on Canadian goods", "percent", 25),
+        ("Le Canada a déployé dix mille agents à la frontière", "count", 10000),
+    ],
+)
+def test_a_claim_drafted_from_a_sentence_loads_with_its_quantity(
+    tmp_path: Path, cli: Callable[..., CliResult], sentence: str, kind: str, verified: int
+) -> None:
+    drafted = cli("claims", "draft", sentence, "--topic", "border", "--id", "drafted")
+    assert drafted.code == 0, drafted.err
+    path = tmp_path / "claimwatch.toml"
+    path.write_text(STORY + "\n" + drafted.out, encoding="utf-8")
+    quantity = load_config(path, env={}).claims["drafted"].quantity
+    assert quantity is not None
+    assert (quantity.kind, quantity.verified) == (kind, verified)
+
+
+def test_a_sentence_without_a_number_is_refused(cli: Callable[..., CliResult]) -> None:
+    result = cli("claims", "draft", "ICE has offices in Canada")
+    assert result.code == 2
+    assert "no amount found" in result.err
