@@ -40,6 +40,7 @@ import polars as pl
 from claims.patterns import GAP, NAME, WORD, ClaimRules, Language, initials_pattern
 from claims.quantities import (
     DECIMAL_POINT,
+    SPACES,
     Kind,
     amount_value,
     canonical,
@@ -286,7 +287,7 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
         .str.replace_all("\ufe0f\u20e3|\u20e3", "")
         .str.replace_all("\ufe0f", "")
     )
-    folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE)
+    folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE | SPACES)
     folded = folded.str.replace_all(r"(\d)\.(\d)", f"${{1}}{DECIMAL_POINT}${{2}}")
     numbers = language.numbers
     return candidates.with_columns(raw.alias(_RAW)).with_columns(

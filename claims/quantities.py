@@ -25,12 +25,15 @@ from text_to_num import find_numbers  # type: ignore[import-untyped]
 
 Kind = Literal["count", "money", "percent"]
 
-_SP = "[ \t\u00a0\u202f]"  # a space inside an amount: plain, tab, no-break, narrow no-break
+# A space inside an amount; the folded text has no-break and narrow no-break spaces made plain
+# (`SPACES`), which keeps these patterns ASCII (a Unicode class under (?i) slows every search).
+_SP = "[ \t]"
+SPACES = {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " "}
 # The decimal point of the folded text: a "." between digits becomes U+2024 (one dot leader) so
 # that it never ends a sentence; both are read as a point.
 DECIMAL_POINT = "\u2024"
 _B = "(?-u:\\b)"
-_INT = rf"(?:[0-9]{{1,3}}(?:[,.{DECIMAL_POINT}\u00a0\u202f ][0-9]{{3}})+|[0-9]+)"
+_INT = rf"(?:[0-9]{{1,3}}(?:[,.{DECIMAL_POINT} ][0-9]{{3}})+|[0-9]+)"
 _POINT = rf"(?:[.{DECIMAL_POINT}][0-9]+)"
 _COMMA = r"(?:,[0-9]{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
 _SCALE_WORDS = "thousands?|mille|millions?|milliards?|billions?|trillions?|mln|mn|bn|mds?|mrds?|tn"
@@ -41,9 +44,9 @@ CURRENCY_BEFORE = rf"(?:(?:C|CA|CAN|US|U\.S\.|A|AU|NZ|HK)?\$|€|£|(?:CAD|USD|E
 _COUNTRY = "canadiens?|americains?|canadian|american|US|CAD|USD|CAN|CA"
 CURRENCY_AFTER = (
     rf"(?:{_SP}*(?:\$(?:{_SP}*(?:CA|CAN|US|CAD|USD){_B})?|€|£|(?:CAD|USD|EUR|GBP){_B}"
-    rf"|(?i:(?:de{_SP}+|d')?(?:dollars?|euros?|livres?|pounds?){_B}(?:{_SP}+(?:{_COUNTRY}){_B})?)))"
+    rf"|(?i-u:(?:de{_SP}+|d')?(?:dollars?|euros?|livres?|pounds?){_B}(?:{_SP}+(?:{_COUNTRY}){_B})?)))"
 )
-PERCENT = rf"(?:{_SP}*(?:%|(?i:per{_SP}?-?cent|pour{_SP}?-?cent|pourcent|pct|percent){_B}))"
+PERCENT = rf"(?:{_SP}*(?:%|(?i-u:per{_SP}?-?cent|pour{_SP}?-?cent|pourcent|pct|percent){_B}))"
 _TAIL = rf"(?:{_SCALE_SIGN}|{SCALE}|{_B})(?:{CURRENCY_AFTER})?(?:{PERCENT})?"
 _TAIL_AFTER_CURRENCY = rf"(?:{_SCALE_SIGN}|{_SCALE_LOOSE}|{_B})(?:{CURRENCY_AFTER})?"
 _COMMA_TAIL = rf"(?:(?:{_SCALE_SIGN}|{SCALE})(?:{CURRENCY_AFTER})?|{CURRENCY_AFTER}|{PERCENT})"
