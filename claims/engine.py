@@ -113,7 +113,15 @@ def analyze_posts(
     copies = _distinct_texts(candidates, rules)
     texts = _texts(copies.drop("_uids"), language)
     prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
-    mentions = pl.concat([_claim_mentions(prepared[r.kind], r, language) for r in rules])
+    # The subject's text is the same for claims of one subject (both ICE claims): made once.
+    read: dict[tuple[object, ...], pl.DataFrame] = {}
+    found = []
+    for rule in rules:
+        key = (rule.kind, tuple(rule.subject_acronyms), rule.subject_expansions)
+        if key not in read:
+            read[key] = prepared[rule.kind].with_columns(_subject_text(rule).alias("_st"))
+        found.append(_claim_mentions(read[key], rule, language))
+    mentions = pl.concat(found)
     mentions = _with_spans(mentions)
     mentions = (
         mentions.join(copies.select("post_uid", "_uids"), on="post_uid")
@@ -739,8 +747,8 @@ _VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected")
 
 
 def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
-    frame = prepared.with_columns(_subject_text(rule).alias("_st"))
-    frame = frame.filter(_named(rule, language))
+    """The claim's mentions in `prepared`: the texts read for its kind, with its subject's `_st`."""
+    frame = prepared.filter(_named(rule, language))
     frame = frame.filter(_placed(rule, language))
     if rule.quantity:
         long = _candidates_long(frame, rule, language)
