@@ -48,8 +48,8 @@ from claims.quantities import (
     label,
     other_kinds,
 )
-from collectors.matching import FOLD_IN_PLACE, URL_PATTERN
-from config import Config
+from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
+from config import Config, Topic
 
 # Bump when the rules in this package change: every claim is then re-analysed.
 ENGINE_VERSION = "3"
@@ -111,7 +111,8 @@ def analyze_posts(
     if candidates.is_empty():
         return _empty()
     copies = _distinct_texts(candidates, rules)
-    texts = _texts(copies.drop("_uids"), language)
+    topics = {r.topic: config.topics[r.topic] for r in rules if r.topic in config.topics}
+    texts = _texts(_with_topics(copies.drop("_uids"), topics), language)
     prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
     # The subject's text is the same for claims of one subject (both ICE claims): made once.
     read: dict[tuple[object, ...], pl.DataFrame] = {}
@@ -202,6 +203,17 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
         )
         .filter(folded.str.contains(subject))
     )  # the exact test, on the few the literal pass kept
+
+
+def _with_topics(copies: pl.DataFrame, topics: dict[str, Topic]) -> pl.DataFrame:
+    """`copies` with `_topics`: the topics whose terms the post matches (it was collected for
+    them), which name a claim's subject for the post."""
+    if not topics:
+        return copies.with_columns(pl.lit([], pl.List(pl.String)).alias("_topics"))
+    matched = match_topics(copies.select("post_uid", "text", "title"), topics)
+    return copies.join(
+        matched.select("post_uid", pl.col("topics").alias("_topics")), on="post_uid", how="left"
+    )
 
 
 def _distinct_texts(candidates: pl.DataFrame, rules: list[ClaimRules]) -> pl.DataFrame:
@@ -396,6 +408,11 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
         said_before = rf"(?:{rule.value})(?:{_SPACE}{WORD}){{0,2}}?{_SPACE}{rule.units}"
         typed = [said_before, _said_of(rule)]
         named = named | text.str.contains("|".join(typed))
+    if rule.quantity:  # a post of the topic that never says the subject implies it
+        implied = pl.col("_topics").list.contains(rule.topic) & ~pl.col(_T).str.contains(
+            rule.subject
+        )  # (said, but as something else, "ICE (Intercontinental Exchange)", it is not)
+        named = named | (implied & text.str.contains(_counted(rule, language)))
     return named
 
 
@@ -679,7 +696,11 @@ def _denial(rule: ClaimRules, language: Language) -> pl.Expr:
 
 def _pushback(rule: ClaimRules, language: Language) -> pl.Expr:
     """The post answers the claim: it rejects, negates or quotes it, or says it is correcting."""
-    quoted = pl.col(_Q).str.contains(rule.subject) | pl.col(_Q).str.contains(rule.object)
+    quote = pl.col(_Q)
+    # quoting the claim pushes back; quoting the facts ("« près de 10 000 agents »") does not
+    quoted = (quote.str.contains(rule.subject) | quote.str.contains(rule.object)) & ~(
+        quote.str.contains(rule.facts)
+    )
     return (
         pl.col(_T).str.contains(language.corrective)
         | pl.col(_T).str.contains(language.denials)
@@ -706,14 +727,41 @@ def _kind(authorities: list[str], publishers: list[str]) -> pl.Expr:
     )
 
 
+def _other_value(rule: ClaimRules, language: Language) -> pl.Expr:
+    """Whether the post names a plausible value other than the verified one ("the 50% thing
+    going around"), or the claim has no verified value."""
+    if rule.verified is None:
+        return pl.lit(True)
+    token = language.numbers.token if rule.kind == "count" else rule.value
+    values = pl.col(_M).str.extract_all(token).list.eval(_number(pl.element(), language))
+    other = pl.element().is_between(rule.minimum, rule.maximum) & (pl.element() != rule.verified)
+    return values.list.eval(other).list.any().fill_null(False)
+
+
+def _value_corrected(rule: ClaimRules) -> pl.Expr:
+    """The verified value said against another one it rejects: "c'est 25 %, pas 10", "not ten,
+    not fifty: twenty-five percent" (the other way round, "it's 4, not 5", asserts 4)."""
+    if rule.verified is None:
+        return pl.lit(False)
+    stated = pl.concat_list("_total", "_plain")
+    rejected = pl.col("_rejected").list.eval(pl.element() != rule.verified).list.any()
+    return (_has(stated, rule.verified) & rejected).fill_null(False)
+
+
 def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     question = _question(rule, language)
     kind = _kind(rule.authorities, rule.factcheck_publishers)
     text = pl.col(_T)
     pushback = _pushback(rule, language)
     attributed = text.str.contains(language.attribution)  # relayed with the official answer
-    answers = text.str.contains(rule.phrases) | (text.str.contains(rule.facts) & pushback)
-    relayed = (text.str.contains(rule.facts) | _negated_claim(rule, language)) & attributed
+    # Pushing back with the facts corrects when there is something else to correct: the framing,
+    # or another value; with the verified number alone, it asserts or rejects that number.
+    something_else = text.str.contains(rule.framing) | _other_value(rule, language)
+    restated = text.str.contains(rule.facts) & something_else
+    answers = text.str.contains(rule.phrases) | (restated & pushback) | _value_corrected(rule)
+    # A report relaying the facts answers the claim ("HSI staff at the embassy", not "ICE
+    # stations"); relaying only the verified number, it relays the announcement: it asserts.
+    relayed = (text.str.contains(rule.framing) | _negated_claim(rule, language)) & attributed
     community = (answers | relayed) & ~question
     # An authority corrects when it answers the claim; stating the value, it is the origin.
     states_against = text.str.contains(rule.facts) & text.str.contains(language.negations)

@@ -152,6 +152,7 @@ class ClaimRules:
     """One claim's terms as regexes."""
 
     claim_id: str
+    topic: str
     subject_terms: list[str]
     anchor_terms: list[str]  # literal words one of which every mention contains
     subject: str
@@ -159,6 +160,7 @@ class ClaimRules:
     context: str
     elsewhere: str
     facts: str  # the verified facts (phrases, or words together in one sentence)
+    framing: str  # the facts in other words than the claim's (no number, no object term)
     phrases: str  # phrases that correct the claim on their own
     window: int
     subject_acronyms: list[str]
@@ -186,14 +188,16 @@ class ClaimRules:
         minimum, maximum = quantity.bounds() if quantity else (0.0, 0.0)
         return cls(
             claim_id=claim_id,
+            topic=claim.topic,
             subject_terms=subject_terms,
-            # an amount of money or a percentage said of the object names the claim by itself
-            anchor_terms=subject_terms + (all_terms(claim.object) if kind != "count" else []),
+            # an amount said of the object names the claim by itself (a count, in its topic)
+            anchor_terms=subject_terms + (all_terms(claim.object) if quantity else []),
             subject=any_of(subject_terms),
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
             elsewhere=any_of(all_terms(claim.elsewhere)),
             facts=_facts(claim.corrections.facts),
+            framing=_facts(claim.corrections.facts, restating=all_terms(claim.object)),
             phrases=any_of(all_terms(claim.corrections.phrases)),
             window=claim.window,
             subject_acronyms=acronyms(subject_terms),
@@ -225,7 +229,7 @@ class ClaimRules:
 
     def anchor(self) -> str:
         """What every mention names: the subject, or (money, percent) the object."""
-        return self.subject if self.kind == "count" else f"(?:{self.subject}|{self.object})"
+        return f"(?:{self.subject}|{self.object})" if self.quantity else self.subject
 
     def link(self) -> str:
         """Subject and object within `window` words of each other, in one sentence, either order."""
@@ -233,10 +237,19 @@ class ClaimRules:
         return rf"(?:{self.subject}{gap}{self.object}|{self.object}{gap}{self.subject})"
 
 
-def _facts(table: Mapping[str, list[str | list[str]]]) -> str:
-    """Facts as one regex: a phrase, or words that all appear in one sentence (any order)."""
+def _facts(table: Mapping[str, list[str | list[str]]], restating: list[str] | None = None) -> str:
+    """Facts as one regex: a phrase, or words that all appear in one sentence (any order); given
+    the claim's object terms, only the facts that restate neither them nor a number."""
+    claim_words = (
+        re.compile("|".join([r"\d", *(rf"\b{re.escape(fold(t).lower())}\b" for t in restating)]))
+        if restating is not None
+        else None
+    )
     alternatives = []
     for fact in dict.fromkeys(json.dumps(f) for facts in table.values() for f in facts):
+        said = fold(" ".join(_words_of(json.loads(fact)))).lower()
+        if claim_words and claim_words.search(said):
+            continue
         words = json.loads(fact)
         if isinstance(words, str):
             alternatives.append(term_pattern(words))
@@ -244,6 +257,10 @@ def _facts(table: Mapping[str, list[str | list[str]]]) -> str:
         patterns = [term_pattern(word) for word in words]
         alternatives += [r"[^.!?\n]*?".join(order) for order in itertools.permutations(patterns)]
     return "(?:" + "|".join(alternatives) + ")" if alternatives else r"(?:[^\s\S])"
+
+
+def _words_of(fact: str | list[str]) -> list[str]:
+    return [fact] if isinstance(fact, str) else fact
 
 
 def _with_hashtags(terms: list[str]) -> str:

@@ -263,6 +263,14 @@ def label(value: pl.Expr, kind: Kind, currency: str | None) -> pl.Expr:
     return pl.lit(prefix) + text
 
 
+def written(value: float, kind: Kind, currency: str | None) -> tuple[str, str]:
+    """One value's (canonical, label), for a config's verified value: ("34000000000",
+    "$34 billion")."""
+    amount = pl.lit(value, pl.Float64)
+    row = pl.select(canonical(amount).alias("key"), label(amount, kind, currency).alias("shown"))
+    return str(row.item(0, 0)), str(row.item(0, 1))
+
+
 def _short(value: pl.Expr) -> pl.Expr:
     """Up to two decimals, trailing zeros dropped: 1.3, 34, 1.25."""
     return value.round(2).cast(pl.String).str.replace(r"\.0$", "")

@@ -57,13 +57,14 @@ def spread_chart(
         bucket_key=pl.col("bucket").dt.strftime("%Y-%m-%dT%H:%M:%S%z")
     )
     unit = f"{MEASURES[measure]} per {grain}"
+    shown = _shown(data)
     base = alt.Chart(data).encode(
         x=_time_axis("bucket_wall", tz),
         y=alt.Y(f"{measure}:Q", title=unit),
-        color=alt.Color("variant:N", title="Variant"),
+        color=alt.Color(f"{shown}:N", title="Variant"),
     )
     tooltip = [
-        alt.Tooltip("variant:N", title="Variant"),
+        alt.Tooltip(f"{shown}:N", title="Variant"),
         alt.Tooltip("bucket_label:N", title=f"{grain.title()} starting"),
         alt.Tooltip("posts:Q", title="Posts", format=","),
         alt.Tooltip("authors:Q", title="Authors", format=","),
@@ -108,6 +109,11 @@ def spread_chart(
     return chart
 
 
+def _shown(data: pl.DataFrame) -> str:
+    """The column that names a variant to a reader: its label ("$1.3 billion"), when present."""
+    return "shown" if "shown" in data.columns else "variant"
+
+
 def spark(daily: pl.DataFrame, tz: str) -> alt.Chart:
     """A small daily spread chart of one claim, a line per variant."""
     data = wall_clock(fill_gaps(daily, "day", tz), "bucket", tz)
@@ -117,9 +123,9 @@ def spark(daily: pl.DataFrame, tz: str) -> alt.Chart:
         .encode(
             x=_time_axis("bucket_wall", tz, title=f"Day ({tz})"),
             y=alt.Y("posts:Q", title="Posts per day"),
-            color=alt.Color("variant:N", title="Variant"),
+            color=alt.Color(f"{_shown(data)}:N", title="Variant"),
             tooltip=[
-                alt.Tooltip("variant:N", title="Variant"),
+                alt.Tooltip(f"{_shown(data)}:N", title="Variant"),
                 alt.Tooltip("bucket_label:N", title="Day starting"),
                 alt.Tooltip("posts:Q", title="Posts", format=","),
             ],

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from config import Config, load_config
+from claims.quantities import written
+from config import Config, Quantity, load_config
 from dashboard.data.claim import claim_page, point_posts
 from dashboard.data.overview import digests, overview_page
 from dashboard.data.paths import paths_page
@@ -395,7 +396,7 @@ def verified_text(cfg: Config, claim_id: str) -> str | None:
         return None
     if claim.quantity is not None and claim.quantity.verified is not None:
         note = f": {claim.quantity.verified_note}" if claim.quantity.verified_note else ""
-        return f"Verified value: {claim.quantity.verified}{note}"
+        return f"Verified value: {verified_written(claim.quantity)[1]}{note}"
     if claim.verified:
         return f"Verified: {claim.verified}"
     return None
@@ -404,8 +405,22 @@ def verified_text(cfg: Config, claim_id: str) -> str | None:
 def verified_value(cfg: Config, claim_id: str) -> str | None:
     claim = cfg.claims.get(claim_id)
     if claim and claim.quantity is not None and claim.quantity.verified is not None:
-        return str(claim.quantity.verified)
+        return verified_written(claim.quantity)[0]
     return None
+
+
+def verified_written(quantity: Quantity) -> tuple[str, str]:
+    """The verified value as a variant key and as people read it: ("10000", "10,000")."""
+    assert quantity.verified is not None
+    return written(quantity.verified, quantity.kind, quantity.currency)
+
+
+def variant_names(stats: pl.DataFrame) -> dict[str, str]:
+    """Variant key -> how it is shown ("1300000000" -> "$1.3 billion"), from `shown`."""
+    if "shown" not in stats.columns:
+        return {}
+    pairs = stats.select("variant", "shown").unique("variant")
+    return dict(zip(pairs.get_column("variant"), pairs.get_column("shown"), strict=True))
 
 
 def pick_claim(view: View, key: str) -> str | None:

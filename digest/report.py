@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from claims.quantities import written
 from config import Config
 from digest import links
 from warehouse import Warehouse
@@ -551,7 +552,8 @@ def _verified(config: Config, claim_id: str) -> str | None:
     claim = config.claims[claim_id]
     if claim.quantity is not None and claim.quantity.verified is not None:
         note = claim.quantity.verified_note.strip()
-        return f"{claim.quantity.verified}: {note}" if note else str(claim.quantity.verified)
+        shown = written(claim.quantity.verified, claim.quantity.kind, claim.quantity.currency)[1]
+        return f"{shown}: {note}" if note else shown
     return claim.verified.strip() if claim.verified else None
 
 

@@ -228,6 +228,71 @@ def test_a_report_of_an_authoritys_correction_is_kind_authority(config: Config) 
     assert stances["b"] == "asserts"
 
 
+# The same story with the topic's terms reaching beyond the subject, and the claim's facts: the
+# verified number in the announcement's words, and a fact in other words than the claim's.
+RELAYED = STORY.replace(
+    'terms.en = { phrases = ["border"] }', 'terms.en = { phrases = ["border", "frontline"] }'
+).replace(
+    'corrections = { phrases = { en = ["not troops"], fr = ["pas des soldats"] } }',
+    'corrections = { phrases = { en = ["not troops"] }, facts = { en = '
+    '["nearly 10,000 frontline officers", ["RCMP", "CBSA", "civilian"]] } }',
+)
+
+
+@pytest.fixture(scope="module")
+def relayed(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    path = tmp_path_factory.mktemp("relayed") / "claimwatch.toml"
+    path.write_text(RELAYED, encoding="utf-8")
+    return load_config(path, env={})
+
+
+def readings(config: Config, claim: str, texts: list[str]) -> list[tuple[str, str | None]]:
+    """(stance, variant) of each text, in order; ("-", None) when it is no mention."""
+    posts = pl.DataFrame(
+        {
+            "post_uid": [str(i) for i in range(len(texts))],
+            "source": ["x"] * len(texts),
+            "author_handle": ["someone"] * len(texts),
+            "text": texts,
+        }
+    )
+    found = analyze_posts(posts, config, [claim]).mentions
+    by_post = {r["post_uid"]: (r["stance"], r["variant"]) for r in found.iter_rows(named=True)}
+    return [by_post.get(str(i), ("-", None)) for i in range(len(texts))]
+
+
+def test_a_post_of_the_topic_implies_the_subject_it_never_says(relayed: Config) -> None:
+    texts = [
+        "Correct figure: nearly 10,000 frontline officers. Please stop saying 100,000.",
+        "10,000 officers, says my cousin at the RCMP",  # no topic term: not collected for it
+    ]
+    assert readings(relayed, "personnel", texts) == [("corrects", "10000"), ("-", None)]
+
+
+def test_relaying_the_verified_number_asserts_and_relaying_other_facts_corrects(
+    relayed: Config,
+) -> None:
+    texts = [
+        "The Prime Minister said Monday that nearly 10,000 frontline officers are working at "
+        "the Canada border.",
+        "Officials said the agents at the Canada border are RCMP and CBSA civilian staff.",
+        "The media says 10,000 officers are at the Canada border. Fake number.",
+    ]
+    assert readings(relayed, "personnel", texts) == [
+        ("asserts", "10000"),
+        ("corrects", None),
+        ("denies", "10000"),
+    ]
+
+
+def test_the_verified_value_said_against_another_corrects(config: Config) -> None:
+    texts = [
+        "Les tarifs sur les produits canadiens : c'est 25 %, pas 10 %.",
+        "The tariff on Canadian goods is 10%, not 25%.",  # a wrong value against the right one
+    ]
+    assert readings(config, "tariff", texts) == [("corrects", "25"), ("asserts", "10")]
+
+
 def test_number_words_become_digits_in_place() -> None:
     text = "près de dix mille agents, un ami, vingt-cinq pour cent, a million"
     digits = digitise(text, ("en", "fr"))

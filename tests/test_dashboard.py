@@ -32,7 +32,8 @@ from dashboard_story import (
 )
 from streamlit.testing.v1 import AppTest
 
-from config import load_config
+from config import Quantity, load_config
+from dashboard.common import verified_written
 from dashboard.data.claim import summary_of
 from dashboard.data.overview import leading_variants
 from dashboard.data.posts import posts_page
@@ -515,7 +516,8 @@ def test_spread_by_hour_matches_the_view(story: Warehouse) -> None:
         facts = load_facts(con)
         view = con.execute(
             "SELECT claim_id, coalesce(variant, '(none)') AS variant, bucket, posts, authors,"
-            " reach FROM variant_spread WHERE grain = 'hour' ORDER BY claim_id, bucket, variant"
+            " reach, coalesce(variant_label, variant, '(none)') AS shown FROM variant_spread"
+            " WHERE grain = 'hour' ORDER BY claim_id, bucket, variant"
         ).pl()
     mine = spread_of(facts.mentions, "hour", "UTC")
     assert mine.sort(["claim_id", "bucket", "variant"]).to_dicts() == view.to_dicts()
@@ -729,3 +731,35 @@ def test_a_missing_warehouse_is_said_plainly(
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert any("there is no warehouse at" in e.value for e in at.error)
+
+
+def test_variants_are_shown_as_people_read_them_and_keyed_by_value() -> None:
+    mentions = pl.DataFrame(
+        {
+            "claim_id": ["cost"] * 4,
+            "variant": ["1300000000", "1300000000", "13000000000", None],
+            "variant_label": ["$1.3 billion", "$1.3 billion", "$13 billion", None],
+            "author": ["a", "b", "c", "d"],
+            "reach": [1, 2, 3, 4],
+            "source": ["x"] * 4,
+            "created_at": [datetime(2026, 1, 30, h, tzinfo=UTC) for h in (1, 2, 3, 4)],
+        }
+    )
+    stats = variant_stats_of(mentions)
+    assert dict(zip(stats["variant"], stats["shown"], strict=True)) == {
+        "1300000000": "$1.3 billion",
+        "13000000000": "$13 billion",
+        NO_VARIANT: NO_VARIANT,
+    }
+    spread = spread_of(mentions, "day", "UTC")
+    assert set(spread["shown"]) == {"$1.3 billion", "$13 billion", NO_VARIANT}
+    # a mention stored before labels existed (schema 6) is shown by its value
+    legacy = variant_stats_of(mentions.with_columns(pl.lit(None, pl.String).alias("variant_label")))
+    assert set(legacy["shown"]) == {"1300000000", "13000000000", NO_VARIANT}
+
+
+def test_the_verified_value_is_keyed_and_shown_like_the_variants() -> None:
+    money = Quantity(kind="money", currency="CAD", verified=1300000000)
+    assert verified_written(money) == ("1300000000", "$1.3 billion")
+    assert verified_written(Quantity(kind="percent", verified=25)) == ("25", "25%")
+    assert verified_written(Quantity(kind="count", verified=10000)) == ("10000", "10,000")

@@ -108,7 +108,7 @@ def leading_variants(stats: pl.DataFrame) -> pl.DataFrame:
         )
         .group_by("claim_id", maintain_order=True)
         .first()
-        .select("claim_id", leading_variant="variant", leading_posts="posts")
+        .select("claim_id", leading_variant="variant", leading_label="shown", leading_posts="posts")
     )
 
 

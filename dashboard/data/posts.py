@@ -16,7 +16,7 @@ from dashboard.data.shared import (
     details,
     facts_of,
     generated_of,
-    variant_label,
+    row_label,
 )
 
 
@@ -51,7 +51,7 @@ def posts_page(
             "source",
             "author_handle",
             "kind",
-            variant_label(),
+            row_label(),
             "stance",
             "matched_text",
             "text",

@@ -56,8 +56,8 @@ def _safe_url(column: str) -> str:
 # url: reading those for 5M posts doubles the time; `details` reads them for one claim). Every
 # column read from `posts` is read for every post: the handle comes from the mention instead.
 FACTS_SQL = f"""
-    SELECT m.claim_id, m.variant, m.stance, m.post_uid, m.created_at, m.source,
-           m.author_handle, m.matched_text, m.copy_of,
+    SELECT m.claim_id, m.variant, {{label}} AS variant_label, m.stance, m.post_uid,
+           m.created_at, m.source, m.author_handle, m.matched_text, m.copy_of,
            coalesce(p.author_id, m.author_handle) AS author,
            ({REACH})::BIGINT AS reach, p.kind, p.parent_uid,
            coalesce(pp.provenance, 'collected') AS provenance
@@ -122,7 +122,7 @@ class Facts:
 
 
 def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
-    mentions = frame(con, FACTS_SQL, {})
+    mentions = frame(con, FACTS_SQL.replace("{label}", _label_column(con)), {})
     own = frame(con, CORRECTIONS_SQL, {})
     post = mentions.select("post_uid", "claim_id", "created_at", "source", "author_handle")
     corrections = own.join(post, on=["post_uid", "claim_id"], how="inner")
@@ -239,7 +239,26 @@ def facts_of(con: duckdb.DuckDBPyConnection, cache: FactsCache | None) -> Facts:
 
 
 def variant_label(column: str = "variant") -> pl.Expr:
+    """The variant as a key (of links and filters): the canonical value, or NO_VARIANT."""
     return pl.col(column).fill_null(NO_VARIANT)
+
+
+def shown_label() -> pl.Expr:
+    """In an aggregation by variant: the variant as people read it ("$1.3 billion", "25%"),
+    column `shown`."""
+    stored = pl.col("variant_label").drop_nulls().first()
+    return pl.coalesce(stored, pl.col("variant").first(), pl.lit(NO_VARIANT)).alias("shown")
+
+
+def row_label() -> pl.Expr:
+    """A mention's variant as people read it, column `variant` (for tables of posts)."""
+    return pl.coalesce("variant_label", "variant").fill_null(NO_VARIANT).alias("variant")
+
+
+def _label_column(con: duckdb.DuckDBPyConnection) -> str:
+    """`m.variant_label`, or (a warehouse before schema 7) the variant itself."""
+    columns = con.execute("SELECT * FROM claim_mentions LIMIT 0").description or []
+    return "m.variant_label" if any(c[0] == "variant_label" for c in columns) else "m.variant"
 
 
 def distinct(column: str) -> pl.Expr:
@@ -258,6 +277,7 @@ def variant_stats_of(mentions: pl.DataFrame) -> pl.DataFrame:
             distinct("source").alias("sources"),
             pl.col("created_at").min().alias("first_seen"),
             pl.col("created_at").max().alias("last_seen"),
+            shown_label(),
         )
         .with_columns(pl.col("posts").cast(pl.Int64), variant_label())
         .sort(["claim_id", "posts", "variant"], descending=[False, True, False])
@@ -281,6 +301,7 @@ def spread_of(mentions: pl.DataFrame, grain: Grain, tz: str) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("posts"),
             distinct("author").alias("authors"),
             pl.col("reach").sum().alias("reach"),
+            shown_label(),
         )
         .with_columns(variant_label())
         .sort("claim_id", "bucket", "variant")
@@ -399,13 +420,15 @@ def per_source_hours(con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
 
 
 def fill_gaps(
-    spread: pl.DataFrame, grain: Grain, tz: str, by: Sequence[str] = ("claim_id", "variant")
+    spread: pl.DataFrame, grain: Grain, tz: str, by: Sequence[str] | None = None
 ) -> pl.DataFrame:
     """`spread` with a row of zeros for every bucket between its first and last where a series
     (`by`) had no post: a curve must drop to 0 on a quiet day, not jump over it. Buckets are
     stepped on the wall clock of `tz`, so a day is a calendar day there even across DST."""
     if spread.height == 0:
         return spread
+    if by is None:  # a series per claim and variant (how it is shown with it)
+        by = [c for c in ("claim_id", "variant", "shown") if c in spread.columns]
     measures = [c for c in ("posts", "authors", "reach") if c in spread.columns]
     local = spread.with_columns(pl.col("bucket").dt.convert_time_zone(tz))
     first: datetime = local.select(pl.col("bucket").min()).item()

@@ -70,7 +70,7 @@ variants = (
         verified=pl.col("variant") == truth if truth is not None else pl.lit(None, pl.Boolean)
     )
     .select(
-        "variant",
+        pl.col("shown").alias("variant"),
         "verified",
         "posts",
         "authors",
@@ -117,10 +117,11 @@ st.caption(
     )
 )
 
+shown = common.variant_names(data.variants)
 st.subheader("Corrections")
 if data.corrections.height:
     common.table(
-        data.corrections.select(
+        data.corrections.with_columns(pl.col("variant").replace(shown).alias("variant")).select(
             "created_at", "author_handle", "kind", "source", "variant", "url", "post_uid"
         ),
         view.tz,
@@ -155,7 +156,9 @@ bucket_key: str = pick_bucket.selectbox(
     key="point_bucket",
     format_func=lambda key: labels.get(key, key),
 )
-variant: str = pick_variant.selectbox("Variant", variant_names, key="point_variant")
+variant: str = pick_variant.selectbox(
+    "Variant", variant_names, key="point_variant", format_func=lambda v: shown.get(v, v)
+)
 start, end = bucket_bounds(datetime.fromisoformat(bucket_key), grain, view.tz)
 posts: PostsData = common.fetch(
     "point_posts",
@@ -164,7 +167,7 @@ posts: PostsData = common.fetch(
 )
 st.text(
     ("1 post mentions" if posts.total == 1 else f"{posts.total:,} posts mention")
-    + f" variant {variant} in the {grain} starting"
+    + f" variant {shown.get(variant, variant)} in the {grain} starting"
     f" {labels[bucket_key]}"
     + (f" (showing the first {POINT_POSTS:,})" if posts.total > POINT_POSTS else "")
 )

@@ -28,7 +28,7 @@ summary = claims.select(
     pl.col("authors").fill_null(0),
     pl.col("authors_24h").fill_null(0).alias("authors_24h"),
     pl.col("variants").fill_null(0),
-    "leading_variant",
+    pl.col("leading_label").alias("leading_variant"),
     "latest_correction_at",
     "latest_correction_by",
     "latest_correction_kind",
@@ -53,7 +53,7 @@ for row in claims.iter_rows(named=True):
         authors.metric("Authors, last 24 h", f"{row['authors_24h'] or 0:,}")
         authors.caption(f"{row['authors'] or 0:,} in the time range")
         variants.metric("Variants", f"{row['variants'] or 0:,}")
-        leading.metric("Leading variant", row["leading_variant"] or "—")
+        leading.metric("Leading variant", row["leading_label"] or "—")
         if row["leading_posts"]:
             leading.caption(f"{row['leading_posts']:,} posts")
         latest = row["latest_correction_at"]
@@ -70,7 +70,7 @@ for row in claims.iter_rows(named=True):
         if of_claim.height:
             common.table(
                 of_claim.select(
-                    "variant",
+                    pl.col("shown").alias("variant"),
                     "posts_24h",
                     "posts",
                     "authors_24h",

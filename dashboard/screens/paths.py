@@ -27,7 +27,10 @@ options = [*leading, ALL_VARIANTS]
 wanted = common.url_choice("variant", "paths_variant")
 if wanted in options:
     st.session_state["paths_variant"] = wanted
-variant: str = st.selectbox("Variant", options, key="paths_variant")
+shown = common.variant_names(stats)
+variant: str = st.selectbox(
+    "Variant", options, key="paths_variant", format_func=lambda v: shown.get(v, v)
+)
 common.keep_in_url("variant", "paths_variant", None if variant == ALL_VARIANTS else variant)
 data: PathsData = common.fetch(
     "paths_page", view.scope, claim_id, None if variant == ALL_VARIANTS else variant

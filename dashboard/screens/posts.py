@@ -29,7 +29,10 @@ if wanted is not None:
         variants.append(wanted)  # a link to a variant with no post in the filters: say so below
     st.session_state["posts_variant"] = wanted
 left, right = st.columns([1, 2])
-variant: str = left.selectbox("Variant", variants, key="posts_variant")
+names = common.variant_names(stats)
+variant: str = left.selectbox(
+    "Variant", variants, key="posts_variant", format_func=lambda v: names.get(v, v)
+)
 common.keep_in_url("variant", "posts_variant", None if variant == ALL_VARIANTS else variant)
 search: str = right.text_input(
     "Search the text, title, author and matched words", key="posts_search"
