@@ -408,12 +408,21 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
         said_before = rf"(?:{rule.value})(?:{_SPACE}{WORD}){{0,2}}?{_SPACE}{rule.units}"
         typed = [said_before, _said_of(rule)]
         named = named | text.str.contains("|".join(typed))
+        # the subject named and an amount of its kind anywhere: "$25M for a customs app. ArriveCAN"
+        # (not a share of people: "62% of Canadians")
+        loose = text.str.count_matches(rule.value) > text.str.count_matches(_share(rule))
+        named = named | (text.str.contains(rule.subject) & loose)
     if rule.quantity:  # a post of the topic that never says the subject implies it
         implied = pl.col("_topics").list.contains(rule.topic) & ~pl.col(_T).str.contains(
             rule.subject
         )  # (said, but as something else, "ICE (Intercontinental Exchange)", it is not)
         named = named | (implied & text.str.contains(_counted(rule, language)))
     return named
+
+
+def _share(rule: ClaimRules) -> str:
+    """An amount followed by what it is a share of: "62% of Canadians", "45 % des Canadiens"."""
+    return rf"(?:{rule.marked})\s+(?i:of|des|du|de la|de l'|d')(?:\s|$)"
 
 
 def _placed(rule: ClaimRules, language: Language) -> pl.Expr:
@@ -502,6 +511,7 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Patte
     if rule.kind != "count":
         said_of = _said_of(rule)
         patterns |= {
+            "typed": (_PLAIN, f"{_share(rule)}|{rule.marked}", f"({rule.marked})", "first"),
             "said": (_U, said_of, f"({rule.value})", "last"),
             "plain_said": (_PLAIN, said_of, f"({rule.value})", "last"),
             "asked_said": (_ASK, said_of, f"({rule.value})", "last"),
@@ -525,6 +535,7 @@ _GROUPS = {
     "quoted": "rejected",
     "quoted_said": "rejected",
     "negated": "rejected",
+    "typed": "loose",
 }
 _LONG_SCHEMA = {"post_uid": pl.String, "group": pl.String, "value": pl.Float64, "text": pl.String}
 
@@ -535,6 +546,8 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
     for category, (column, pattern, inner, which) in _candidate_patterns(rule, language).items():
         found = frame.select("post_uid", pl.col(column).str.extract_all(pattern).alias("text"))
         found = found.explode("text").drop_nulls("text")
+        if category == "typed":  # an amount that is a share of something is no loose value
+            found = found.filter(~pl.col("text").str.contains(_share(rule)))
         numbers = pl.col("text").str.extract_all(inner)
         number = numbers.list.last() if which == "last" else numbers.list.first()
         parts.append(
@@ -644,6 +657,8 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
             rejected.list.first(),
             "rejected",
         ),
+        # an amount of the claim's kind said plainly, bound to nothing: the only one in the post
+        (pl.col("_loose").list.len() == 1, pl.col("_loose").list.first(), "loose"),
     ]
     value: pl.Expr = pl.lit(None, pl.Float64)
     origin: pl.Expr = pl.lit(None, pl.String)
@@ -732,20 +747,24 @@ def _other_value(rule: ClaimRules, language: Language) -> pl.Expr:
     going around"), or the claim has no verified value."""
     if rule.verified is None:
         return pl.lit(True)
-    token = language.numbers.token if rule.kind == "count" else rule.value
-    values = pl.col(_M).str.extract_all(token).list.eval(_number(pl.element(), language))
+    if rule.kind == "count":  # a bare number is anything: only those counting the claim's units
+        values = pl.concat_list("_total", "_asserted", "_asked", "_rejected")
+    else:
+        typed = pl.col(_M).str.extract_all(rule.value)
+        values = typed.list.eval(_number(pl.element(), language))
     other = pl.element().is_between(rule.minimum, rule.maximum) & (pl.element() != rule.verified)
     return values.list.eval(other).list.any().fill_null(False)
 
 
-def _value_corrected(rule: ClaimRules) -> pl.Expr:
-    """The verified value said against another one it rejects: "c'est 25 %, pas 10", "not ten,
-    not fifty: twenty-five percent" (the other way round, "it's 4, not 5", asserts 4)."""
+def _value_corrected(rule: ClaimRules, language: Language, answering: pl.Expr) -> pl.Expr:
+    """The verified value said against another one: rejecting it ("c'est 25 %, pas 10"), or
+    `answering` (pushing back) where another value is named ("I wrote $54M.
+    The Auditor General's figure is $59.5M"). The other way round ("it's 4, not 5") asserts 4."""
     if rule.verified is None:
         return pl.lit(False)
-    stated = pl.concat_list("_total", "_plain")
+    stated = _has(pl.concat_list("_total", "_plain"), rule.verified)
     rejected = pl.col("_rejected").list.eval(pl.element() != rule.verified).list.any()
-    return (_has(stated, rule.verified) & rejected).fill_null(False)
+    return (stated & (rejected | (answering & _other_value(rule, language)))).fill_null(False)
 
 
 def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
@@ -758,7 +777,11 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
     # or another value; with the verified number alone, it asserts or rejects that number.
     something_else = text.str.contains(rule.framing) | _other_value(rule, language)
     restated = text.str.contains(rule.facts) & something_else
-    answers = text.str.contains(rule.phrases) | (restated & pushback) | _value_corrected(rule)
+    answers = (
+        text.str.contains(rule.phrases)
+        | (restated & pushback)
+        | _value_corrected(rule, language, pushback)
+    )
     # A report relaying the facts answers the claim ("HSI staff at the embassy", not "ICE
     # stations"); relaying only the verified number, it relays the announcement: it asserts.
     relayed = (text.str.contains(rule.framing) | _negated_claim(rule, language)) & attributed
@@ -791,7 +814,23 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
 # --- the claim ------------------------------------------------------------------------------------
 
 
-_VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected")
+_VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected", "loose")
+
+
+def _unrelated_masked(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """Values said of one of the claim's `unrelated` things ("the 50% steel tariff", "25 % sur
+    l'acier") masked in every text values are read from; `_unrelated` says whether any was."""
+    if rule.unrelated is None:
+        return frame.with_columns(pl.lit(False).alias("_unrelated"))
+    value = language.numbers.token if rule.kind == "count" else rule.value
+    gap = r"[^A-Za-z0-9.!?\n,;:()]+"  # within a clause
+    near = rf"(?:{gap}[A-Za-z][A-Za-z'&_-]*){{0,3}}?{gap}"  # words, never another number
+    elided = r"(?:[A-Za-z]')?"  # "sur l'acier"
+    bound = rf"(?:{value}){near}{elided}(?:{rule.unrelated})|(?:{rule.unrelated}){near}(?:{value})"
+    return frame.with_columns(
+        pl.col(_U).str.contains(bound).alias("_unrelated"),
+        *(pl.col(c).str.replace_all(bound, " ~ ") for c in (_M, _U, _Q, _PLAIN, _ASK)),
+    )
 
 
 def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
@@ -799,6 +838,7 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
     frame = prepared.filter(_named(rule, language))
     frame = frame.filter(_placed(rule, language))
     if rule.quantity:
+        frame = _unrelated_masked(frame, rule, language)
         long = _candidates_long(frame, rule, language)
         grouped = long.group_by("post_uid").agg(
             pl.col("value").filter(pl.col("group") == group).unique().sort().alias(f"_{group}")
@@ -818,6 +858,8 @@ def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language
     if rule.quantity:
         value, origin = _variant(rule)
         frame = frame.with_columns(value.alias("_value"), origin.alias("_origin"))
+        # a post whose values are all said of something else is about that thing
+        frame = frame.filter(~pl.col("_unrelated") | pl.col("_value").is_not_null())
     else:
         frame = frame.with_columns(
             pl.lit(None, pl.Float64).alias("_value"), pl.lit(None, pl.String).alias("_origin")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from claims.quantities import AMOUNT, SCALE_WORDS_TRIGGER, Kind, typed_amount
+from claims.quantities import AMOUNT, SCALE_WORDS_TRIGGER, Kind, marked_amount, typed_amount
 from collectors.matching import fold, phrase_pattern
 from config import Claim, Lexicon
 
@@ -159,6 +159,7 @@ class ClaimRules:
     object: str
     context: str
     elsewhere: str
+    unrelated: str | None  # other things the claim's words measure ("steel", "counter-tariffs")
     facts: str  # the verified facts (phrases, or words together in one sentence)
     framing: str  # the facts in other words than the claim's (no number, no object term)
     phrases: str  # phrases that correct the claim on their own
@@ -174,6 +175,7 @@ class ClaimRules:
     minimum: float
     maximum: float
     value: str  # a value of the claim's kind (claims.quantities.typed_amount)
+    marked: str  # one that says its kind by itself (claims.quantities.marked_amount)
     authorities: list[str]  # "source:handle", lower-cased
     authority_names: str  # how a report names them: their names, aliases and handles
     verified: float | None
@@ -196,6 +198,7 @@ class ClaimRules:
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
             elsewhere=any_of(all_terms(claim.elsewhere)),
+            unrelated=any_of(all_terms(claim.unrelated)) if all_terms(claim.unrelated) else None,
             facts=_facts(claim.corrections.facts),
             framing=_facts(claim.corrections.facts, restating=all_terms(claim.object)),
             phrases=any_of(all_terms(claim.corrections.phrases)),
@@ -211,6 +214,7 @@ class ClaimRules:
             minimum=minimum,
             maximum=maximum,
             value=typed_amount(kind),
+            marked=marked_amount(kind),
             authorities=[f"{a.source}:{a.handle}".lower() for a in claim.corrections.authorities],
             authority_names=any_of(
                 name

@@ -147,6 +147,12 @@ def typed_amount(kind: Kind) -> str:
     return {"count": AMOUNT, "money": f"(?:{_MONEY}|{_SCALED})", "percent": _PERCENT}[kind]
 
 
+def marked_amount(kind: Kind) -> str:
+    """An amount that says its kind by itself: money with its currency ("$25M", "25 M$", "25
+    millions de dollars"), a percentage with its sign or words; a count is any amount."""
+    return {"count": AMOUNT, "money": _MONEY, "percent": _PERCENT}[kind]
+
+
 # --- number words ---------------------------------------------------------------------------------
 
 # Words that start a number in words beyond a language's small number words.
@@ -178,9 +184,25 @@ class _Word:
         return False
 
 
+# A fraction of a scale word: "half a million", "un demi-million", "a quarter billion"
+_FRACTIONS = {"half": 0.5, "demi": 0.5, "quarter": 0.25, "quart": 0.25}
+_SCALES = {"million": 1e6, "millions": 1e6, "billion": 1e9, "milliard": 1e9}
+_FRACTION_OF_SCALE = re.compile(
+    r"\b(?:(?:a|one|un|une)[ -])?(half|quarter|demi|quart)[ -](?:(?:a|of a|de|d'un)[ -])?"
+    r"(million|millions|billion|milliard)\b",
+    re.IGNORECASE,
+)
+
+
+def _fraction_of_scale(found: re.Match[str]) -> str:
+    value = _FRACTIONS[found.group(1).lower()] * _SCALES[found.group(2).lower()]
+    return str(int(value)).ljust(len(found.group()))
+
+
 def digitise(text: str, languages: Iterable[str]) -> str:
     """`text` with its number words as digits, each padded to the words' length ("dix mille" is
     "10000    "), so every offset stays; words whose digits would be longer stay words."""
+    text = _FRACTION_OF_SCALE.sub(_fraction_of_scale, text)
     for language in languages:
         if language in _TEXT2NUM_LANGUAGES:
             text = _digitise_in(text, language)

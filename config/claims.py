@@ -95,6 +95,7 @@ class Claim(Model):
     object: Terms = Field(min_length=1)
     context: Terms = {}
     elsewhere: Terms = {}
+    unrelated: Terms = {}
     window: StrictInt = Field(default=5, ge=0, le=30)
     quantity: Quantity | None = None
     verified: StrictStr | None = None
@@ -133,6 +134,7 @@ class Claim(Model):
             "object": self.object,
             "context": self.context,
             "elsewhere": self.elsewhere,
+            "unrelated": self.unrelated,
             "corrections.facts": self.corrections.facts,
             "corrections.phrases": self.corrections.phrases,
         }

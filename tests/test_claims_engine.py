@@ -120,10 +120,10 @@ def test_the_sets_written_blind_stay_at_the_level_reached(config: Config, name: 
 _METRICS = ("mention precision", "mention recall", "variant accuracy", "stance accuracy")
 OTHER_STORIES = {
     "border_personnel": dict(zip(_METRICS, (0.96, 0.72, 0.91, 0.84), strict=True)),
-    "tmx_cost": dict(zip(_METRICS, (0.93, 0.91, 0.84, 0.82), strict=True)),
-    "tariff_rate": dict(zip(_METRICS, (0.82, 0.86, 0.91, 0.83), strict=True)),
-    "immigration_target": dict(zip(_METRICS, (0.94, 0.88, 0.88, 0.89), strict=True)),
-    "arrivecan_cost": dict(zip(_METRICS, (0.97, 0.91, 0.88, 0.86), strict=True)),
+    "tmx_cost": dict(zip(_METRICS, (0.95, 0.95, 0.84, 0.81), strict=True)),
+    "tariff_rate": dict(zip(_METRICS, (0.89, 0.87, 0.91, 0.85), strict=True)),
+    "immigration_target": dict(zip(_METRICS, (0.94, 0.88, 0.92, 0.89), strict=True)),
+    "arrivecan_cost": dict(zip(_METRICS, (0.95, 0.96, 0.87, 0.89), strict=True)),
 }
 
 

@@ -293,6 +293,30 @@ def test_the_verified_value_said_against_another_corrects(config: Config) -> Non
     assert readings(config, "tariff", texts) == [("corrects", "25"), ("asserts", "10")]
 
 
+UNRELATED = STORY.replace(
+    'quantity = { kind = "percent", verified = 25 }',
+    'quantity = { kind = "percent", verified = 25 }\n'
+    'unrelated = { en = ["steel", "energy"], fr = ["acier"] }',
+)
+
+
+def test_a_value_said_of_something_unrelated_is_not_the_claims(tmp_path: Path) -> None:
+    path = tmp_path / "claimwatch.toml"
+    path.write_text(UNRELATED, encoding="utf-8")
+    texts = [
+        "Trump puts a 50% tariff on steel from Canada.",  # said of steel only: no mention
+        "Les tarifs de 25 % sur l'acier canadien entrent en vigueur.",
+        "Tariffs on Canadian goods: 25%, and 10% on energy.",  # the 10% is energy's
+        "The tariff on Canadian goods is 50%, steel included.",  # a clause apart: the claim's
+    ]
+    assert readings(load_config(path, env={}), "tariff", texts) == [
+        ("-", None),
+        ("-", None),
+        ("asserts", "25"),
+        ("asserts", "50"),
+    ]
+
+
 def test_number_words_become_digits_in_place() -> None:
     text = "près de dix mille agents, un ami, vingt-cinq pour cent, a million"
     digits = digitise(text, ("en", "fr"))
