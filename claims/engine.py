@@ -107,11 +107,11 @@ def analyze_posts(
     if not rules:
         return _empty()
     language = Language.of(config.language)
-    candidates = _candidates(posts.lazy(), rules).collect()
+    topics = {r.topic: config.topics[r.topic] for r in rules if r.topic in config.topics}
+    candidates = _candidates(posts.lazy(), rules, topics).collect()
     if candidates.is_empty():
         return _empty()
     copies = _distinct_texts(candidates, rules)
-    topics = {r.topic: config.topics[r.topic] for r in rules if r.topic in config.topics}
     texts = _texts(_with_topics(copies.drop("_uids"), topics), language)
     prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
     # The subject's text is the same for claims of one subject (both ICE claims): made once.
@@ -175,11 +175,9 @@ def _ascii_runs(term: str) -> list[str]:
     return [run for run in [*runs, current] if run]
 
 
-def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
-    columns = posts.collect_schema().names()
-    terms = [term for rule in rules for term in rule.anchor_terms]
+def _literal_hit(terms: list[str], fields: list[str]) -> pl.Expr:
+    """Whether a post holds one of the literal words of `terms` (one Aho-Corasick pass)."""
     exact, loose = _anchors(terms)
-    fields = ["text", "title"] if "title" in columns else ["text"]
     hit = pl.lit(False)
     for name in fields:
         column = pl.col(name).cast(pl.String).fill_null("")
@@ -187,6 +185,35 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
             hit = hit | column.str.contains_any(exact)
         if loose:
             hit = hit | column.str.contains_any(loose, ascii_case_insensitive=True)
+    return hit
+
+
+def _topic_words(topic: Topic) -> list[str]:
+    """Terms whose literal words every post matching the topic holds one of."""
+    words: list[str] = []
+    for terms in topic.terms.values():
+        words += [*terms.phrases, *terms.hashtags, *(group[0] for group in terms.all_words)]
+    return words
+
+
+def _implied(rules: list[ClaimRules], topics: dict[str, Topic], fields: list[str]) -> pl.Expr:
+    """Posts that may name a claim by its topic alone: an object word and a word of the topic."""
+    hit = pl.lit(False)
+    for rule in rules:
+        if rule.quantity and rule.topic in topics:
+            topic = _literal_hit(_topic_words(topics[rule.topic]), fields)
+            hit = hit | (_literal_hit(rule.object_terms, fields) & topic)
+    return hit
+
+
+def _candidates(
+    posts: pl.LazyFrame, rules: list[ClaimRules], topics: dict[str, Topic]
+) -> pl.LazyFrame:
+    columns = posts.collect_schema().names()
+    fields = ["text", "title"] if "title" in columns else ["text"]
+    named = _literal_hit([term for rule in rules for term in rule.anchor_terms], fields)
+    implied = _implied(rules, topics, fields)
+    hit = named | implied
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
     folded = pl.concat_str(
         [pl.col("text"), pl.col("title").fill_null("")], separator="\n"
@@ -194,15 +221,18 @@ def _candidates(posts: pl.LazyFrame, rules: list[ClaimRules]) -> pl.LazyFrame:
     subject = "|".join(rule.anchor() for rule in rules)
     return (
         posts.filter(hit)
+        .with_columns(implied.alias("_implied"))
         .select(
             pl.col("post_uid").cast(pl.String),
             pl.col("source").cast(pl.String).fill_null(""),
             pl.col("author_handle").cast(pl.String).fill_null(""),
             pl.col("text").cast(pl.String).fill_null("").alias("text"),
             title.alias("title"),
+            "_implied",
         )
-        .filter(folded.str.contains(subject))
-    )  # the exact test, on the few the literal pass kept
+        .filter(pl.col("_implied") | folded.str.contains(subject))
+        .drop("_implied")
+    )  # the exact test, on the few the literal pass kept (the topic's is made later)
 
 
 def _with_topics(copies: pl.DataFrame, topics: dict[str, Topic]) -> pl.DataFrame:

@@ -154,6 +154,7 @@ class ClaimRules:
     claim_id: str
     topic: str
     subject_terms: list[str]
+    object_terms: list[str]
     anchor_terms: list[str]  # literal words one of which every mention contains
     subject: str
     object: str
@@ -192,8 +193,9 @@ class ClaimRules:
             claim_id=claim_id,
             topic=claim.topic,
             subject_terms=subject_terms,
-            # an amount said of the object names the claim by itself (a count, in its topic)
-            anchor_terms=subject_terms + (all_terms(claim.object) if quantity else []),
+            object_terms=all_terms(claim.object),
+            # an amount of money or a percentage said of the object names the claim by itself
+            anchor_terms=subject_terms + (all_terms(claim.object) if kind != "count" else []),
             subject=any_of(subject_terms),
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
@@ -233,7 +235,7 @@ class ClaimRules:
 
     def anchor(self) -> str:
         """What every mention names: the subject, or (money, percent) the object."""
-        return f"(?:{self.subject}|{self.object})" if self.quantity else self.subject
+        return self.subject if self.kind == "count" else f"(?:{self.subject}|{self.object})"
 
     def link(self) -> str:
         """Subject and object within `window` words of each other, in one sentence, either order."""
