@@ -13,7 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from claims.quantities import AMOUNT, SCALE_WORDS_TRIGGER, Kind, marked_amount, typed_amount
+from claims.quantities import (
+    AMOUNT,
+    SCALE_WORDS,
+    SCALE_WORDS_TRIGGER,
+    Kind,
+    marked_amount,
+    typed_amount,
+)
 from collectors.matching import fold, phrase_pattern
 from config import Claim, Lexicon
 
@@ -76,6 +83,7 @@ class Numbers:
     bare_token: str  # a number standing alone: an amount or a number word worth more than one
     words: dict[str, int]  # folded, lower-cased number word -> value
     trigger: str  # number words the word list cannot read alone: texts with them go to text2num
+    triggers: dict[str, str]  # the same per language: a text is read in the languages it triggers
     languages: tuple[str, ...]
 
     @classmethod
@@ -88,17 +96,29 @@ class Numbers:
         plural = "|".join(
             re.escape(word).replace(r"\ ", r"\s+") for word in by_length if words[word] > 1
         )
-        # text2num reads what the words alone do not: scales, and numbers of several words
-        small = "|".join(re.escape(w) for w in by_length if " " not in w)
-        compound = rf"(?:{small})[\s-]+(?:(?:and|et)[\s-]+)?(?:{small})" if small else ""
-        trigger = "|".join(t for t in (SCALE_WORDS_TRIGGER, compound) if t)
+        trigger = _trigger(SCALE_WORDS_TRIGGER, by_length)
+        triggers = {
+            language: _trigger(
+                SCALE_WORDS.get(language, SCALE_WORDS_TRIGGER),
+                [fold(word).lower() for word in lexicon.numbers],
+            )
+            for language, lexicon in lexicons.items()
+        }
         return cls(
             token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{spelled})')})" if spelled else AMOUNT,
             bare_token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{plural})')})" if plural else AMOUNT,
             words=words,
-            trigger=_bounded(f"(?i:{trigger})"),
+            trigger=trigger,
+            triggers=triggers,
             languages=tuple(lexicons),
         )
+
+
+def _trigger(scales: str, words: list[str]) -> str:
+    """What text2num reads that the word list does not: scales, numbers of several words."""
+    small = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if " " not in w)
+    compound = rf"(?:{small})[\s-]+(?:(?:and|et)[\s-]+)?(?:{small})" if small else ""
+    return _bounded("(?i:" + "|".join(t for t in (scales, compound) if t) + ")")
 
 
 @dataclass(frozen=True)

@@ -155,11 +155,14 @@ def marked_amount(kind: Kind) -> str:
 
 # --- number words ---------------------------------------------------------------------------------
 
-# Words that start a number in words beyond a language's small number words.
-SCALE_WORDS_TRIGGER = (
-    "hundreds?|thousands?|millions?|billions?|trillions?|sixty|seventy|eighty|ninety"
-    "|cents?|mille|milliards?|soixante|septante|huitante|nonante"
-)
+# Words that start a number in words beyond a language's small number words, per language (a
+# language without its own list uses all of them).
+SCALE_WORDS = {
+    "en": "hundreds?|thousands?|millions?|billions?|trillions?|sixty|seventy|eighty|ninety|half"
+    "|per\\s*cent|percent",  # "ten per cent": a percentage reads digits
+    "fr": "cents?|mille|millions?|milliards?|soixante|septante|huitante|nonante|demi|pourcent",
+}
+SCALE_WORDS_TRIGGER = "|".join(SCALE_WORDS.values())
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LONE = {"un", "une", "one", "a", "an", "uno", "una", "ein", "eine"}  # articles, mostly
 _ALONE = {"mille", "cent", "mil"}  # scale words that are a number by themselves: "mille agents"
@@ -253,14 +256,18 @@ def _digits(value: float) -> str | None:
     return str(int(value))
 
 
-def digitised(text: pl.Expr, trigger: str, languages: tuple[str, ...]) -> pl.Expr:
-    """The column with number words as digits (`digitise`), called only on the texts that contain
-    one of the words of `trigger` (a regex): the few candidates, never the whole stream."""
-    return (
-        pl.when(text.str.contains(trigger))
-        .then(text.map_elements(lambda t: digitise(t, languages), return_dtype=pl.String))
-        .otherwise(text)
-    )
+def digitised(frame: pl.DataFrame, column: str, triggers: dict[str, str]) -> pl.DataFrame:
+    """`frame` with `column`'s number words as digits (`digitise`), read in each language (key of
+    `triggers`) only on the rows that hold one of its words (`triggers`' regex): the few
+    candidates, never the whole stream (a when/then would call it on every row)."""
+    for language, trigger in triggers.items():
+        rows = frame.select(pl.col(column).str.contains(trigger).fill_null(False)).to_series()
+        if not rows.any():
+            continue
+        spelled = frame.get_column(column).filter(rows)
+        digits = pl.Series([digitise(text, [language]) for text in spelled], dtype=pl.String)
+        frame = frame.with_columns(frame.get_column(column).scatter(rows.arg_true(), digits))
+    return frame
 
 
 # --- labels ---------------------------------------------------------------------------------------
