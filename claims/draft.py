@@ -111,6 +111,7 @@ _HEADER = """\
 # Guessed, to edit: `subject` (who or what the claim is about), `object` (what the number
 # counts or is said of: add its other words and the French ones under `fr`), `context` (the
 # places; better said once on the topic, `[topics.<id>.context]`), and the claim's id and title.
-# Add `[claims.<id>.corrections]` (facts and phrases that correct it) once you know them.
+# Add `[claims.<id>.corrections]` (facts and phrases that correct it) once you know them, and
+# `unrelated` (other things the same words measure: "steel", "purchase") if posts mix them up.
 
 """

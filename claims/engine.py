@@ -678,6 +678,15 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
         (states_verified, pl.lit(verified, pl.Float64), "verified"),
         (_one("_total"), pl.col("_total").list.first(), "total"),
         (pl.col("_two"), None, None),
+        # the verified value said plainly beside the one said of the subject: an older figure
+        # set against it ("TMX: $5.4 billion promised, $34 billion delivered")
+        (
+            (asserted.list.len() == 1)
+            & _has(pl.col("_loose"), rule.verified)
+            & (pl.col("stance") != "questions"),
+            pl.lit(rule.verified, pl.Float64),
+            "asserted",
+        ),
         (asserted.list.len() == 1, asserted.list.first(), "asserted"),
         # Several values, the verified one among them: the others are context (an older
         # estimate, another figure) set against it ("$5.4B promised, $34B delivered").

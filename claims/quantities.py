@@ -36,7 +36,11 @@ _B = "(?-u:\\b)"
 _INT = rf"(?:[0-9]{{1,3}}(?:[,.{DECIMAL_POINT} ][0-9]{{3}})+|[0-9]+)"
 _POINT = rf"(?:[.{DECIMAL_POINT}][0-9]+)"
 _COMMA = r"(?:,[0-9]{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
-_SCALE_WORDS = "thousands?|mille|millions?|milliards?|billions?|trillions?|mln|mn|bn|mds?|mrds?|tn"
+# (informal: "100 mil", "59.5 mill", "40 bil", "34 bilion")
+_SCALE_WORDS = (
+    "thousands?|mille|millions?|milliards?|billions?|trillions?|mln|mn|bn|mds?|mrds?|tn"
+    "|mill?|bill?|bill?ions?"
+)
 SCALE = rf"(?:{_SP}*-?{_SP}*(?i-u:{_SCALE_WORDS}){_B}|[kKMB]{_B})"
 _SCALE_SIGN = rf"(?:{_SP}*[GM]\$)"  # "1,3 G$", "500 M$": a scale with its currency
 _SCALE_LOOSE = rf"(?:{SCALE}|[mb]{_B})"  # "$10m", "$1.3b": lower case only after a currency
@@ -71,7 +75,12 @@ _FACTORS = {
     "millions": 1e6,
     "b": 1e9,
     "bn": 1e9,
+    "mil": 1e6,
+    "mill": 1e6,
     "bil": 1e9,
+    "bill": 1e9,
+    "bilion": 1e9,
+    "bilions": 1e9,
     "g": 1e9,
     "billion": 1e9,
     "billions": 1e9,
