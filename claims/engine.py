@@ -735,6 +735,18 @@ def _question(rule: ClaimRules, language: Language) -> pl.Expr:
         rf"\?[ \t]*\n?[ \t]*#?(?:{language.numbers.bare_token})[ \t]*(?:[.!\n]|$)"
     )  # "How many ICE stations does Canada host? 5."
     rhetorical = text.str.contains(language.rhetorical)
+    # "TMX a coûté 34 milliards? Ça m'étonne pas.": the claim said back with a "?", then a
+    # comment on it, is an echo, not a question (one "?", no interrogative, no alternatives,
+    # no inversion "peut-il", no question cue)
+    alternatives = r"(?i:(?-u:\b)(?:or|ou)(?-u:\b))|-(?:t-)?(?:il|elle|ils|elles|on)(?-u:\b)"
+    plain_ask = ~sentence.str.contains(opener) & ~sentence.str.contains(alternatives)
+    echoed = (
+        text.str.extract_all(_ASKED).list.eval(plain_ask).list.all()
+        & text.str.contains(r"[^?!]\?[ \t]*[^?\s][^?]*$")
+        & (text.str.count_matches(r"\?") == 1)
+        & ~text.str.contains(language.questions)
+    ).fill_null(False)
+    asking = asking & ~echoed
     return text.str.contains(language.doubt) | (asking & ~rhetorical & ~answered)
 
 
@@ -811,7 +823,9 @@ def _value_corrected(rule: ClaimRules, language: Language, answering: pl.Expr) -
     if rule.verified is None:
         return pl.lit(False)
     stated = _has(pl.concat_list("_total", "_plain"), rule.verified)
-    rejected = pl.col("_rejected").list.eval(pl.element() != rule.verified).list.any()
+    # rejected, or asked about and answered ("ArriveCAN a coûté 60 M$? Non, 59,5 M$")
+    others = pl.concat_list("_rejected", "_asked")
+    rejected = others.list.eval(pl.element() != rule.verified).list.any()
     return (stated & (rejected | (answering & _other_value(rule, language)))).fill_null(False)
 
 
