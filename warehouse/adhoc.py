@@ -2,7 +2,9 @@
 
 Three walls, each enough alone: every statement is classified before anything runs and only queries
 pass; the file is opened read-only; and the session may not touch any other file (no ATTACH, COPY,
-read_csv, extensions) nor change those settings.
+read_csv, extensions) nor change those settings. The classifying itself runs in a sandbox too:
+DuckDB expands some PRAGMAs while splitting statements (`import_database` reads the folder's
+`schema.sql`), so splitting on an open connection would read files before any wall stood.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from warehouse import Warehouse
 from warehouse.views import VIEWS
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+# No file, no extension, and no way to turn that back on: what the parser may do while splitting.
+_PARSER_SANDBOX: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
 
 
 class RefusedQueryError(ValueError):
@@ -37,10 +47,7 @@ class QueryResult:
 
 def check_read_only(query: str) -> None:
     """Raise RefusedQueryError unless every statement in `query` only reads."""
-    try:
-        statements = duckdb.extract_statements(query)
-    except duckdb.Error as error:
-        raise RefusedQueryError(f"the query does not parse: {error}") from None
+    statements = _split(query)
     if not statements:
         raise RefusedQueryError("the query is empty")
     for number, statement in enumerate(statements, start=1):
@@ -51,6 +58,23 @@ def check_read_only(query: str) -> None:
                 f"claimwatch sql is read-only: a {kind} statement{where} is refused and nothing"
                 f" was run. Query the views ({', '.join(VIEWS)}) with SELECT."
             )
+
+
+def _split(query: str) -> list[duckdb.Statement]:
+    """The statements of `query`, split by an empty in-memory database that cannot touch files."""
+    parser = duckdb.connect(":memory:", config=_PARSER_SANDBOX)
+    try:
+        return parser.extract_statements(query)
+    except duckdb.PermissionException:
+        # DuckDB's message names the file it wanted; whether it exists is not ours to tell.
+        raise RefusedQueryError(
+            "claimwatch sql reads only the warehouse: the query would open another file, so it is"
+            " refused and nothing was run"
+        ) from None
+    except duckdb.Error as error:
+        raise RefusedQueryError(f"the query does not parse: {error}") from None
+    finally:
+        parser.close()
 
 
 def run_query(
