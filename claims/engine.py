@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -100,43 +100,73 @@ def claim_versions(config: Config) -> dict[str, str]:
 
 
 def analyze_posts(
-    posts: pl.DataFrame | pl.LazyFrame, config: Config, claim_ids: Iterable[str] | None = None
+    posts: pl.DataFrame | pl.LazyFrame,
+    config: Config,
+    claim_ids: Iterable[str] | None = None,
+    known: Mapping[str, Iterable[float]] | None = None,
 ) -> ClaimAnalysis:
-    """Mentions and corrections of the claims `claim_ids` (default: all) in `posts`."""
+    """Mentions and corrections of the claims `claim_ids` (default: all) in `posts`.
+
+    `known`: claim id -> values already seen as variants (in earlier runs), which a post may
+    name the claim by alone (rule 2 of docs/claims.md); the values of this batch are added.
+    """
     chosen = list(config.claims) if claim_ids is None else list(claim_ids)
     rules = [ClaimRules.of(claim_id, config.claims[claim_id]) for claim_id in chosen]
     if not rules:
         return _empty()
     language = Language.of(config.language)
     topics = {r.topic: config.topics[r.topic] for r in rules if r.topic in config.topics}
-    candidates = _candidates(posts.lazy(), rules, topics).collect()
-    if candidates.is_empty():
-        return _empty()
-    copies = _distinct_texts(candidates, rules)
-    texts = _texts(_with_topics(copies.drop("_uids"), topics), language)
-    prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
-    # The subject's text is the same for claims of one subject (both ICE claims): made once.
-    read: dict[tuple[object, ...], pl.DataFrame] = {}
-    found = []
-    for rule in rules:
-        key = (rule.kind, tuple(rule.subject_acronyms), rule.subject_expansions)
-        if key not in read:
-            read[key] = prepared[rule.kind].with_columns(_subject_text(rule).alias("_st"))
-        found.append(_claim_mentions(read[key], rule, language))
-    mentions = pl.concat(found)
-    mentions = _with_spans(mentions)
-    mentions = (
-        mentions.join(copies.select("post_uid", "_uids"), on="post_uid")
-        .drop("post_uid")
-        .explode("_uids")
-        .rename({"_uids": "post_uid"})
-    )
+    lazy = posts.lazy()
+    mentions = _mentions(_candidates(lazy, rules, topics), rules, topics, language)
+    values = _known_values(mentions, rules, known or {})
+    echoes = _mentions(_echo_candidates(lazy, rules, values), rules, topics, language, values)
+    if echoes.height:  # a post named by its subject keeps that reading
+        echoes = echoes.join(mentions, on=["post_uid", "claim_id"], how="anti")
+        mentions = pl.concat([mentions, echoes])
     corrections = mentions.filter(pl.col("stance") == "corrects").select(
         "post_uid", "claim_id", "variant", pl.col("_kind").alias("kind")
     )
     return ClaimAnalysis(
         mentions.select(list(MENTION_SCHEMA)).cast(MENTION_SCHEMA),
         corrections.cast(CORRECTION_SCHEMA),
+    )
+
+
+def _mentions(
+    candidates: pl.LazyFrame,
+    rules: list[ClaimRules],
+    topics: dict[str, Topic],
+    language: Language,
+    echoed: dict[str, list[float]] | None = None,
+) -> pl.DataFrame:
+    """The mentions in `candidates`, one row per post and claim (copies each get theirs); with
+    `echoed`, only those naming a claim by one of its known values."""
+    found = candidates.collect()
+    if found.is_empty():
+        return pl.DataFrame(schema=MENTION_SCHEMA | {"_kind": pl.String})
+    copies = _distinct_texts(found, rules)
+    texts = _texts(_with_topics(copies.drop("_uids"), topics), language)
+    prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
+    # The subject's text is the same for claims of one subject (both ICE claims): made once.
+    read: dict[tuple[object, ...], pl.DataFrame] = {}
+    claims = []
+    for rule in rules:
+        if echoed is not None and not echoed.get(rule.claim_id):
+            continue
+        key = (rule.kind, tuple(rule.subject_acronyms), rule.subject_expansions)
+        if key not in read:
+            read[key] = prepared[rule.kind].with_columns(_subject_text(rule).alias("_st"))
+        named = _echo(rule, language, echoed[rule.claim_id]) if echoed is not None else None
+        claims.append(_claim_mentions(read[key], rule, language, named))
+    if not claims:
+        return pl.DataFrame(schema=MENTION_SCHEMA | {"_kind": pl.String})
+    mentions = _with_spans(pl.concat(claims))
+    return (
+        mentions.join(copies.select("post_uid", "_uids"), on="post_uid")
+        .drop("post_uid")
+        .explode("_uids")
+        .rename({"_uids": "post_uid"})
+        .select(*MENTION_SCHEMA, "_kind")
     )
 
 
@@ -457,6 +487,76 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
         )  # (said, but as something else, "ICE (Intercontinental Exchange)", it is not)
         named = named | (implied & text.str.contains(_counted(rule, language)))
     return named
+
+
+# --- 3b. known values -----------------------------------------------------------------------------
+
+ECHO_MIN_POSTS = 2  # a value becomes known once this many posts give it as a variant
+ECHO_MIN_COUNT = 100  # smaller counts are everywhere ("5 stations"): never known alone
+
+
+def _known_values(
+    mentions: pl.DataFrame, rules: list[ClaimRules], earlier: Mapping[str, Iterable[float]]
+) -> dict[str, list[float]]:
+    """Claim id -> the values a post may name it by alone: the verified value, the variants of
+    at least ECHO_MIN_POSTS posts (of this batch and `earlier`), within the claim's bounds; for
+    a count, only values of at least ECHO_MIN_COUNT."""
+    counted = (
+        mentions.filter(pl.col("variant").is_not_null())
+        .group_by("claim_id", "variant")
+        .agg(pl.col("post_uid").n_unique().alias("posts"))
+        .filter(pl.col("posts") >= ECHO_MIN_POSTS)
+    )
+    seen: dict[str, set[float]] = {rule.claim_id: set() for rule in rules}
+    for claim_id, variant in counted.select("claim_id", "variant").iter_rows():
+        seen.setdefault(claim_id, set()).add(float(variant))
+    known: dict[str, list[float]] = {}
+    for rule in rules:
+        values = seen[rule.claim_id] | {float(v) for v in earlier.get(rule.claim_id, [])}
+        if rule.verified is not None:
+            values.add(rule.verified)
+        low = max(rule.minimum, ECHO_MIN_COUNT) if rule.kind == "count" else rule.minimum
+        known[rule.claim_id] = sorted(v for v in values if low <= v <= rule.maximum)
+    return known
+
+
+def _echo_candidates(
+    posts: pl.LazyFrame, rules: list[ClaimRules], known: dict[str, list[float]]
+) -> pl.LazyFrame:
+    """Posts that may name a claim by a known value: a digit or a number word, and (counts) an
+    object word or (money, percentages) an amount that says its kind."""
+    columns = posts.collect_schema().names()
+    fields = ["text", "title"] if "title" in columns else ["text"]
+    echoed = [rule for rule in rules if known.get(rule.claim_id)]
+    words = [term for rule in echoed if rule.kind == "count" for term in rule.object_terms]
+    typed = [rule.marked for rule in echoed if rule.kind != "count"]
+    hit = pl.lit(False)
+    if words:
+        hit = hit | _hit(_literal(words), fields)
+    if typed:
+        hit = hit | _hit("|".join(typed), fields)
+    title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
+    return posts.filter(hit.fill_null(False)).select(
+        pl.col("post_uid").cast(pl.String),
+        pl.col("source").cast(pl.String).fill_null(""),
+        pl.col("author_handle").cast(pl.String).fill_null(""),
+        pl.col("text").cast(pl.String).fill_null("").alias("text"),
+        title.alias("title"),
+        pl.lit(False).alias("_implied"),
+    )
+
+
+def _echo(rule: ClaimRules, language: Language, values: list[float]) -> pl.Expr:
+    """Whether a post gives one of the claim's known `values` as a number of its units (a count:
+    "10 000 agents, mon cul") or as an amount of its kind (money, percentages: "tmx 40G$ ???")."""
+    said = _counted(rule, language) if rule.kind == "count" else rule.marked
+    amounts = pl.col(_U).str.extract_all(said).list.eval(_number(_leading(language), language))
+    return amounts.list.eval(pl.element().is_in(values)).list.any().fill_null(False)
+
+
+def _leading(language: Language) -> pl.Expr:
+    """The first number of each found text."""
+    return pl.element().str.extract(f"({language.numbers.token})")
 
 
 def _share(rule: ClaimRules) -> str:
@@ -895,9 +995,12 @@ def _unrelated_masked(frame: pl.DataFrame, rule: ClaimRules, language: Language)
     )
 
 
-def _claim_mentions(prepared: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
-    """The claim's mentions in `prepared`: the texts read for its kind, with its subject's `_st`."""
-    frame = prepared.filter(_named(rule, language))
+def _claim_mentions(
+    prepared: pl.DataFrame, rule: ClaimRules, language: Language, named: pl.Expr | None = None
+) -> pl.DataFrame:
+    """The claim's mentions in `prepared`: the texts read for its kind, with its subject's `_st`
+    (those that `named` says name it, by default the rules of `_named`)."""
+    frame = prepared.filter(named if named is not None else _named(rule, language))
     frame = frame.filter(_placed(rule, language))
     if rule.quantity:
         frame = _unrelated_masked(frame, rule, language)

@@ -41,7 +41,13 @@ from typing import Literal
 import polars as pl
 import pyarrow as pa
 
-from claims.engine import CORRECTION_SCHEMA, MENTION_SCHEMA, analyze_posts, claim_versions
+from claims.engine import (
+    CORRECTION_SCHEMA,
+    ECHO_MIN_POSTS,
+    MENTION_SCHEMA,
+    analyze_posts,
+    claim_versions,
+)
 from config import Config
 from warehouse import Batch, RunRecord, SchemaTooNewError, Warehouse, WarehouseError
 from warehouse.analysis import (
@@ -49,6 +55,7 @@ from warehouse.analysis import (
     ClaimState,
     ClaimWritten,
     count_posts,
+    known_variants,
     read_posts,
     snapshot,
     write_analysis,
@@ -161,10 +168,12 @@ def _analyse(
         plans = _plan(run.chosen, run.versions, snap.states, snap.through, run.full)
         lowest = min((p.after for p in plans), default=snap.through)
         total = count_posts(con, lowest, snap.through) if plans else 0
+        # values posts may name a claim by alone: those of its earlier mentions (docs/claims.md)
+        known = known_variants(con, [p.claim_id for p in plans if not p.full], ECHO_MIN_POSTS)
     results = _Results()
     read_done = 0
     for after, posts in _read_ahead(warehouse, _ranges(lowest, snap.through, chunk_rows)):
-        _analyse_range(posts, after, plans, run.config, results)
+        _analyse_range(posts, after, plans, run.config, results, known)
         read_done += posts.num_rows
         if progress:
             progress(read_done, total)
@@ -277,7 +286,12 @@ def _ranges(after: int, through: int, size: int) -> list[tuple[int, int]]:
 
 
 def _analyse_range(
-    posts: pa.Table, after: int, plans: list[ClaimPlan], config: Config, results: _Results
+    posts: pa.Table,
+    after: int,
+    plans: list[ClaimPlan],
+    config: Config,
+    results: _Results,
+    known: dict[str, list[float]],
 ) -> None:
     """Analyse one range of posts for every planned claim that has not seen them yet."""
     if posts.num_rows == 0:
@@ -292,7 +306,7 @@ def _analyse_range(
         if part.height == 0:
             continue
         started = time.monotonic()
-        analysis = analyze_posts(part.drop("seq"), config, claim_ids)
+        analysis = analyze_posts(part.drop("seq"), config, claim_ids, known)
         spent = time.monotonic() - started
         wanted = pl.col("claim_id").is_in(claim_ids)
         # One mention per post and claim, as the engine promises; a range holds each post once,

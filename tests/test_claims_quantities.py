@@ -264,9 +264,14 @@ def readings(config: Config, claim: str, texts: list[str]) -> list[tuple[str, st
 def test_a_post_of_the_topic_implies_the_subject_it_never_says(relayed: Config) -> None:
     texts = [
         "Correct figure: nearly 10,000 frontline officers. Please stop saying 100,000.",
-        "10,000 officers, says my cousin at the RCMP",  # no topic term: not collected for it
+        "3,000 frontline officers, the union says",  # the topic, and a value no other post gives
+        "3,000 officers, says my cousin at the RCMP",  # no topic term: not collected for it
     ]
-    assert readings(relayed, "personnel", texts) == [("corrects", "10000"), ("-", None)]
+    assert readings(relayed, "personnel", texts) == [
+        ("corrects", "10000"),
+        ("asserts", "3000"),
+        ("-", None),
+    ]
 
 
 def test_relaying_the_verified_number_asserts_and_relaying_other_facts_corrects(
@@ -315,6 +320,63 @@ def test_a_value_said_of_something_unrelated_is_not_the_claims(tmp_path: Path) -
         ("asserts", "25"),
         ("asserts", "50"),
     ]
+
+
+def test_a_known_value_names_the_claim_without_its_subject(config: Config) -> None:
+    texts = [
+        "10 000 agents, mon oeil.",  # the verified value, counting the claim's units
+        "20,000 officers at the Canada border now",
+        "Canada has 20,000 officers on the border, RCMP says",
+        "20 000 agents, c'est du délire",  # a variant two posts gave: known
+        "30,000 agents lol",  # a variant no other post gives: not known
+        "Mexico: 20,000 agents",  # known, but placed elsewhere
+        "500 agents de sécurité au Stade olympique",  # a count no post gives as a variant
+    ]
+    assert readings(config, "personnel", texts) == [
+        ("denies", "10000"),
+        ("asserts", "20000"),
+        ("asserts", "20000"),
+        ("asserts", "20000"),
+        ("-", None),
+        ("-", None),
+        ("-", None),
+    ]
+
+
+def write_posts(path: Path, texts: list[str], first_id: int = 0) -> Path:
+    rows = [
+        {
+            "source": "x",
+            "source_id": str(first_id + i),
+            "created_at": "2025-02-03T12:00:00Z",
+            "text": text,
+            "author_handle": f"user{first_id + i}",
+        }
+        for i, text in enumerate(texts)
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    return path
+
+
+def test_values_known_from_earlier_runs_name_the_claim_in_an_incremental_run(
+    story: Path, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    earlier = ["20,000 officers at the Canada border", "Canada: 20,000 agents at the border"]
+    cli("--config", str(story), "import", str(write_posts(tmp_path / "a.jsonl", earlier)))
+    assert cli("--config", str(story), "analyze").code == 0
+    later = write_posts(tmp_path / "b.jsonl", ["20 000 agents, mon œil"], first_id=10)
+    assert cli("--config", str(story), "import", str(later)).code == 0
+    assert cli("--config", str(story), "analyze").code == 0
+    result = cli(
+        "--config",
+        str(story),
+        "sql",
+        "--format",
+        "json",
+        "SELECT variant, stance FROM claim_mentions m JOIN posts p USING (post_uid)"
+        " WHERE claim_id = 'personnel' AND p.source_id = '10'",
+    )
+    assert json.loads(result.out) == [{"variant": "20000", "stance": "denies"}]
 
 
 def test_number_words_become_digits_in_place() -> None:

@@ -95,6 +95,25 @@ def count_posts(con: duckdb.DuckDBPyConnection, after: int, through: int) -> int
     return int(row[0]) if row else 0
 
 
+def known_variants(
+    con: duckdb.DuckDBPyConnection, claim_ids: Collection[str], min_posts: int
+) -> dict[str, list[float]]:
+    """Claim id -> the variants stored for at least `min_posts` posts (as numbers)."""
+    if not claim_ids:
+        return {}
+    rows = con.execute(
+        """SELECT claim_id, TRY_CAST(variant AS DOUBLE) FROM store.claim_mentions
+           WHERE variant IS NOT NULL AND list_contains($claims, claim_id)
+           GROUP BY claim_id, variant HAVING count(DISTINCT post_uid) >= $posts""",
+        {"claims": list(claim_ids), "posts": min_posts},
+    ).fetchall()
+    known: dict[str, list[float]] = {}
+    for claim_id, value in rows:
+        if value is not None:
+            known.setdefault(claim_id, []).append(float(value))
+    return known
+
+
 def read_posts(con: duckdb.DuckDBPyConnection, after: int, through: int) -> pa.Table:
     """The posts with seq in (after, through], only the columns the analysis needs."""
     return con.execute(
