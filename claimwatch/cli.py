@@ -32,7 +32,7 @@ from config import Config, ConfigError, load_config, render_effective
 from config import Warehouse as WarehouseSettings
 from digest.publish import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
-from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query, streaming_query
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
 DEFAULT_CONFIG = Path("config/claimwatch.toml")
@@ -211,9 +211,13 @@ def sql_command(
     corrections, variant_spread, variant_summary, collector_runs). Writes, ATTACH, COPY and file
     access are refused."""
     context: Context = ctx.obj
-    limit = max_rows if max_rows is not None else (1000 if fmt is output.Format.table else None)
-    result = run_query(context.warehouse(), query, max_rows=limit, timeout=timeout)
-    output.print_result(out, err, result, fmt)
+    if fmt is output.Format.table:
+        limit = 1000 if max_rows is None else max_rows
+        result = run_query(context.warehouse(), query, max_rows=limit, timeout=timeout)
+        output.print_table(out, err, result)
+        return
+    with streaming_query(context.warehouse(), query, max_rows=max_rows, timeout=timeout) as rows:
+        output.write_stream(out, err, rows, fmt)
 
 
 @app.command("collect")

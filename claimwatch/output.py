@@ -30,7 +30,7 @@ from claimwatch.importer import ImportReport
 from claimwatch.records import Rejection
 from collectors.runner import RunSummary
 from warehouse import Warehouse
-from warehouse.adhoc import QueryResult
+from warehouse.adhoc import QueryResult, QueryStream
 from warehouse.status import warehouse_status
 
 if TYPE_CHECKING:
@@ -68,15 +68,15 @@ def print_import_report(out: Console, err: Console, report: ImportReport, *, sho
     summary = Table(title=f"import {report.path} ({report.fmt})", show_header=False)
     summary.add_row("rows read", f"{report.rows:,}")
     summary.add_row("new posts", f"{report.stats.new:,}")
-    summary.add_row("already stored", f"{report.loaded - report.stats.new:,}")
+    summary.add_row("already stored", f"{report.already_stored:,}")
     summary.add_row("engagement updated", f"{report.stats.updated:,}")
     summary.add_row("rejected", f"{len(report.rejections):,}")
     summary.add_row("run", report.run_id)
-    if report.staged_batches:
+    if report.staged:
         summary.add_row(
             "staged",
-            f"{report.staged_batches} batch(es): the warehouse was busy; "
-            "they merge on the next write (or `claimwatch db flush`)",
+            f"{report.staged_posts:,} post(s) in {len(report.staged)} batch(es): the warehouse"
+            " was busy; they merge on the next write (or `claimwatch db flush`)",
         )
     out.print(summary)
     for rejection in report.rejections[:show]:
@@ -99,20 +99,49 @@ def write_rejects(path: Path, rejections: list[Rejection]) -> None:
         writer.writerows((r.line, r.reason, r.excerpt) for r in rejections)
 
 
-def print_result(out: Console, err: Console, result: QueryResult, fmt: Format) -> None:
-    frame = pl.from_arrow(result.table)
-    assert isinstance(frame, pl.DataFrame)
-    if fmt is Format.csv:
-        out.file.write(frame.write_csv())
-    elif fmt is Format.json:
-        out.file.write(frame.write_json() + "\n")
-    else:
-        out.print(_as_rich_table(result.table))
+def print_table(out: Console, err: Console, result: QueryResult) -> None:
+    out.print(_as_rich_table(result.table))
     if result.truncated:
         err.print(
             f"[yellow]showing the first {result.table.num_rows:,} rows; "
             "--max-rows raises the limit[/]"
         )
+
+
+def write_stream(out: Console, err: Console, stream: QueryStream, fmt: Format) -> None:
+    """CSV or JSON written batch by batch, so a result of any size goes out whole."""
+    write = out.file.write
+    if fmt is Format.csv:
+        _write_csv(write, stream)
+    else:
+        _write_json(write, stream)
+    out.file.flush()
+    if stream.truncated:
+        err.print(f"[yellow]stopped at {stream.max_rows:,} rows; --max-rows raises the limit[/]")
+
+
+def _write_csv(write: Callable[[str], object], stream: QueryStream) -> None:
+    header = True
+    for batch in stream.batches():
+        write(_frame(batch).write_csv(include_header=header))
+        header = False
+    if header:  # no rows: the header alone
+        write(_frame(stream.schema.empty_table()).write_csv())
+
+
+def _write_json(write: Callable[[str], object], stream: QueryStream) -> None:
+    write("[")
+    separator = ""
+    for batch in stream.batches():
+        write(separator + _frame(batch).write_json()[1:-1])  # the rows, without the array's []
+        separator = ","
+    write("]\n")
+
+
+def _frame(data: pa.RecordBatch | pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(data)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _as_rich_table(table: pa.Table) -> Table:

@@ -3,6 +3,10 @@ system, results stream, and a slow ad-hoc query never holds up the other readers
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,3 +63,71 @@ def test_the_guard_classifies_without_a_warehouse_or_a_file(tmp_path: Path) -> N
         check_read_only(f"PRAGMA import_database('{exported}')")
     assert _TOKEN not in str(refused.value)
     check_read_only("SELECT 1; EXPLAIN SELECT 2")  # queries still pass
+
+
+def _run_sql_to_file(db: Path, out: Path, *args: str) -> tuple[int, int]:
+    """`claimwatch sql ARGS` in its own process, stdout to `out`: exit status and peak RSS (KiB)."""
+    with out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "claimwatch.cli", "--db", str(db), "sql", *args],
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_large_result_streams_out_whole_in_bounded_memory(
+    loaded: Warehouse, tmp_path: Path, fmt: str
+) -> None:
+    rows, width = 200_000, 1_000  # about 200 MB of output
+    query = f"SELECT i, repeat('x', {width}) AS t FROM range({rows}) r(i)"
+    code, small = _run_sql_to_file(
+        loaded.path, tmp_path / "small", query + " LIMIT 1", "--format", fmt
+    )
+    assert code == 0
+    out = tmp_path / f"big.{fmt}"
+    code, big = _run_sql_to_file(loaded.path, out, query, "--format", fmt)
+    assert code == 0
+    size = out.stat().st_size
+    assert size > rows * width
+    # Holding the result (or its text) would grow by at least its size; streaming by a batch.
+    assert (big - small) * 1024 < size / 2, f"peak {big} KiB against {small} KiB for {size:,} B"
+    last = _last_line(out).decode()
+    if fmt == "csv":
+        assert last == f"{rows - 1},{'x' * width}"
+    else:
+        assert json.loads(out.read_bytes())[-1] == {"i": rows - 1, "t": "x" * width}
+
+
+def _last_line(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - 4096, 0))
+        return handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+
+
+def test_a_streamed_result_keeps_its_row_limit_across_batches(cli: Cli, loaded: Warehouse) -> None:
+    query = "SELECT i FROM range(25000) r(i)"
+    result = cli("sql", query, "--format", "csv", "--max-rows", "12345")
+    assert result.out.splitlines() == ["i", *map(str, range(12345))]
+    assert "stopped at 12,345 rows" in result.err
+    exact = cli("sql", query, "--format", "json", "--max-rows", "25000")
+    assert json.loads(exact.out) == [{"i": i} for i in range(25000)]
+    assert "stopped" not in exact.err
+
+
+def test_an_empty_streamed_result_is_its_header_or_an_empty_list(
+    cli: Cli, loaded: Warehouse
+) -> None:
+    query = "SELECT post_uid, likes FROM posts WHERE false"
+    assert cli("sql", query, "--format", "csv").out == "post_uid,likes\n"
+    assert cli("sql", query, "--format", "json").out == "[]\n"
+
+
+def test_a_streamed_query_past_its_time_limit_is_stopped(cli: Cli, loaded: Warehouse) -> None:
+    slow = "SELECT count(*) AS n FROM range(10000000000) a"
+    result = cli("sql", slow, "--format", "csv", "--timeout", "0.2")
+    assert result.code == 2
+    assert "0.2 s limit" in result.err

@@ -20,6 +20,9 @@ import pyarrow as pa
 from warehouse import Warehouse
 from warehouse.views import VIEWS
 
+# Rows per batch of a streamed result: a few megabytes for rows of a post's size.
+STREAM_BATCH_ROWS = 10_000
+
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 # No file, no extension, and no way to turn that back on: what the parser may do while splitting.
@@ -43,6 +46,34 @@ class QueryTimeoutError(RuntimeError):
 class QueryResult:
     table: pa.Table
     truncated: bool  # more rows existed than max_rows
+
+
+@dataclass
+class QueryStream:
+    """A result read batch by batch while the file is held; `truncated` is known once read."""
+
+    reader: pa.RecordBatchReader
+    max_rows: int | None
+    truncated: bool = False
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self.reader.schema
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The result's batches, up to `max_rows` rows in all."""
+        left = self.max_rows
+        for batch in self.reader:
+            if left is not None and batch.num_rows > left:
+                self.truncated = True
+                batch = batch.slice(0, left)
+            if batch.num_rows:
+                yield batch
+            if left is not None:
+                left -= batch.num_rows
+                if self.truncated or left == 0:
+                    self.truncated = self.truncated or _has_more(self.reader)
+                    return
 
 
 def check_read_only(query: str) -> None:
@@ -93,6 +124,34 @@ def run_query(
                 f"the query ran past the {timeout:g} s limit and was stopped"
             ) from None
     return QueryResult(table.slice(0, max_rows), truncated=table.num_rows > max_rows)
+
+
+@contextmanager
+def streaming_query(
+    warehouse: Warehouse,
+    query: str,
+    *,
+    max_rows: int | None = None,
+    timeout: float | None = None,
+    batch_rows: int = STREAM_BATCH_ROWS,
+) -> Iterator[QueryStream]:
+    """The result of `query` as a stream of batches, for output larger than memory.
+
+    The file stays held read-only, and the time limit runs, until the block ends.
+    """
+    check_read_only(query)
+    with warehouse.reading(sandboxed=True) as con, _deadline(con, timeout):
+        try:
+            reader = con.execute(query).to_arrow_reader(batch_size=batch_rows)
+            yield QueryStream(reader, max_rows)
+        except duckdb.InterruptException:
+            raise QueryTimeoutError(
+                f"the query ran past the {timeout:g} s limit and was stopped"
+            ) from None
+
+
+def _has_more(reader: pa.RecordBatchReader) -> bool:
+    return any(batch.num_rows for batch in reader)
 
 
 @contextmanager
