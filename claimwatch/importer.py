@@ -30,10 +30,21 @@ class ImportReport:
     stats: LoadStats = field(default_factory=LoadStats)
     rejections: list[Rejection] = field(default_factory=list)
     staged_batches: int = 0
+    # posts of this import's batches still staged (the warehouse was held), by batch id
+    staged: dict[str, int] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
         return self.rows - len(self.rejections)
+
+    @property
+    def staged_posts(self) -> int:
+        return sum(self.staged.values())
+
+    @property
+    def already_stored(self) -> int:
+        """Good rows that were stored before: neither new nor waiting in a staged batch."""
+        return self.loaded - self.stats.new - self.staged_posts
 
     @property
     def status(self) -> str:
@@ -78,7 +89,12 @@ def import_file(
 def _write(warehouse: Warehouse, batch: Batch, report: ImportReport) -> None:
     result = warehouse.write(batch)
     report.stats = report.stats + result.stats
-    report.staged_batches += result.status == "staged"
+    if result.status == "staged":
+        report.staged_batches += 1
+        report.staged[batch.batch_id] = batch.posts.num_rows if batch.posts is not None else 0
+    for batch_id, stats in result.merged.items():  # ours, staged earlier, merged first
+        if report.staged.pop(batch_id, None) is not None:
+            report.stats = report.stats + stats
 
 
 def _run(report: ImportReport, started: datetime, *, finished: bool) -> RunRecord:

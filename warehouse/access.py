@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -24,6 +25,11 @@ from warehouse.migrations import LATEST_VERSION, check_not_too_new, migrate, sch
 _IN_PROCESS = threading.RLock()
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+# DuckDB adds this when a write lock was refused but a read lock would be granted: the holder
+# has the file open read-only (local_file_system.cpp)
+_READ_ONLY_HOLDER = "you would be able to open this database in read-only mode"
+
+HolderMode = Literal["read-only", "read-write"]
 
 
 class WarehouseError(RuntimeError):
@@ -33,18 +39,40 @@ class WarehouseError(RuntimeError):
 class WarehouseBusyError(WarehouseError):
     """Another process held the file for longer than we were willing to wait."""
 
-    def __init__(self, path: Path, waited: float, holder: str | None, mode: str) -> None:
-        who = f" by {holder}" if holder else ""
-        hint = (
-            " claimwatch holds the file only for moments; if another program keeps it open"
-            " (a DuckDB shell, a notebook), close it, or open it read-only"
-            " (`duckdb -readonly`) so that claimwatch can still read it."
-        )
+    def __init__(
+        self,
+        path: Path,
+        waited: float,
+        holder: str | None,
+        mode: str,
+        holder_mode: HolderMode | None = None,
+    ) -> None:
         super().__init__(
-            f"the warehouse {path} was held{who} for the {waited:.1f} s we waited to open it"
-            f" {mode}.{hint}"
+            f"the warehouse {path} was held{f' by {holder}' if holder else ''} for the"
+            f" {waited:.1f} s we waited to open it {mode}. {_advice(holder, holder_mode)}"
         )
         self.holder = holder
+        self.holder_mode = holder_mode
+
+
+def _advice(holder: str | None, holder_mode: HolderMode | None) -> str:
+    who = holder or "another program"
+    if holder_mode == "read-only":
+        return (
+            f"{who} has it open read-only: readers still get in, but nothing can be written"
+            " until it closes its connection; a notebook or DuckDB shell should open, query and"
+            " close (or use `claimwatch sql`)."
+        )
+    if holder_mode == "read-write":
+        return (
+            f"{who} has it open read-write, which keeps out readers and writers alike: close it,"
+            " or open it read-only (`duckdb -readonly`) so that claimwatch can still read it."
+        )
+    return (
+        "claimwatch holds the file only for moments; if another program keeps it open (a DuckDB"
+        " shell, a notebook), close it, or open it read-only (`duckdb -readonly`) so that"
+        " claimwatch can still read it."
+    )
 
 
 def is_lock_conflict(error: BaseException) -> bool:
@@ -56,6 +84,18 @@ def lock_holder(error: BaseException) -> str | None:
     if not match:
         return None
     return f"{Path(match['program']).name} (PID {match['pid']})"
+
+
+def holder_mode(error: BaseException, wanted: str) -> HolderMode | None:
+    """How the holder has the file open, from DuckDB's refusal of `wanted` ("to read"/"to write").
+
+    A read lock is refused only by a writer; a write lock by either, and DuckDB says which.
+    """
+    if not is_lock_conflict(error):
+        return None
+    if wanted == "to read" or _READ_ONLY_HOLDER not in str(error):
+        return "read-write"
+    return "read-only"
 
 
 def _connect_when_free(
@@ -76,7 +116,9 @@ def _connect_when_free(
                 raise
             waited = time.monotonic() - start
             if waited >= timeout:
-                raise WarehouseBusyError(path, waited, lock_holder(error), mode) from None
+                raise WarehouseBusyError(
+                    path, waited, lock_holder(error), mode, holder_mode(error, mode)
+                ) from None
             if on_wait and not told and waited > 0.5:
                 on_wait(lock_holder(error))
                 told = True

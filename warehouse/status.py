@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from warehouse import staging
 from warehouse.migrations import LATEST_VERSION, schema_version
 
 if TYPE_CHECKING:
@@ -12,8 +14,10 @@ if TYPE_CHECKING:
 
 def warehouse_status(warehouse: Warehouse) -> dict[str, str]:
     status = {"file": str(warehouse.path)}
-    staged = warehouse.staged()
-    status["staged batches"] = f"{len(staged)} waiting to merge" if staged else "none"
+    status["staged batches"] = _staged(warehouse)
+    rejected = warehouse.rejected()
+    if rejected:
+        status["rejected batches"] = _rejected(rejected, staging.rejected_dir(warehouse.path))
     if not warehouse.path.exists():
         status["state"] = "not created yet"
         return status
@@ -44,3 +48,32 @@ def warehouse_status(warehouse: Warehouse) -> dict[str, str]:
         else "not run yet (`claimwatch analyze`)"
     )
     return status
+
+
+def _staged(warehouse: Warehouse) -> str:
+    staged = warehouse.staged()
+    if not staged:
+        return "none"
+    damaged = sum(_is_damaged(path) for path in staged)
+    said = f"{len(staged)} waiting to merge"
+    if damaged:
+        said += f", {damaged} of them damaged (set aside to rejected batches on the next write)"
+    return said
+
+
+def _is_damaged(path: Path) -> bool:
+    try:
+        staging.read_staged(path)
+    except staging.DamagedBatchError:
+        return True
+    except FileNotFoundError:
+        return False  # merged since it was listed
+    return False
+
+
+def _rejected(rejected: list[staging.RejectedBatch], folder: Path) -> str:
+    latest = rejected[-1]
+    return (
+        f"{len(rejected)} set aside in {folder}, damaged and not applied; the latest,"
+        f" {latest.path.name}: {latest.reason}"
+    )

@@ -5,24 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 
 from warehouse import access, staging
-from warehouse.load import Batch, LoadStats, apply_batch
+from warehouse.load import Batch, LoadStats, QuarantineRow, apply_batch
 
 log = logging.getLogger(__name__)
+
+# Once a write had to stage, the holder keeps the file for long (an analyst, not another writer's
+# moment): later writes try this briefly, not the whole lock_timeout, until one gets in.
+_RETRY_WHILE_HELD = 1.0
 
 
 @dataclass(frozen=True)
 class WriteResult:
     status: Literal["committed", "staged"]
     stats: LoadStats  # what this batch did; all zero while it is only staged
-    merged_batches: int = 0  # earlier staged batches applied first
+    # earlier staged batches applied first (any process's), by batch id
+    merged: dict[str, LoadStats] = field(default_factory=dict)
     staged_path: Path | None = None
+
+    @property
+    def merged_batches(self) -> int:
+        return len(self.merged)
 
 
 class Warehouse:
@@ -40,25 +49,30 @@ class Warehouse:
         self.lock_timeout = lock_timeout
         self.read_timeout = read_timeout
         self.on_wait = on_wait
+        self._held = False  # the last write found the file held and staged its batch
 
     def write(self, batch: Batch) -> WriteResult:
         """Apply `batch`, after any batches staged earlier; stage it if the file stays taken."""
+        patience = min(self.lock_timeout, _RETRY_WHILE_HELD) if self._held else self.lock_timeout
         try:
-            with access.writing(self.path, self.lock_timeout, self.on_wait) as con:
-                merged, _ = self._apply_staged(con)
+            with access.writing(self.path, patience, self.on_wait) as con:
+                merged = self._apply_staged(con)
                 stats = apply_batch(con, batch)
-            return WriteResult("committed", stats, merged_batches=merged)
         except access.WarehouseBusyError as busy:
             staged = staging.stage(self.path, batch)
             log.warning("%s; staged the batch as %s, to be merged on the next write", busy, staged)
+            self._held = True
             return WriteResult("staged", LoadStats(), staged_path=staged)
+        self._held = False
+        return WriteResult("committed", stats, merged=merged)
 
     def flush(self) -> tuple[int, LoadStats]:
         """Apply every staged batch now; return how many and what they did."""
         if not staging.staged_batches(self.path):
             return 0, LoadStats()
         with access.writing(self.path, self.lock_timeout, self.on_wait) as con:
-            return self._apply_staged(con)
+            merged = self._apply_staged(con)
+        return len(merged), sum(merged.values(), LoadStats())
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -75,12 +89,39 @@ class Warehouse:
     def staged(self) -> list[Path]:
         return staging.staged_batches(self.path)
 
-    def _apply_staged(self, con: duckdb.DuckDBPyConnection) -> tuple[int, LoadStats]:
-        total = LoadStats()
-        files = staging.staged_batches(self.path)
-        for path in files:
-            total = total + apply_batch(con, staging.read_staged(path))
+    def rejected(self) -> list[staging.RejectedBatch]:
+        return staging.rejected_batches(self.path)
+
+    def _apply_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, LoadStats]:
+        """Apply the staged batches in order; a damaged one is set aside and the rest go on."""
+        merged: dict[str, LoadStats] = {}
+        for path in staging.staged_batches(self.path):
+            try:
+                batch = staging.read_staged(path)
+            except staging.DamagedBatchError as damaged:
+                self._set_aside(con, path, damaged.reason)
+                continue
+            except FileNotFoundError:
+                continue  # moved away since it was listed
+            merged[batch.batch_id] = apply_batch(con, batch)
             path.unlink()
-        if files:
-            log.info("merged %d staged batch(es): %d new posts", len(files), total.new)
-        return len(files), total
+        if merged:
+            new = sum(s.new for s in merged.values())
+            log.info("merged %d staged batch(es): %d new posts", len(merged), new)
+        return merged
+
+    def _set_aside(self, con: duckdb.DuckDBPyConnection, path: Path, reason: str) -> None:
+        moved = staging.reject(self.path, path, reason)
+        log.error(
+            "moved the damaged staged batch %s to %s (%s); the other staged batches are applied",
+            path.name,
+            moved.parent,
+            reason,
+        )
+        quarantined = QuarantineRow(
+            source="staging",
+            error=f"staged batch set aside, {reason}",
+            payload=None,
+            location=str(moved),
+        )
+        apply_batch(con, Batch(quarantine=[quarantined]))
