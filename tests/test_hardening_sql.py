@@ -7,14 +7,18 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import CliResult, make_posts
 
-from warehouse import Batch, Warehouse
-from warehouse.adhoc import RefusedQueryError, check_read_only
+from warehouse import Batch, Warehouse, WarehouseError
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, check_read_only
+from warehouse.adhoc_process import run_query_apart
 
 Cli = Callable[..., CliResult]
 
@@ -131,3 +135,61 @@ def test_a_streamed_query_past_its_time_limit_is_stopped(cli: Cli, loaded: Wareh
     result = cli("sql", slow, "--format", "csv", "--timeout", "0.2")
     assert result.code == 2
     assert "0.2 s limit" in result.err
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[BaseException]]:
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as failure:
+            failures.append(failure)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failures
+
+
+def _until(condition: Callable[[], bool], deadline: float = 30.0) -> None:
+    stop = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < stop, "the condition never held"
+        time.sleep(0.02)
+
+
+def test_a_slow_sql_page_query_never_holds_up_the_other_pages(loaded: Warehouse) -> None:
+    slow = "SELECT count(*) FROM range(100000000000) a"
+    limit = 20.0
+    started = time.monotonic()
+    query, failures = _in_thread(lambda: run_query_apart(loaded, slow, max_rows=10, timeout=limit))
+    # Give it a moment to be running for sure; the check below holds however long that takes.
+    _until(lambda: time.monotonic() - started > 1.5 or not query.is_alive())
+    assert query.is_alive()
+    with loaded.reading() as con:  # what every other page does
+        row = con.execute("SELECT count(*) FROM posts").fetchone()
+    assert row == (3,)
+    assert query.is_alive(), "the page waited for the slow query to end"
+    query.join(limit + 60)
+    assert len(failures) == 1
+    assert isinstance(failures[0], QueryTimeoutError)
+    assert f"{limit:g} s limit" in str(failures[0])
+
+
+def test_the_sql_pages_own_process_gives_the_same_results_and_errors(
+    loaded: Warehouse, tmp_path: Path
+) -> None:
+    result = run_query_apart(loaded, "SELECT post_uid FROM posts ORDER BY post_uid", max_rows=2)
+    assert result.table.column("post_uid").to_pylist() == ["x:0", "x:1"]
+    assert result.truncated
+    assert not run_query_apart(loaded, "SELECT 1 AS one", max_rows=2).truncated
+    with pytest.raises(RefusedQueryError, match="read-only: a DROP"):
+        run_query_apart(loaded, "DROP VIEW posts")
+    with pytest.raises(duckdb.Error, match="nowhere"):
+        run_query_apart(loaded, "SELECT * FROM nowhere")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    with pytest.raises(duckdb.Error, match="disabled"):
+        run_query_apart(loaded, f"SELECT * FROM read_csv('{secret}')")
+    with pytest.raises(WarehouseError, match="there is no warehouse"):
+        run_query_apart(Warehouse(tmp_path / "none.duckdb"), "SELECT 1")

@@ -1,5 +1,6 @@
 """SQL: read-only queries over the documented views, with the schema beside the box, a row limit
-and a time limit (warehouse/adhoc.py refuses anything that is not a query)."""
+and a time limit (warehouse/adhoc.py refuses anything that is not a query). Each query runs in a
+process of its own (warehouse/adhoc_process.py), so the other pages never wait on it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import streamlit as st
 
 from dashboard import common
 from warehouse import WarehouseError
-from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, run_query
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError
+from warehouse.adhoc_process import QueryFailedError, run_query_apart
 from warehouse.views import VIEWS
 
 EXAMPLE = (
@@ -52,12 +54,12 @@ with schema_col:
 
 if run:
     try:
-        result = run_query(common.warehouse(), query, max_rows=max_rows, timeout=timeout)
+        result = run_query_apart(common.warehouse(), query, max_rows=max_rows, timeout=timeout)
     except RefusedQueryError as refused:
         st.error(f"Refused: {refused}")
     except QueryTimeoutError as slow:
         st.error(str(slow))
-    except (duckdb.Error, WarehouseError) as error:
+    except (duckdb.Error, WarehouseError, QueryFailedError) as error:
         st.error("The query failed:")
         st.code(str(error), language=None, wrap_lines=True)  # it may quote data: shown as is
     else:
