@@ -448,18 +448,20 @@ def _place_after(words: str, what: str, language: Language) -> str:
 
 
 def _outside(rule: ClaimRules, language: Language, bound_to: str = "") -> pl.Expr:
-    """Whether a place outside the claim's context is named (bound to `bound_to`, if given) and no
-    place inside it is: an `elsewhere` term, or a capitalised name that is not a context term."""
+    """Whether a place outside the claim's context is named (bound to `bound_to`, if given): a
+    capitalised name after a preposition, unless a place inside (or a month) is said that way
+    too; or, unbound, an `elsewhere` term anywhere."""
     text = pl.col("_st")
     ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)(?-u:\b))"
     elsewhere = f"{NAME}|(?:{rule.elsewhere}){ending}"
-    anywhere = text.str.contains(_place_after(bound_to, elsewhere, language))
+    named = text.str.contains(_place_after(bound_to, elsewhere, language))
     inside = text.str.contains(
         _place_after(bound_to, f"{rule.context}|{language.not_places}", language)
     )
-    if not bound_to:
-        anywhere = anywhere | text.str.contains(rule.elsewhere)
-    return anywhere & ~inside
+    outside = named & ~inside  # "in June" is no place, "in Ottawa" is inside
+    if not bound_to:  # an elsewhere term anywhere, whatever month follows: "US CPI ... in June"
+        outside = outside | text.str.contains(rule.elsewhere)
+    return outside
 
 
 def _named(rule: ClaimRules, language: Language) -> pl.Expr:
@@ -700,7 +702,9 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
     long = pl.concat(parts)
     plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
     if rule.kind != "count":  # a count's other kinds are masked; its words are values too
-        plausible = plausible & pl.col("text").str.contains(rule.value)
+        # a rejected number needs no mark of its own: "8.1%, not 10", "it's $34B, not 40"
+        rejected = pl.col("group") == "rejected"
+        plausible = plausible & (pl.col("text").str.contains(rule.value) | rejected)
     return long.filter(plausible)
 
 

@@ -217,6 +217,7 @@ LEXICONS: dict[str, dict[str, Any]] = {
         "corrective": [
             "actually",
             "clarifying",
+            "clarification",
             "to clarify",
             "for the record",
             "let's be clear",
@@ -384,6 +385,7 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "faux",
             "c'est faux",
             "fausse",
+            "fausses",
             "bidon",
             "n'importe quoi",
             "pure invention",

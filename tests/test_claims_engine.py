@@ -124,6 +124,7 @@ OTHER_STORIES = {
     "tariff_rate": dict(zip(_METRICS, (0.88, 0.96, 0.92, 0.84), strict=True)),
     "immigration_target": dict(zip(_METRICS, (0.94, 0.92, 0.92, 0.89), strict=True)),
     "arrivecan_cost": dict(zip(_METRICS, (0.95, 0.97, 0.90, 0.90), strict=True)),
+    "inflation_peak": dict(zip(_METRICS, (0.89, 0.95, 0.88, 0.88), strict=True)),
 }
 
 
