@@ -21,7 +21,7 @@ import pytest
 from conftest import CliResult, make_posts
 
 from claimwatch.importer import import_file
-from warehouse import Batch, Warehouse, WarehouseBusyError, staging
+from warehouse import Batch, CursorUpdate, Warehouse, WarehouseBusyError, staging
 
 Cli = Callable[..., CliResult]
 CONFIG = Path(__file__).parent.parent / "config" / "claimwatch.toml"
@@ -133,7 +133,7 @@ def test_a_truncated_staged_batch_is_moved_aside_and_the_rest_are_applied(
     assert moved.exists() and not damaged.exists()
     reason = json.loads(moved.with_name(moved.name + ".reason.json").read_text())
     assert "damaged" in reason["reason"] and reason["staged_as"] == str(damaged)
-    assert f"moved the damaged staged batch {damaged.name}" in caplog.text
+    assert f"set aside the staged batch {damaged.name}" in caplog.text
 
 
 def test_a_staged_batch_with_one_byte_changed_fails_its_checksum(
@@ -160,6 +160,19 @@ def test_the_analysis_and_flush_go_on_past_a_damaged_batch(
     assert warehouse.flush()[0] == 0
     assert len(list(rejected_dir(db_path).glob("*.parquet"))) == 2
     assert warehouse.staged() == []
+
+
+def test_a_staged_batch_the_warehouse_refuses_is_set_aside_too(
+    db_path: Path, warehouse: Warehouse
+) -> None:
+    warehouse.write(Batch(posts=make_posts(1)))
+    refused = Batch(posts=make_posts(2, start=1), cursors=[CursorUpdate("x", None, "c")])  # type: ignore[arg-type]
+    path = staging.stage(db_path, refused)
+    staging.stage(db_path, Batch(posts=make_posts(2, start=3)))
+    assert warehouse.flush()[0] == 1
+    assert stored(warehouse) == (3, 3)  # the refused batch's posts are not half-applied
+    reason = json.loads((rejected_dir(db_path) / (path.name + ".reason.json")).read_text())
+    assert reason["reason"].startswith("refused by the warehouse: Constraint Error")
 
 
 def test_a_batch_staged_by_an_older_claimwatch_still_merges(
@@ -192,7 +205,7 @@ def test_db_status_and_flush_show_a_damaged_batch_without_a_traceback(
     flushed = cli("db", "flush")
     assert flushed.code == 0 and "Traceback" not in flushed.err
     assert "merged 1 staged batch(es): 2 new posts" in flushed.out
-    assert "moved the damaged staged batch" in caplog.text  # the log, on stderr when run
+    assert "set aside the staged batch" in caplog.text  # the log, on stderr when run
     after = cli("db", "status")
     assert "staged batches" in after.out and "1 set aside" in after.out
     assert "rejected" in after.out and "damaged" in after.out
@@ -240,7 +253,7 @@ def test_one_import_beside_a_read_only_analyst_waits_once(
     held = Warehouse(db_path, lock_timeout=3)
     with caplog.at_level(logging.INFO, logger="warehouse"):
         report = import_file(jsonl(tmp_path / "one.jsonl"), held, "jsonl")
-    waits = [float(w) for w in re.findall(r"for the (\d+\.\d) s we waited", caplog.text)]
+    waits = [float(w) for w in re.findall(r"(?:for the|waited) (\d+\.\d) s", caplog.text)]
     assert report.staged_batches == 2  # the row's batch and the run's end
     assert len(waits) == 2 and waits[0] >= 3.0 and waits[1] < 3.0, waits  # then only briefly
     assert (report.stats.new, report.staged_posts, report.already_stored) == (0, 1, 0)

@@ -53,6 +53,7 @@ class WarehouseBusyError(WarehouseError):
         )
         self.holder = holder
         self.holder_mode = holder_mode
+        self.waited = waited
 
 
 def _advice(holder: str | None, holder_mode: HolderMode | None) -> str:

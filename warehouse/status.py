@@ -72,8 +72,7 @@ def _is_damaged(path: Path) -> bool:
 
 
 def _rejected(rejected: list[staging.RejectedBatch], folder: Path) -> str:
-    latest = rejected[-1]
     return (
-        f"{len(rejected)} set aside in {folder}, damaged and not applied; the latest,"
-        f" {latest.path.name}: {latest.reason}"
+        f"{len(rejected)} set aside in {folder}, not applied (each file's reason beside it);"
+        f" the latest: {rejected[-1].reason}"
     )

@@ -20,6 +20,15 @@ log = logging.getLogger(__name__)
 # moment): later writes try this briefly, not the whole lock_timeout, until one gets in.
 _RETRY_WHILE_HELD = 1.0
 
+# Errors that a staged batch's own data causes, as against the file or the machine (a lock, a full
+# disk): such a batch can never be applied, so it is set aside rather than retried.
+_REFUSED = (
+    duckdb.ConstraintException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.TypeMismatchException,
+)
+
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -60,7 +69,7 @@ class Warehouse:
                 stats = apply_batch(con, batch)
         except access.WarehouseBusyError as busy:
             staged = staging.stage(self.path, batch)
-            log.warning("%s; staged the batch as %s, to be merged on the next write", busy, staged)
+            self._said_staged(busy, staged)
             self._held = True
             return WriteResult("staged", LoadStats(), staged_path=staged)
         self._held = False
@@ -86,6 +95,17 @@ class Warehouse:
         with access.reading(self.path, self.read_timeout, self.on_wait, sandboxed) as con:
             yield con
 
+    def _said_staged(self, busy: access.WarehouseBusyError, staged: Path) -> None:
+        if self._held:  # the advice was given with the first staged batch
+            log.warning(
+                "the warehouse is still held by %s (waited %.1f s); staged the batch as %s too",
+                busy.holder or "another process",
+                busy.waited,
+                staged.name,
+            )
+        else:
+            log.warning("%s Staged the batch as %s, to be merged on the next write.", busy, staged)
+
     def staged(self) -> list[Path]:
         return staging.staged_batches(self.path)
 
@@ -96,24 +116,36 @@ class Warehouse:
         """Apply the staged batches in order; a damaged one is set aside and the rest go on."""
         merged: dict[str, LoadStats] = {}
         for path in staging.staged_batches(self.path):
-            try:
-                batch = staging.read_staged(path)
-            except staging.DamagedBatchError as damaged:
-                self._set_aside(con, path, damaged.reason)
-                continue
-            except FileNotFoundError:
-                continue  # moved away since it was listed
-            merged[batch.batch_id] = apply_batch(con, batch)
-            path.unlink()
+            applied = self._apply_one(con, path)
+            if applied is not None:
+                merged[applied[0]] = applied[1]
         if merged:
             new = sum(s.new for s in merged.values())
             log.info("merged %d staged batch(es): %d new posts", len(merged), new)
         return merged
 
+    def _apply_one(
+        self, con: duckdb.DuckDBPyConnection, path: Path
+    ) -> tuple[str, LoadStats] | None:
+        """Apply one staged batch and delete it; None if it was set aside or is gone."""
+        try:
+            batch = staging.read_staged(path)
+            stats = apply_batch(con, batch)
+        except FileNotFoundError:
+            return None  # merged or moved since it was listed
+        except staging.DamagedBatchError as damaged:
+            self._set_aside(con, path, damaged.reason)
+            return None
+        except _REFUSED as refused:  # rolled back whole; it would be refused every time
+            self._set_aside(con, path, f"refused by the warehouse: {refused}")
+            return None
+        path.unlink()
+        return batch.batch_id, stats
+
     def _set_aside(self, con: duckdb.DuckDBPyConnection, path: Path, reason: str) -> None:
         moved = staging.reject(self.path, path, reason)
         log.error(
-            "moved the damaged staged batch %s to %s (%s); the other staged batches are applied",
+            "set aside the staged batch %s, moved to %s: %s; the other staged batches are applied",
             path.name,
             moved.parent,
             reason,
