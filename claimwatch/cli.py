@@ -28,7 +28,7 @@ from claimwatch.scheduler import FAILED, Scheduler, stopping_on_signals
 from claimwatch.services import dashboard_beside
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
-from config import Config, ConfigError, load_config, render_effective
+from config import Config, ConfigError, RedactingFilter, Redactor, load_config, render_effective
 from config import Warehouse as WarehouseSettings
 from digest.publish import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
@@ -59,6 +59,8 @@ app.add_typer(db_app, name="db")
 
 out = Console()
 err = Console(stderr=True)
+# Every secret of the config in use, masked in every log line (the HTTP client's too).
+SECRETS = Redactor()
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Context:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
+            SECRETS.add(self._config.secrets())
         return self._config
 
     def settings(self) -> WarehouseSettings:
@@ -118,7 +121,7 @@ def main_options(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False)],
+        handlers=[_log_handler()],
     )
     env_config = os.environ.get("CLAIMWATCH_CONFIG")
     ctx.obj = Context(
@@ -126,6 +129,12 @@ def main_options(
         config_path=config or Path(env_config or DEFAULT_CONFIG),
         config_given=bool(config or env_config),
     )
+
+
+def _log_handler() -> logging.Handler:
+    handler = RichHandler(console=err, show_path=False)
+    handler.addFilter(RedactingFilter(SECRETS))
+    return handler
 
 
 @config_app.command("check")

@@ -10,7 +10,8 @@ The modules, from the bottom up (each imports only those above it):
 scalar types and the `Model` base), `lexicon` (the built-in words of stance), `credentials`,
 `topics`, `sources`, `claims`, `services` (schedule, digest, alerts, dashboard, warehouse), `model`
 (`Config`), `problems` (pydantic's errors as problems) and `loading` (`load_config`,
-`render_effective`). Import from `config` itself; the submodules are its inside.
+`render_effective`); beside them `redaction` (`Redactor`: the secrets masked in logs and stored
+errors), which imports none of them. Import from `config` itself; the submodules are its inside.
 """
 
 from config.claims import Claim, Lexicon, Quantity, QuantityKind
@@ -27,6 +28,7 @@ from config.errors import ConfigError, Problem
 from config.lexicon import LEXICONS
 from config.loading import load_config, render_effective
 from config.model import Config
+from config.redaction import MASK, RedactingFilter, Redactor
 from config.services import Alerts, Dashboard, Digest, Schedule, Smtp, Warehouse, Webhook
 from config.sources import (
     ApiSource,
@@ -69,6 +71,7 @@ from config.values import (
 __all__ = [
     "DEFAULT_TIMEZONE",
     "LEXICONS",
+    "MASK",
     "USER_AGENT",
     "Alerts",
     "ApiSource",
@@ -105,6 +108,8 @@ __all__ = [
     "Problem",
     "Quantity",
     "QuantityKind",
+    "RedactingFilter",
+    "Redactor",
     "RedditCredentials",
     "RedditSource",
     "Schedule",

@@ -14,9 +14,14 @@ class Credentials(Model):
     """Credential name -> NAME of the environment variable that holds it."""
 
     required: ClassVar[bool] = False  # False: all or none (a half-set pair is missing its half)
+    public: ClassVar[frozenset[str]] = frozenset()  # who logs in, not a secret: never masked
 
     def env_names(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in type(self).model_fields}
+
+    def secret_env_names(self) -> list[str]:
+        """The variables that hold secrets (keys, passwords, tokens), for masking."""
+        return [env for name, env in self.env_names().items() if name not in self.public]
 
     def missing(self, env: Mapping[str, str]) -> list[str]:
         names = list(self.env_names().values())
@@ -35,6 +40,7 @@ class RedditCredentials(Credentials):
 
 class BlueskyCredentials(Credentials):
     required = True
+    public = frozenset({"handle"})
     handle: EnvName = "BLUESKY_HANDLE"
     app_password: EnvName = "BLUESKY_APP_PASSWORD"
 
@@ -55,5 +61,6 @@ class FactCheckCredentials(Credentials):
 
 
 class SmtpCredentials(Credentials):
+    public = frozenset({"username"})
     username: EnvName = "SMTP_USERNAME"
     password: EnvName = "SMTP_PASSWORD"

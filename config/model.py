@@ -100,3 +100,16 @@ class Config(Model):
         if webhook.url_env is not None:
             return self.secret(webhook.url_env)
         return webhook.url
+
+    def secrets(self) -> list[str]:
+        """Every secret the config names that is set: each source's keys, passwords and tokens
+        (enabled or not), the SMTP password and the webhook URL; for `config.redaction`."""
+        env_names = [
+            name
+            for source in self.sources.by_id().values()
+            for name in source.credentials.secret_env_names()
+        ]
+        if self.digest.smtp is not None:
+            env_names += self.digest.smtp.credentials.secret_env_names()
+        found = [self.secret(name) for name in env_names] + [self.webhook_url()]
+        return [secret.get_secret_value() for secret in found if secret is not None]

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from config import Config, Smtp
+from config import Config, Redactor, Smtp
 from digest import records
 from warehouse import Warehouse
 
@@ -243,6 +243,7 @@ def _with_retries(
     now: datetime,
 ) -> Outcome:
     started = time.monotonic()
+    redactor = Redactor(config.secrets())  # a server's answer may echo the URL or a login
     attempts = config.digest.retries + 1
     delay = config.digest.retry_delay
     error = ""
@@ -251,14 +252,14 @@ def _with_retries(
         try:
             send(config, message, at)
         except PermanentError as failure:
-            error = str(failure)
+            error = redactor.redact(str(failure))
             _record(warehouse, item_kind, item_id, channel, None, error, at)
             log.error(
                 "%s %s: %s delivery failed, not retried: %s", item_kind, item_id, channel, error
             )
             return channel, "failed", error
         except Exception as failure:  # a network or server fault: worth another try
-            error = _describe(failure)
+            error = redactor.redact(_describe(failure))
             _record(warehouse, item_kind, item_id, channel, None, error, at)
             if attempt == attempts:
                 break
