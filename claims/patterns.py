@@ -117,7 +117,7 @@ class Numbers:
 def _trigger(scales: str, words: list[str]) -> str:
     """What text2num reads that the word list does not: scales, numbers of several words."""
     small = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if " " not in w)
-    compound = rf"(?:{small})[\s-]+(?:(?:and|et)[\s-]+)?(?:{small})" if small else ""
+    compound = rf"(?:{small})[\s-]+(?:(?:and|et|point|virgule)[\s-]+)?(?:{small})" if small else ""
     return _bounded("(?i:" + "|".join(t for t in (scales, compound) if t) + ")")
 
 

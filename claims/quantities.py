@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Literal
 
 import polars as pl
-from text_to_num import find_numbers  # type: ignore[import-untyped]
+from text_to_num import alpha2digit, find_numbers  # type: ignore[import-untyped]
 
 Kind = Literal["count", "money", "percent"]
 
@@ -211,12 +211,39 @@ def _fraction_of_scale(found: re.Match[str]) -> str:
     return str(int(value)).ljust(len(found.group()))
 
 
+# A decimal in words: "eight point one", "huit virgule un" (text2num's alpha2digit reads them)
+_DECIMAL_MARK = re.compile(r"[ -](?:point|virgule)[ -][^\W\d_]+\b", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"[^\W\d_]+[ -]?$")
+_DECIMAL_READ = re.compile(r"\d+[.,]\d+")
+
+
+def _decimals_in(text: str, language: str) -> str:
+    """Decimals in words as digits, padded in place; the words before the mark are read one,
+    then two, then three at a time, keeping the longest reading that is a decimal."""
+    for mark in reversed(list(_DECIMAL_MARK.finditer(text))):
+        start, best = mark.start(), None
+        for _ in range(3):
+            before = _WORD_BEFORE.search(text[:start].rstrip(" -") + " ")
+            if before is None:
+                break
+            start = before.start()
+            read = alpha2digit(text[start : mark.end()], language).strip()
+            if _DECIMAL_READ.fullmatch(read):
+                best = (start, read.replace(",", "."))
+        if best is not None:
+            first, digits = best
+            text = text[:first] + digits.ljust(mark.end() - first) + text[mark.end() :]
+    return text
+
+
 def digitise(text: str, languages: Iterable[str]) -> str:
     """`text` with its number words as digits, each padded to the words' length ("dix mille" is
     "10000    "), so every offset stays; words whose digits would be longer stay words."""
     text = _FRACTION_OF_SCALE.sub(_fraction_of_scale, text)
     for language in languages:
         if language in _TEXT2NUM_LANGUAGES:
+            if "point" in text or "virgule" in text:
+                text = _decimals_in(text, language)
             text = _digitise_in(text, language)
     return text
 

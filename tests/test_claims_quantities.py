@@ -99,6 +99,8 @@ COUNTS = [
     ("deux mille agents à la frontière du Canada", "2000"),
     ("mille policiers à la frontière, GRC", "1000"),
     ("2.5k officers at the border lol, Canada", "2500"),
+    ("half a million officers at the border, Canada", "500000"),  # a fraction of a scale
+    ("un demi-million d'agents à la frontière du Canada", "500000"),
 ]
 
 
@@ -119,6 +121,8 @@ MONEY = [
     ("le plan frontalier du Canada coûte deux milliards de dollars", "2000000000"),
     ("Ottawa's border plan: CAD 900M", "900000000"),
     ("le plan frontalier d'Ottawa : 500 M$", "500000000"),
+    ("Ottawa's border plan costs like 100 mil lol", "100000000"),  # informal scales
+    ("Ottawa's border plan: 1.3 bil", "1300000000"),
 ]
 
 
@@ -136,6 +140,8 @@ PERCENTS = [
     ("des droits de douane de vingt-cinq pour cent sur les produits canadiens", "25"),
     ("a 2.5% tariff on Canadian goods", "2.5"),
     ("un tarif de 2,5 % sur les produits canadiens", "2.5"),
+    ("a tariff of twenty-five point five per cent on Canadian goods", "25.5"),  # decimals in words
+    ("des tarifs de vingt-cinq virgule cinq pour cent sur les produits canadiens", "25.5"),
 ]
 
 
