@@ -387,12 +387,18 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
 def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFrame:
     """The texts read for a claim of `kind`: noise masked (`_M`), quotes and reported claims set
     apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
-    reported = rf"{language.reported}\s*:?[^.!?\n]*"
+    reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,]|,[0-9])*"  # to the end of its clause
     prepared = texts.with_columns(
         pl.col(_T).str.replace_all(_noise(language, kind), " ~ ").alias(_M)
     )
+    # "the 15% going around", "le 15 % qui circule": a value others give, said before it
+    given = (
+        rf"(?:{language.numbers.token})(?:[ \t]+{WORD}){{0,3}}?[ \t]+(?:{language.reported_after})"
+    )
     quoted = pl.concat_list(
-        pl.col(_M).str.extract_all(_QUOTED), pl.col(_M).str.extract_all(reported)
+        pl.col(_M).str.extract_all(_QUOTED),
+        pl.col(_M).str.extract_all(reported),
+        pl.col(_M).str.extract_all(given),
     ).list.join(" | ")
     negated = rf"{language.negations}{_NEGATED_GAP}{language.numbers.token}"
     # "went from $21.4B to $34B": the first is history, the second what the post says
@@ -401,6 +407,7 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
         pl.col(_M)
         .str.replace_all(_QUOTED, " | ")
         .str.replace_all(reported, " | ")
+        .str.replace_all(given, " | ")
         .str.replace_all(negated, " | ")
         .str.replace_all(history, " ~ ${to}")
     )
@@ -657,6 +664,7 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Patte
             "plain_said": (_PLAIN, said_of, f"({rule.value})", "last"),
             "asked_said": (_ASK, said_of, f"({rule.value})", "last"),
             "quoted_said": (_Q, said_of, f"({rule.value})", "last"),
+            "quoted_typed": (_Q, rule.marked, f"({rule.marked})", "first"),
         }
     return patterns
 
@@ -675,6 +683,7 @@ _GROUPS = {
     "said": "asserted",
     "quoted": "rejected",
     "quoted_said": "rejected",
+    "quoted_typed": "rejected",
     "negated": "rejected",
     "typed": "loose",
 }
@@ -804,13 +813,13 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
         (asserted.list.len() > 1, None, None),
         (in_range, pl.col("_places").cast(pl.Float64), "places"),
         (parts_ok, pl.col("_parts"), "parts"),
+        # an amount of the claim's kind said plainly, bound to nothing: the only one in the post
+        (pl.col("_loose").list.len() == 1, pl.col("_loose").list.first(), "loose"),
         (
             (pl.col("stance") != "corrects") & (rejected.list.len() == 1),
             rejected.list.first(),
             "rejected",
         ),
-        # an amount of the claim's kind said plainly, bound to nothing: the only one in the post
-        (pl.col("_loose").list.len() == 1, pl.col("_loose").list.first(), "loose"),
     ]
     value: pl.Expr = pl.lit(None, pl.Float64)
     origin: pl.Expr = pl.lit(None, pl.String)
@@ -926,7 +935,7 @@ def _value_corrected(rule: ClaimRules, language: Language, answering: pl.Expr) -
     The Auditor General's figure is $59.5M"). The other way round ("it's 4, not 5") asserts 4."""
     if rule.verified is None:
         return pl.lit(False)
-    stated = _has(pl.concat_list("_total", "_plain"), rule.verified)
+    stated = _has(pl.concat_list("_total", "_plain", "_loose"), rule.verified)
     # rejected, or asked about and answered ("ArriveCAN a coûté 60 M$? Non, 59,5 M$")
     others = pl.concat_list("_rejected", "_asked")
     rejected = others.list.eval(pl.element() != rule.verified).list.any()

@@ -132,6 +132,7 @@ class Language:
     interrogatives: str
     rhetorical: str
     reported: str
+    reported_after: str
     mockery: str
     corrective: str
     attribution: str
@@ -155,6 +156,7 @@ class Language:
             interrogatives=merged("interrogatives"),
             rhetorical=merged("rhetorical"),
             reported=merged("reported"),
+            reported_after=merged("reported_after"),
             mockery=merged("mockery"),
             corrective=merged("corrective"),
             attribution=merged("attribution"),

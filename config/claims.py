@@ -168,6 +168,7 @@ class Lexicon(Model):
     interrogatives: list[Term] = []
     rhetorical: list[Term] = []
     reported: list[Term] = []
+    reported_after: list[Term] = []
     totals_before: list[Term] = []
     totals_after: list[Term] = []
     prepositions: list[Term] = []
