@@ -387,7 +387,8 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
 def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFrame:
     """The texts read for a claim of `kind`: noise masked (`_M`), quotes and reported claims set
     apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
-    reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,]|,[0-9])*"  # to the end of its clause
+    # to the end of its clause (a quote set apart, " | ", ends it too)
+    reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,|]|,[0-9])*"
     prepared = texts.with_columns(
         pl.col(_T).str.replace_all(_noise(language, kind), " ~ ").alias(_M)
     )
