@@ -181,6 +181,10 @@ def test_the_sql_pages_own_process_gives_the_same_results_and_errors(
     assert not run_query_apart(loaded, "SELECT 1 AS one", max_rows=2).truncated
     with pytest.raises(RefusedQueryError, match="read-only: a DROP"):
         run_query_apart(loaded, "DROP VIEW posts")
+    exported = _exported_database(tmp_path / "exported")
+    with pytest.raises(RefusedQueryError, match="would open another file") as refused:
+        run_query_apart(loaded, f"PRAGMA import_database('{exported}')")
+    assert _TOKEN not in str(refused.value)
     with pytest.raises(duckdb.Error, match="nowhere"):
         run_query_apart(loaded, "SELECT * FROM nowhere")
     secret = tmp_path / "secret.csv"
