@@ -22,7 +22,7 @@ import pytest
 import tomli_w
 from digest_story import config_file
 
-from config.redaction import MASK, RedactingFilter, Redactor
+from config import MASK, RedactingFilter, Redactor, load_config
 
 CONFIG = Path(__file__).parent.parent / "config" / "claimwatch.toml"
 YOUTUBE_KEY = "AIzaSy-youtube-key-0123456789"
@@ -164,3 +164,35 @@ def test_short_values_and_plain_words_of_a_url_are_not_secrets() -> None:
         "abc services webhooks hooks.example"
     )
     assert redactor.redact("sent to .../Tk9aLongToken") == f"sent to .../{MASK}"
+
+
+def test_the_config_names_every_secret_it_resolves_and_no_login_name(tmp_path: Path) -> None:
+    smtp = (
+        '\n[digest.smtp]\nhost = "mail.example"\nfrom_addr = "a@newsroom.example"\n'
+        'to_addrs = ["b@newsroom.example"]\n[digest.webhook]\nurl_env = "TEST_HOOK_URL"\n'
+    )
+    env = {
+        "YOUTUBE_API_KEY": YOUTUBE_KEY,
+        "X_BEARER_TOKEN": "bearer-x-0123",
+        "BLUESKY_HANDLE": "reader.example",
+        "BLUESKY_APP_PASSWORD": "app-pass-0123",
+        "REDDIT_CLIENT_SECRET": "reddit-secret-0123",
+        "SMTP_USERNAME": "digest-bot",
+        "SMTP_PASSWORD": "smtp-pass-0123",
+        "TEST_HOOK_URL": "https://hooks.example/services/T0123/B4567/tokenABC123",
+    }
+    config = load_config(config_file(tmp_path, smtp), env=env)
+    assert sorted(config.secrets()) == sorted(
+        [
+            YOUTUBE_KEY,
+            "bearer-x-0123",
+            "app-pass-0123",
+            "reddit-secret-0123",
+            "smtp-pass-0123",
+            env["TEST_HOOK_URL"],
+        ]
+    )
+    masked = Redactor(config.secrets()).redact(
+        "535 bad login digest-bot smtp-pass-0123 for reader.example; tokenABC123"
+    )
+    assert masked == f"535 bad login digest-bot {MASK} for reader.example; {MASK}"
