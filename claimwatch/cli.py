@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -226,7 +224,16 @@ def sql_command(
         output.print_table(out, err, result)
         return
     with streaming_query(context.warehouse(), query, max_rows=max_rows, timeout=timeout) as rows:
-        output.write_stream(out, err, rows, fmt)
+        try:
+            output.write_stream(out, err, rows, fmt)
+        except BrokenPipeError:
+            # the reader left (`| head`): quietly, and without a second error when Python
+            # flushes stdout on exit (the recipe of the signal module's docs)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except OSError as error:  # a full disk, a closed file: the output is cut, so say so
+            output.print_error(err, f"the result could not be written whole: {error}")
+            raise typer.Exit(2) from None
 
 
 @app.command("collect")
@@ -495,7 +502,7 @@ def dashboard_command(
 ) -> None:
     """Serve the Streamlit dashboard (overview, claim, posts, spread paths, sources, SQL) for
     the warehouse and config in use, until Ctrl-C. It reads while the scheduler writes."""
-    from dashboard.launch import streamlit_command  # Streamlit loads slowly: only here
+    from dashboard.launch import serve_in_foreground, streamlit_command
 
     context: Context = ctx.obj
     settings = context.config().dashboard
@@ -503,17 +510,9 @@ def dashboard_command(
     db, config_path = context.db.resolve(), context.config_path.resolve()
     env = {**os.environ, "CLAIMWATCH_DB": str(db), "CLAIMWATCH_CONFIG": str(config_path)}
     err.print(f"dashboard: http://{host}:{chosen_port} (warehouse {db}); Ctrl-C stops it")
-    server = subprocess.Popen(streamlit_command(db, config_path, host, chosen_port), env=env)
-    # SIGTERM to this process stops the server too (Ctrl-C reaches both already)
-    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
-    try:
-        code = server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        code = 0 if server.wait() in (0, -signal.SIGTERM, -signal.SIGINT) else 1
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    raise typer.Exit(0 if code in (-signal.SIGTERM, -signal.SIGINT) else code)
+    # SIGINT or SIGTERM to this process (not only to its group) stops the server too
+    command = streamlit_command(db, config_path, host, chosen_port)
+    raise typer.Exit(serve_in_foreground(command, env))
 
 
 @db_app.command("status")

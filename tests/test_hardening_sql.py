@@ -193,3 +193,24 @@ def test_the_sql_pages_own_process_gives_the_same_results_and_errors(
         run_query_apart(loaded, f"SELECT * FROM read_csv('{secret}')")
     with pytest.raises(WarehouseError, match="there is no warehouse"):
         run_query_apart(Warehouse(tmp_path / "none.duckdb"), "SELECT 1")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_whole_is_an_error_not_a_traceback(
+    loaded: Warehouse,
+) -> None:
+    query = "SELECT i FROM range(1000000) r(i)"
+    command = [sys.executable, "-m", "claimwatch.cli", "--db", str(loaded.path), "sql", query]
+    with Path("/dev/full").open("wb") as full:
+        result = subprocess.run(
+            [*command, "--format", "csv"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert "the result could not be written whole" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
