@@ -259,6 +259,29 @@ def test_one_import_beside_a_read_only_analyst_waits_once(
     assert (report.stats.new, report.staged_posts, report.already_stored) == (0, 1, 0)
 
 
+def test_an_import_counts_its_staged_batch_as_new_once_a_later_chunk_merges_it(
+    db_path: Path, tmp_path: Path, hold: Hold
+) -> None:
+    Warehouse(db_path).write(Batch(posts=make_posts(1)))
+    analyst = hold("read-only")
+    rows = [json.dumps({**ROW, "source_id": f"r{i}"}) for i in range(3)]
+    (tmp_path / "three.jsonl").write_text("\n".join(rows) + "\n")
+
+    def leave_after_the_first_chunk(_: int) -> None:
+        if analyst.process.poll() is None:
+            analyst.leave()
+
+    report = import_file(
+        tmp_path / "three.jsonl",
+        Warehouse(db_path, lock_timeout=0.5),
+        "jsonl",
+        chunk_rows=1,
+        progress=leave_after_the_first_chunk,
+    )
+    assert report.staged_batches >= 1 and report.staged == {}  # merged by a later write
+    assert (report.stats.new, report.staged_posts, report.already_stored) == (3, 0, 0)
+
+
 def test_the_import_command_reports_staged_posts_as_staged(
     cli: Cli, db_path: Path, tmp_path: Path, hold: Hold
 ) -> None:
