@@ -48,6 +48,7 @@ from claims.quantities import (
     digitised,
     label,
     other_kinds,
+    scale_of,
 )
 from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
 from config import Config, Topic
@@ -710,12 +711,32 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
             )
         )
     long = pl.concat(parts)
+    if rule.kind == "money":  # a bare number takes the post's scale: "34 milliards, pas 40"
+        long = _scaled_by_the_post(long, frame, rule)
+    else:
+        long = long.with_columns(pl.lit(False).alias("_inherited"))
     plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
     if rule.kind != "count":  # a count's other kinds are masked; its words are values too
         # a rejected number needs no mark of its own: "8.1%, not 10", "it's $34B, not 40"
-        rejected = pl.col("group") == "rejected"
-        plausible = plausible & (pl.col("text").str.contains(rule.value) | rejected)
-    return long.filter(plausible)
+        loose = (pl.col("group") == "rejected") | pl.col("_inherited")
+        plausible = plausible & (pl.col("text").str.contains(rule.value) | loose)
+    return long.filter(plausible).drop("_inherited", strict=False)
+
+
+def _scaled_by_the_post(long: pl.DataFrame, frame: pl.DataFrame, rule: ClaimRules) -> pl.DataFrame:
+    """Bare numbers below the claim's bounds, in a post that writes a scale elsewhere, read at
+    that scale ("c'est 34 milliards, pas 40": 40 milliards; "pas 40 milliards. C'est 34.")."""
+    scales = frame.select("post_uid", scale_of(pl.col(_M)).alias("_scale"))
+    bare = (pl.col("value") < rule.minimum) & ~pl.col("text").str.contains(rule.value)
+    inherited = bare & (pl.col("_scale") > 1)
+    return (
+        long.join(scales, on="post_uid", how="left")
+        .with_columns(
+            pl.when(inherited).then(pl.col("value") * pl.col("_scale")).otherwise("value"),
+            inherited.fill_null(False).alias("_inherited"),
+        )
+        .drop("_scale")
+    )
 
 
 # between two values offered: "4 or 5", "4, 5", "4/5", "between 20 and 25%" ("10,000" is one)

@@ -131,6 +131,14 @@ def kind_of(token: pl.Expr) -> pl.Expr:
     )
 
 
+def scale_of(text: pl.Expr) -> pl.Expr:
+    """The factor of the first scale written in `text` ("34 milliards" 1e9, "$1.3M" 1e6), else 1."""
+    scale = text.str.extract(_SCALE_OF).str.to_lowercase()
+    return scale.replace_strict(
+        list(_FACTORS), list(_FACTORS.values()), default=1.0, return_dtype=pl.Float64
+    )
+
+
 def has_scale(token: pl.Expr) -> pl.Expr:
     return token.str.contains(_SCALE_OF) | token.str.contains(_SCALE_SIGN)
 

@@ -385,6 +385,17 @@ def test_values_known_from_earlier_runs_name_the_claim_in_an_incremental_run(
     assert json.loads(result.out) == [{"variant": "20000", "stance": "denies"}]
 
 
+def test_a_bare_number_takes_the_scale_the_post_writes(config: Config) -> None:
+    texts = [
+        "Le plan frontalier d'Ottawa coûte 1,3 milliard $, pas 13.",  # 13 milliards rejected
+        "Ottawa's border plan: not $13 billion. It's 1.3.",
+    ]
+    assert readings(config, "plan-cost", texts) == [
+        ("corrects", "1300000000"),
+        ("corrects", "1300000000"),
+    ]
+
+
 def test_number_words_become_digits_in_place() -> None:
     text = "près de dix mille agents, un ami, vingt-cinq pour cent, a million"
     digits = digitise(text, ("en", "fr"))
