@@ -344,6 +344,9 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "are you kidding",
             "why is nobody",
             "why is no one",
+            "can we stop",
+            "can we please stop",
+            "can people stop",
         ],
         "reported": [
             "claim",
@@ -565,6 +568,8 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "comment est-ce possible",
             "pourquoi personne",
             "sérieusement",
+            "peut-on arrêter",
+            "pouvez-vous arrêter",
         ],
         "reported": [
             "affirmation",
