@@ -294,6 +294,7 @@ def run_command(
         failed = all(r.status in FAILED for r in report.runs)
         raise typer.Exit(1 if report.runs and failed else 0)
     scheduler = Scheduler(config, context.warehouse(), mode="run")
+    scheduler.take_lease()  # before the dashboard: a second scheduler is refused at once
     stop = threading.Event()
     # from the start, so that Ctrl-C while the dashboard starts (or a copy of the signal
     # forwarded by `uv run` as the scheduler ends) also ends in a clean stop

@@ -14,7 +14,13 @@ long-running process.
   **digest** of the day that is due by the scheduler's clock (`[digest] time`, local).
 - **Stopping**: SIGINT or SIGTERM lets each collection store the page in hand with its cursor,
   waits for running jobs, records the stop and exits; a restart resumes from the saved cursors.
-  A second signal stops at once (what was committed stays; a page in flight is fetched again).
+  The stop is looked at around every request, so a source that keeps failing or hangs stops as
+  promptly (a request in flight gets a few seconds to answer). A second signal stops at once
+  (what was committed stays; a page in flight is fetched again).
+- **One scheduler per warehouse**: `run` and `run --once` hold the warehouse's lease
+  (`warehouse.lease`), renewed at each heartbeat; a second one is refused with who holds it, and
+  a stale lease (its holder gone, or not renewed for three heartbeats, at least 30 s) is taken
+  over. A scheduler whose lease was taken over stops.
 
 The clock is injectable: the demo runs the same scheduler on simulated time, so "which day's
 digest is due" and "the last hour" of the alerts follow the story's time, while jobs fire on the
@@ -47,6 +53,7 @@ from collectors.collect import chosen, collect
 from collectors.runner import RunSummary
 from config import Config
 from warehouse import Warehouse
+from warehouse.lease import Holder, give_up_lease, holder_here, renew_lease, take_lease
 from warehouse.scheduling import JobRow, beat, save_jobs, saved_failures
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,7 @@ log = logging.getLogger(__name__)
 FAILED = frozenset({"failed", "not_configured"})
 MAX_BACKOFF_FACTOR = 16
 ANALYSIS_CHECK_S = 5.0  # how often a pending analysis is looked for, besides the direct trigger
+MIN_STALE_LEASE = timedelta(seconds=30)  # a lease not renewed for this long (or 3 beats) is stale
 
 
 class Clock(Protocol):
@@ -129,12 +137,20 @@ class Scheduler:
         self._aps: BackgroundScheduler | None = None
         self._planned: dict[str, datetime] = {}
         self._last_error: dict[str, str] = {}
+        self._lease: Holder | None = None
 
     # --- one cycle ----------------------------------------------------------------------------
 
     def run_once(self) -> CycleReport:
         """Collect every enabled source for every topic, analyse, raise alerts, write the digest
         if one is due; record it all and return what happened."""
+        self.take_lease()
+        try:
+            return self._one_cycle()
+        finally:
+            self._give_up_lease()
+
+    def _one_cycle(self) -> CycleReport:
         self._beat()
         sources, topics = chosen(self.config, [], [])
         with stopping_on_signals(self._stop):
@@ -165,17 +181,50 @@ class Scheduler:
         """Run every job on its schedule until `stop` is set, or SIGINT / SIGTERM arrives."""
         if stop is not None:
             self._stop = stop
-        with stopping_on_signals(self._stop):
-            self._start()
-            try:
-                while not self._stop.wait(0.2):
-                    pass
-            finally:
-                self._shutdown()
+        self.take_lease()
+        try:
+            with stopping_on_signals(self._stop):
+                self._start()
+                try:
+                    while not self._stop.wait(0.2):
+                        pass
+                finally:
+                    self._shutdown()
+        finally:
+            self._give_up_lease()
         return self.report
 
     def stop(self) -> None:
         self._stop.set()
+
+    def take_lease(self) -> None:
+        """Become the one scheduler of this warehouse (`warehouse.lease`); `LeaseHeldError`,
+        saying who holds it, while another live scheduler does."""
+        if self._lease is None:
+            me = holder_here(self.process_id, self.mode, self.started_at, datetime.now(UTC))
+            take_lease(self.warehouse.path, me, self._stale_after())
+            self._lease = me
+
+    def _renew_lease(self) -> None:
+        if self._lease is None:
+            return
+        taker = renew_lease(self.warehouse.path, self._lease)
+        if taker is not None:
+            log.error(
+                "the lease of %s was taken over by the %s: stopping, to leave one scheduler",
+                self.warehouse.path,
+                taker.describe(datetime.now(UTC)),
+            )
+            self._lease = None
+            self._stop.set()
+
+    def _give_up_lease(self) -> None:
+        if self._lease is not None:
+            give_up_lease(self.warehouse.path, self._lease)
+            self._lease = None
+
+    def _stale_after(self) -> timedelta:
+        return max(3 * self.config.schedule.heartbeat, MIN_STALE_LEASE)
 
     def _start(self) -> None:
         self._beat()  # also creates and migrates the warehouse file if there is none yet
@@ -277,10 +326,11 @@ class Scheduler:
             job.last_run_at = datetime.now(UTC)
             job.last_status = summary.status
             job.last_error = summary.error
-            job.failures = job.failures + 1 if summary.status in FAILED else 0
-            job.interval_s = backoff_interval(
-                job.base_interval_s, job.failures, self._max_backoff_s()
-            )
+            if summary.status != "interrupted":  # a stop says nothing of the source's health
+                job.failures = job.failures + 1 if summary.status in FAILED else 0
+                job.interval_s = backoff_interval(
+                    job.base_interval_s, job.failures, self._max_backoff_s()
+                )
         _say_run(job, summary)
 
     def _want_analysis(self) -> None:
@@ -316,6 +366,7 @@ class Scheduler:
         self.report.alerts += len(alerts)
 
     def _heartbeat(self) -> None:
+        self._renew_lease()  # first: the warehouse may keep the beat waiting
         self._beat()
         self._save_jobs()
 
@@ -462,4 +513,11 @@ def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # once stopped by a signal, a late copy of it (`uv run` forwards one, 200 ms later)
+            # must not turn the clean stop into a KeyboardInterrupt as the process exits
+            stopped = first or signal.getsignal(signum) is _after_the_stop
+            signal.signal(signum, _after_the_stop if stopped else handler)
+
+
+def _after_the_stop(signum: int, frame: FrameType | None) -> None:
+    log.info("received %s again: already stopped", signal.Signals(signum).name)

@@ -71,7 +71,11 @@ async def _collect_source(
     timeout = httpx.Timeout(source.timeout.total_seconds())
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
         http = SourceHttp(
-            client, source_id, user_agent=source.user_agent, min_interval=_min_interval(source)
+            client,
+            source_id,
+            user_agent=source.user_agent,
+            min_interval=_min_interval(source),
+            should_stop=should_stop,
         )
         summaries: list[RunSummary] = []
         for topic in topics:

@@ -7,6 +7,11 @@ backoff and full jitter, honours `Retry-After`, reads each API's rate-limit head
 `RateLimit`, and slows down before a host's budget runs out rather than after. Anything it cannot
 recover from is raised as `SourceHttpError`, naming the source, the URL (secrets removed), the
 status or exception, and the number of tries.
+
+Stopping: given `should_stop`, it looks at it before every try and throughout every wait (pacing,
+backoff), and raises `CollectionStoppedError` instead of going on; a request already in flight gets
+`stop_grace` seconds to bring its page (which the runner then stores), then is cancelled. So a
+source that keeps failing, or hangs, stops as promptly as one that yields pages.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +34,7 @@ from config import USER_AGENT as DEFAULT_USER_AGENT
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "CollectionStoppedError",
     "HttpStats",
     "RateLimit",
     "SourceHttp",
@@ -58,6 +64,11 @@ _EPOCH_THRESHOLD = 1_000_000_000
 # Header name prefixes, one per family: X, Bluesky (IETF draft), Mastodon and Reddit.
 _RATE_LIMIT_PREFIXES = ("x-rate-limit-", "ratelimit-", "x-ratelimit-")
 
+# A request in flight when the stop comes gets this long to answer; the stop is looked at so often.
+STOP_GRACE_S = 5.0
+STOP_POLL_S = 0.1
+
+T = TypeVar("T")
 Params = Mapping[str, str | int | float | bool | Sequence[str | int | float | bool | None] | None]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -120,6 +131,14 @@ class SourceHttpError(Exception):
         what = f"HTTP {status} {reason}".rstrip() if status is not None else reason
         plural = "try" if tries == 1 else "tries"
         super().__init__(f"{source}: {method} {url} failed after {tries} {plural}: {what}")
+
+
+class CollectionStoppedError(Exception):
+    """The run was asked to stop: raised instead of sending the next request or waiting on."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: stopped on request")
 
 
 def redact_url(url: httpx.URL | str) -> str:
@@ -240,6 +259,8 @@ class SourceHttp:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        stop_grace: float = STOP_GRACE_S,
     ) -> None:
         self.client = client
         self.source = source
@@ -253,6 +274,8 @@ class SourceHttp:
         self._clock = clock
         self._now = now
         self._rng = rng or random.Random()
+        self._should_stop = should_stop
+        self._stop_grace = stop_grace
         self.stats = HttpStats()
         self.rate_limits: dict[str, RateLimit] = {}
         self.last_rate_limit: RateLimit | None = None
@@ -297,6 +320,7 @@ class SourceHttp:
         attempt = 0
         while True:
             attempt += 1
+            self._check_stop()
             request = self.client.build_request(
                 method, url, params=params, headers=all_headers, data=data, json=json
             )
@@ -316,7 +340,8 @@ class SourceHttp:
         async with self._semaphore(host):
             self.stats.requests += 1
             try:
-                response = await self.client.send(request, auth=auth)
+                sending = self.client.send(request, auth=auth)
+                response = await self._unless_stopped(sending, self._stop_grace)
             except httpx.TransportError as exc:
                 return None, exc
         self._note_rate_limit(host, response.headers)
@@ -339,7 +364,7 @@ class SourceHttp:
         self._last_start[host] = start
         if start > now:
             self.stats.rate_limit_wait_s += start - now
-            await self._sleep(start - now)
+            await self._wait(start - now)
 
     def _note_rate_limit(self, host: str, headers: httpx.Headers) -> None:
         budget = parse_rate_limit(headers, self._now())
@@ -378,7 +403,33 @@ class SourceHttp:
             attempt + 1,
             delay,
         )
-        await self._sleep(delay)
+        await self._wait(delay)
+
+    def _check_stop(self) -> None:
+        if self._should_stop is not None and self._should_stop():
+            raise CollectionStoppedError(self.source)
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep `seconds`, cut short by `CollectionStoppedError` when the run is asked to stop."""
+        await self._unless_stopped(self._sleep(seconds), grace=0.0)
+
+    async def _unless_stopped(self, work: Awaitable[T], grace: float) -> T:
+        """`work`'s result; once the stop is asked for, `work` gets `grace` more seconds, then
+        it is cancelled and `CollectionStoppedError` raised."""
+        if self._should_stop is None:
+            return await work
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            await asyncio.wait({task}, timeout=STOP_POLL_S)
+            if not task.done() and self._should_stop():
+                await asyncio.wait({task}, timeout=grace)
+                if not task.done():
+                    task.cancel()
+                    await asyncio.wait({task})
+                    if not task.cancelled():
+                        task.exception()  # retrieved: what it ended with is moot now
+                    raise CollectionStoppedError(self.source)
+        return task.result()
 
     def _error(
         self,

@@ -23,7 +23,13 @@ import polars as pl
 import pyarrow as pa
 
 from collectors.base import BadPage, Collector, Page, PostRecord, TopicQuery
-from collectors.http import HttpStats, RateLimit, SourceHttp, SourceHttpError
+from collectors.http import (
+    CollectionStoppedError,
+    HttpStats,
+    RateLimit,
+    SourceHttp,
+    SourceHttpError,
+)
 from collectors.matching import MATCHED_TERMS, TOPICS, match_topics
 from config import Topic
 from warehouse import Batch, CursorUpdate, QuarantineRow, RunRecord, Warehouse
@@ -100,7 +106,9 @@ async def run_collector(
     should_stop: Callable[[], bool] | None = None,
 ) -> RunSummary:
     """Collect `topic_id` from one source. When `should_stop` turns true, the run ends after the
-    page in hand is stored with its cursor (status `interrupted`): the next run resumes there."""
+    page in hand is stored with its cursor (status `interrupted`): the next run resumes there.
+    `http` looks at the same `should_stop` around every request, so a run that yields no page
+    (a source failing, retried, or hanging) is interrupted as promptly."""
     summary = RunSummary(collector.source, topic_id)
     before = copy.copy(http.stats)
     cursors = await asyncio.to_thread(saved_cursors, warehouse, collector.source, topic_id)
@@ -119,6 +127,8 @@ async def run_collector(
             if should_stop and should_stop():
                 break
         summary.status = _ending(summary, interrupted=bool(should_stop and should_stop()))
+    except CollectionStoppedError:
+        summary.status = "interrupted"  # the pages stored so far stay, with their cursors
     except SourceHttpError as error:
         summary.status = "partial" if summary.pages else "failed"
         summary.error = str(error)
