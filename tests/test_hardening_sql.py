@@ -17,7 +17,7 @@ import pytest
 from conftest import CliResult, make_posts
 
 from warehouse import Batch, Warehouse, WarehouseError
-from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, check_read_only
+from warehouse.adhoc import QueryTimeoutError, RefusedQueryError, check_read_only, streaming_query
 from warehouse.adhoc_process import run_query_apart
 
 Cli = Callable[..., CliResult]
@@ -214,3 +214,15 @@ def test_output_that_cannot_be_written_whole_is_an_error_not_a_traceback(
     assert "the result could not be written whole" in result.stderr
     assert "No space left on device" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_stream_stopped_by_its_time_limit_while_rows_flow_says_so(loaded: Warehouse) -> None:
+    endless = "SELECT i, repeat('x', 100) AS t FROM range(10000000000) r(i)"
+    rows = 0
+    with (
+        pytest.raises(QueryTimeoutError, match=r"2 s limit"),
+        streaming_query(loaded, endless, timeout=2.0, batch_rows=1_000) as stream,
+    ):
+        for batch in stream.batches():
+            rows += batch.num_rows
+    assert rows > 0  # it stopped while the rows were flowing, not before

@@ -61,19 +61,28 @@ class QueryStream:
         return self.reader.schema
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The result's batches, up to `max_rows` rows in all."""
+        """The result's batches, up to `max_rows` rows in all (no empty batch)."""
         left = self.max_rows
-        for batch in self.reader:
-            if left is not None and batch.num_rows > left:
-                self.truncated = True
-                batch = batch.slice(0, left)
+        batches = self._read()
+        for batch in batches:
+            if left is not None and batch.num_rows >= left:
+                self.truncated = batch.num_rows > left or any(b.num_rows for b in batches)
+                if left:
+                    yield batch.slice(0, left)
+                return
             if batch.num_rows:
                 yield batch
             if left is not None:
                 left -= batch.num_rows
-                if self.truncated or left == 0:
-                    self.truncated = self.truncated or _has_more(self.reader)
-                    return
+
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self.reader
+        except OSError as error:
+            # DuckDB's interrupt (the time limit) comes through Arrow's C stream as an OSError
+            if "INTERRUPT" not in str(error):
+                raise
+            raise duckdb.InterruptException(str(error)) from None
 
 
 def check_read_only(query: str) -> None:
@@ -148,10 +157,6 @@ def streaming_query(
             raise QueryTimeoutError(
                 f"the query ran past the {timeout:g} s limit and was stopped"
             ) from None
-
-
-def _has_more(reader: pa.RecordBatchReader) -> bool:
-    return any(batch.num_rows for batch in reader)
 
 
 @contextmanager
