@@ -120,19 +120,13 @@ def _split(query: str) -> list[duckdb.Statement]:
 def run_query(
     warehouse: Warehouse, query: str, *, max_rows: int | None = None, timeout: float | None = None
 ) -> QueryResult:
-    check_read_only(query)
-    with warehouse.reading(sandboxed=True) as con, _deadline(con, timeout):
-        try:
-            result = con.execute(query)
-            if max_rows is None:
-                return QueryResult(result.to_arrow_table(), truncated=False)
-            reader = result.to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
-            table = _first_rows(reader, max_rows + 1)
-        except duckdb.InterruptException:
-            raise QueryTimeoutError(
-                f"the query ran past the {timeout:g} s limit and was stopped"
-            ) from None
-    return QueryResult(table.slice(0, max_rows), truncated=table.num_rows > max_rows)
+    """The result of `query` in memory, up to `max_rows` rows."""
+    batch_rows = min(max_rows + 1, 100_000) if max_rows is not None else 100_000
+    with streaming_query(
+        warehouse, query, max_rows=max_rows, timeout=timeout, batch_rows=batch_rows
+    ) as stream:
+        table = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
+    return QueryResult(table, truncated=stream.truncated)
 
 
 @contextmanager
@@ -184,14 +178,3 @@ def _deadline(con: duckdb.DuckDBPyConnection, timeout: float | None) -> Iterator
     finally:
         done.set()
         watcher.join()
-
-
-def _first_rows(reader: pa.RecordBatchReader, limit: int) -> pa.Table:
-    batches: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in reader:
-        batches.append(batch)
-        rows += batch.num_rows
-        if rows >= limit:
-            break
-    return pa.Table.from_batches(batches, schema=reader.schema).slice(0, limit)
