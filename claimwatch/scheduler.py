@@ -49,8 +49,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from claims.job import AnalysisReport, analyze_warehouse
-from collectors.collect import chosen, collect
-from collectors.runner import RunSummary
+from collectors.collect import chosen, collect, offline_summary
+from collectors.runner import UNREACHABLE, RunSummary
 from config import Config
 from warehouse import Warehouse
 from warehouse.lease import Holder, give_up_lease, holder_here, renew_lease, take_lease
@@ -138,6 +138,8 @@ class Scheduler:
         self._planned: dict[str, datetime] = {}
         self._last_error: dict[str, str] = {}
         self._lease: Holder | None = None
+        self._latest: dict[str, RunSummary] = {}  # each source's last run that was not stopped
+        self._offline = False
 
     # --- one cycle ----------------------------------------------------------------------------
 
@@ -318,6 +320,7 @@ class Scheduler:
         for summary in summaries:
             self.report.runs.append(summary)
             self._record_run(job, summary)
+            self._watch_network(summary)
             if summary.new and self.config.schedule.analyze_after_collect:
                 self._want_analysis()
 
@@ -332,6 +335,21 @@ class Scheduler:
                     job.base_interval_s, job.failures, self._max_backoff_s()
                 )
         _say_run(job, summary)
+
+    def _watch_network(self, summary: RunSummary) -> None:
+        """Say "no network" once, when every source's last run reached none of its hosts (the
+        jobs run apart, so no one run knows), and say when a host answers again."""
+        if summary.status == "interrupted":
+            return
+        with self._state:
+            self._latest[summary.source] = summary
+            every_source = {job.source for job in self._jobs.values()} <= set(self._latest)
+            offline = offline_summary(list(self._latest.values())) if every_source else None
+            was_offline, self._offline = self._offline, offline is not None
+        if offline and not was_offline:
+            log.warning("%s Each source backs off and tries again.", offline)
+        elif was_offline and offline is None:
+            log.warning("the network is back: %s reached its hosts", summary.source)
 
     def _want_analysis(self) -> None:
         self._analysis_wanted.set()
@@ -476,12 +494,14 @@ def _crashed(job: JobRow, error: Exception) -> RunSummary:
 def _say_run(job: JobRow, summary: RunSummary) -> None:
     where = f"{summary.source}/{summary.topic}"
     if summary.status in FAILED:
+        # out of reach, the URLs tried say nothing more: they are in the run's error
+        error = f"{UNREACHABLE} {summary.unreachable}" if summary.unreachable else summary.error
         log.warning(
             "%s %s (%d in a row): %s; next try in %s",
             where,
             summary.status,
             job.failures,
-            summary.error,
+            error,
             timedelta(seconds=round(job.interval_s)),
         )
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from collectors.registry import build_collector
 from collectors.runner import RunSummary, not_configured, run_collector
 from config import Config
 from warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 OnPage = Callable[[RunSummary], None]
 ShouldStop = Callable[[], bool]
@@ -50,7 +53,25 @@ async def collect(
         _collect_source(config, warehouse, transport, s, topics, on_page, should_stop, now)
         for s in sources
     ]
-    return [summary for done in await asyncio.gather(*runs) for summary in done]
+    summaries = [summary for done in await asyncio.gather(*runs) for summary in done]
+    offline = offline_summary(summaries)
+    if offline and len(sources) > 1:
+        log.warning(offline)
+    return summaries
+
+
+def offline_summary(summaries: Sequence[RunSummary]) -> str | None:
+    """One line when no source that ran could reach its hosts (two at least: one alone may just
+    be down): "no network: 5 sources unreachable (...)"; None otherwise."""
+    ran = [s for s in summaries if s.status != "not_configured"]
+    sources = sorted({s.source for s in ran})
+    if len(sources) < 2 or any(s.unreachable is None for s in ran):
+        return None
+    reason = ran[0].unreachable
+    return (
+        f"no network: {len(sources)} sources unreachable ({', '.join(sources)}); the first:"
+        f" {reason}. Check the connection, or the proxy settings (HTTPS_PROXY)."
+    )
 
 
 async def _collect_source(

@@ -109,7 +109,9 @@ class SourceHttpError(Exception):
     """A request that failed for good: a non-retryable status, or retries exhausted.
 
     `status` is the last HTTP status (None when no response came back), `tries` the number of
-    requests sent, `url` the URL with secrets removed, `response` the last response if any.
+    requests sent, `url` the URL with secrets removed, `response` the last response if any,
+    `reason` what went wrong, `unreachable` whether the host could not be reached at all (no
+    connection: refused, no route, no name, a proxy that does not answer), as when offline.
     """
 
     def __init__(
@@ -122,12 +124,15 @@ class SourceHttpError(Exception):
         status: int | None = None,
         reason: str = "",
         response: httpx.Response | None = None,
+        unreachable: bool = False,
     ) -> None:
         self.source = source
         self.url = url
         self.tries = tries
         self.status = status
         self.response = response
+        self.reason = reason
+        self.unreachable = unreachable
         what = f"HTTP {status} {reason}".rstrip() if status is not None else reason
         plural = "try" if tries == 1 else "tries"
         super().__init__(f"{source}: {method} {url} failed after {tries} {plural}: {what}")
@@ -235,6 +240,11 @@ def _worth_retrying(response: httpx.Response | None, error: httpx.TransportError
     return isinstance(
         error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError
     )
+
+
+def _no_connection(error: httpx.TransportError | None) -> bool:
+    """No connection could be made: the host (or the proxy) is out of reach."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
 
 
 class SourceHttp:
@@ -447,4 +457,5 @@ class SourceHttp:
             status=response.status_code if response is not None else None,
             reason=response.reason_phrase if response is not None else repr(error),
             response=response,
+            unreachable=response is None and _no_connection(error),
         )

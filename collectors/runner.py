@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import polars as pl
 import pyarrow as pa
 
@@ -37,6 +38,7 @@ from warehouse.schema import POST_ARROW_SCHEMA
 
 log = logging.getLogger(__name__)
 _PAYLOAD_CHARS = 100_000  # a quarantined body is kept up to this size
+UNREACHABLE = "cannot reach"  # how the error of a run that reached no host begins
 
 
 @dataclass
@@ -59,6 +61,7 @@ class RunSummary:
     requests: int = 0
     retries: int = 0  # requests repeated after a timeout, a 429 or a 5xx, even if they then worked
     waited_s: float = 0.0  # time spent waiting on rate limits and backoff
+    unreachable: str | None = None  # the hosts no connection could be made to, and why
 
     def record(self, finished: bool = False) -> RunRecord:
         limit = self.rate_limit
@@ -132,6 +135,7 @@ async def run_collector(
     except SourceHttpError as error:
         summary.status = "partial" if summary.pages else "failed"
         summary.error = str(error)
+        _note_unreachable(summary, error)
     except Exception as error:  # a collector bug must still end as a recorded failure
         log.exception("%s failed for topic %s", collector.source, topic_id)
         summary.status = "failed"
@@ -145,6 +149,17 @@ def _ending(summary: RunSummary, *, interrupted: bool) -> str:
     if interrupted:
         return "interrupted"
     return "partial" if summary.bad_pages else "ok"
+
+
+def _note_unreachable(summary: RunSummary, error: SourceHttpError) -> None:
+    """When no host of the run could be reached at all, say so first: that is the news."""
+    # a source that reads several hosts (Mastodon's instances) raises one error for them all
+    failures = list(getattr(error, "failures", {}).values()) or [error]
+    if not all(getattr(f, "unreachable", False) for f in failures):
+        return
+    hosts = ", ".join(dict.fromkeys(httpx.URL(f.url).host for f in failures))
+    summary.unreachable = f"{hosts} ({failures[0].reason})"
+    summary.error = f"{UNREACHABLE} {hosts}: {error}"
 
 
 def _count_requests(summary: RunSummary, before: HttpStats, http: SourceHttp) -> None:

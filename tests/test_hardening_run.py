@@ -13,12 +13,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+import streamlit as st
+from conftest import CliResult
 from story_server import story_server
+from streamlit.testing.v1 import AppTest
 from test_scheduler import (
     finish,
     in_thread,
@@ -35,7 +39,9 @@ from warehouse import Warehouse
 from warehouse.lease import Holder, lease_path, take_lease
 
 ROOT = Path(__file__).parent.parent
+APP = ROOT / "dashboard" / "app.py"
 TAGS = "/api/v1/timelines/tag/"
+Cli = Callable[..., CliResult]
 
 
 def free_port() -> int:
@@ -240,3 +246,58 @@ def test_a_scheduler_whose_lease_was_taken_over_stops(tmp_path: Path, db_path: P
             stop.set()
             thread.join(60)
     assert "run-other" in lease_path(db_path).read_text()  # the taker's lease left alone
+
+
+# --- item 13: offline, said so -------------------------------------------------------------------
+
+
+def nowhere() -> str:
+    """A base URL on which nothing listens: every connection is refused, as offline."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def test_offline_the_scheduler_says_no_network_once(tmp_path: Path) -> None:
+    db = tmp_path / "claimwatch.duckdb"
+    config = story_config(tmp_path, nowhere())  # Mastodon, Reddit and news
+    process = scheduler_process(db, config, "run", "--no-dashboard")
+    try:
+        failing = "SELECT count(*) = 3 FROM scheduler_jobs WHERE kind = 'collect' AND failures > 0"
+        wait_for(readable(db, failing), 120, "every source failing")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code, said = finish(process, 60)
+    assert code == 0, said
+    said = flat(said)
+    summary = "no network: 3 sources unreachable (mastodon, news, reddit)"
+    assert said.count(summary) == 1, said
+    for source in ("mastodon", "news", "reddit"):
+        assert f"{source}/ice-canada failed (1 in a row): cannot reach 127.0.0.1" in said, said
+    errors = rows(db, "SELECT error FROM collector_runs WHERE status = 'failed'")
+    assert errors and all(e.startswith("cannot reach 127.0.0.1: ") for (e,) in errors), errors
+
+
+def test_offline_collect_says_no_network_and_the_sources_page_shows_it_whole(
+    cli: Cli,
+    tmp_path: Path,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = story_config(tmp_path, nowhere())
+    result = cli("--config", str(config), "collect")
+    assert result.code == 1
+    summary = "no network: 3 sources unreachable (mastodon, news, reddit)"
+    assert sum(summary in m for m in caplog.messages) == 1, caplog.messages  # in-process: caplog
+
+    # the dashboard's Sources page over what that pass recorded
+    monkeypatch.setenv("CLAIMWATCH_DB", str(db_path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(config))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("screens/sources.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No network: 3 sources unreachable" in e.value for e in at.error)
+    shown = "\n".join(str(t.value) for t in at.text)
+    for (error,) in rows(db_path, "SELECT error FROM collector_runs WHERE status = 'failed'"):
+        assert error in shown  # whole, not cut at the table cell's width
+    st.cache_data.clear()

@@ -10,6 +10,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from collectors.runner import UNREACHABLE
 from dashboard.data.shared import FactsCache, Grain, Scope, bucket_of, frame, per_source_hours
 
 
@@ -81,6 +82,19 @@ def sources_page(
         generated=int(generated[0]) if generated else 0,
         recent_failures=failures,
     )
+
+
+def offline_sources(runs: pl.DataFrame) -> list[str]:
+    """The sources that ran, when the latest run of every one of them (two at least) reached
+    none of its hosts: the machine is offline. Empty otherwise."""
+    ran = runs.filter(pl.col("status") != "not_configured")
+    if ran.is_empty():
+        return []
+    out_of_reach = pl.col("error").fill_null("").str.starts_with(UNREACHABLE)
+    sources = ran.group_by("source").agg(out_of_reach.all().alias("unreachable"))
+    if sources.height < 2 or not sources["unreachable"].all():
+        return []
+    return sorted(sources["source"].to_list())
 
 
 def _in_window(hours: pl.DataFrame, window: Scope) -> pl.DataFrame:

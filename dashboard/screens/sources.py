@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import charts, common
 from dashboard.data.shared import Grain
-from dashboard.data.sources import SourcesData
+from dashboard.data.sources import SourcesData, offline_sources
 
 view = common.view()
 cfg = common.config()
@@ -67,12 +67,21 @@ else:
     st.text("No scheduler job recorded yet (`claimwatch run` records them).")
 
 st.subheader("Last run of each collector")
+offline = offline_sources(data.runs)
+if offline:
+    st.error(
+        f"No network: {len(offline)} sources unreachable ({', '.join(offline)}). Nothing new is"
+        " collected until the connection is back; each source backs off and tries again."
+    )
 failing = data.runs.filter(pl.col("status").is_in(["failed", "partial"]))
 if failing.height:
     st.warning(f"{failing.height} source(s) whose last run did not succeed:")
     st.text(
         ", ".join(f"{s} ({t})" for s, t in zip(failing["source"], failing["status"], strict=True))
     )
+    # whole, wrapped: the table's cell shows only the start of a long error
+    for run in failing.iter_rows(named=True):
+        st.text(f"{run['source']} ({run['topic']}), {run['status']}: {run['error']}")
 common.table(
     data.runs,
     view.tz,
