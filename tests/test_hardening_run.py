@@ -6,7 +6,9 @@ Real processes, real HTTP on loopback, real DuckDB files; every wait is for an e
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -34,6 +36,7 @@ from test_scheduler import (
 )
 
 from claimwatch.scheduler import Scheduler, stopping_on_signals
+from collectors.http import CollectionStoppedError, HttpStats, SourceHttp
 from config import load_config
 from warehouse import Warehouse
 from warehouse.lease import Holder, lease_path, take_lease
@@ -301,3 +304,37 @@ def test_offline_collect_says_no_network_and_the_sources_page_shows_it_whole(
     for (error,) in rows(db_path, "SELECT error FROM collector_runs WHERE status = 'failed'"):
         assert error in shown  # whole, not cut at the table cell's width
     st.cache_data.clear()
+
+
+def test_the_stop_cuts_a_retry_wait_short_and_sends_nothing_more() -> None:
+    """Over real HTTP: a 500, then a backoff of over a minute; the stop ends it at once."""
+
+    async def until_stopped(base: str) -> HttpStats:
+        stop = threading.Event()
+        async with httpx.AsyncClient() as client:
+            http = SourceHttp(
+                client,
+                "reddit",
+                base_backoff=600,
+                max_backoff=600,
+                rng=random.Random(1),  # a first wait of 80 s
+                should_stop=stop.is_set,
+            )
+            asking = asyncio.ensure_future(http.get(f"{base}/search.json"))
+
+            async def backing_off() -> None:
+                while not http.stats.retries:
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(backing_off(), 60)
+            stop.set()
+            with pytest.raises(CollectionStoppedError):
+                await asyncio.wait_for(asking, 30)
+            with pytest.raises(CollectionStoppedError):  # and no request after the stop
+                await http.get(f"{base}/search.json")
+        return http.stats
+
+    with story_server(faults={"/search.json": ["500"] * 10}) as (base, requests):
+        stats = asyncio.run(until_stopped(base))
+    assert stats.requests == 1
+    assert sum("/search.json" in r for r in requests) == 1
