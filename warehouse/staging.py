@@ -129,6 +129,21 @@ def read_staged(path: Path) -> Batch:
         ) from None
 
 
+def damage(path: Path) -> str | None:
+    """Why the staged batch in `path` cannot be applied, or None; cheaper than reading it.
+
+    A batch with its checksum in its name was whole when staged, so matching bytes suffice.
+    """
+    try:
+        if _staged_digest(path) is None:
+            read_staged(path)
+        else:
+            _verify_checksum(path)
+    except DamagedBatchError as damaged:
+        return damaged.reason
+    return None
+
+
 def reject(db_path: Path, path: Path, reason: str) -> Path:
     """Move a damaged staged batch to the rejected folder, its reason beside it; return where."""
     folder = rejected_dir(db_path)

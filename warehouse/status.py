@@ -63,12 +63,9 @@ def _staged(warehouse: Warehouse) -> str:
 
 def _is_damaged(path: Path) -> bool:
     try:
-        staging.read_staged(path)
-    except staging.DamagedBatchError:
-        return True
+        return staging.damage(path) is not None
     except FileNotFoundError:
         return False  # merged since it was listed
-    return False
 
 
 def _rejected(rejected: list[staging.RejectedBatch], folder: Path) -> str:
