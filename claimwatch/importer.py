@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from claimwatch.records import Rejection, read_chunks
+import pyarrow as pa
+
+from claimwatch.records import ImportFileError, Rejection, read_chunks
 from claimwatch.validate import Limits, validate_chunk
 from warehouse import Batch, LoadStats, QuarantineRow, RunRecord, Warehouse
 
@@ -32,6 +34,7 @@ class ImportReport:
     staged_batches: int = 0
     # posts of this import's batches still staged (the warehouse was held), by batch id
     staged: dict[str, int] = field(default_factory=dict)
+    broken: str | None = None  # why the file could not be read to its end
 
     @property
     def loaded(self) -> int:
@@ -48,6 +51,8 @@ class ImportReport:
 
     @property
     def status(self) -> str:
+        if self.broken:
+            return "failed"
         if not self.rejections:
             return "ok"
         return "partial" if self.loaded else "failed"
@@ -68,13 +73,40 @@ def import_file(
     limits = limits or Limits()
     started = datetime.now(UTC)
     report = ImportReport(path, fmt, run_id=f"import-{uuid.uuid4().hex[:12]}")
+    try:
+        _import_chunks(path, warehouse, fmt, limits, chunk_rows, progress, report, started)
+    except ImportFileError as error:  # the file broke part way: what was read is kept, and said
+        report.broken = str(error)
+        _write(warehouse, Batch(runs=[_run(report, started, finished=True)]), report)
+        raise
+    _write(warehouse, Batch(runs=[_run(report, started, finished=True)]), report)
+    if report.rows == 0:
+        raise ImportFileError(
+            f"{path}: no rows to import (the file is empty, or holds only blank lines or a header)"
+        )
+    return report
+
+
+def _import_chunks(
+    path: Path,
+    warehouse: Warehouse,
+    fmt: str,
+    limits: Limits,
+    chunk_rows: int,
+    progress: Progress | None,
+    report: ImportReport,
+    started: datetime,
+) -> None:
     for chunk in read_chunks(path, fmt, chunk_rows):
-        posts, rejected = validate_chunk(chunk, started, limits)
+        posts: pa.Table | None = None
+        rejected: list[Rejection] = []
+        if chunk.rows.num_rows:  # (none: blank lines only, or rows that could not be read)
+            posts, rejected = validate_chunk(chunk, started, limits)
         rejections = sorted(chunk.rejections + rejected, key=lambda r: r.line)
         report.rows += chunk.rows.num_rows + len(chunk.rejections)
         report.rejections.extend(rejections)
         batch = Batch(
-            posts=posts if posts.num_rows else None,
+            posts=posts if posts is not None and posts.num_rows else None,
             runs=[_run(report, started, finished=False)],
             quarantine=[_quarantined(report, r) for r in rejections],
             run_id=report.run_id,
@@ -82,8 +114,6 @@ def import_file(
         _write(warehouse, batch, report)
         if progress and chunk.bytes_read:
             progress(chunk.bytes_read)
-    _write(warehouse, Batch(runs=[_run(report, started, finished=True)]), report)
-    return report
 
 
 def _write(warehouse: Warehouse, batch: Batch, report: ImportReport) -> None:
@@ -98,9 +128,6 @@ def _write(warehouse: Warehouse, batch: Batch, report: ImportReport) -> None:
 
 
 def _run(report: ImportReport, started: datetime, *, finished: bool) -> RunRecord:
-    reasons = [f"line {r.line}: {r.reason}" for r in report.rejections[:_REASONS_IN_RUN]]
-    more = len(report.rejections) - len(reasons)
-    error = "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")
     return RunRecord(
         run_id=report.run_id,
         source=IMPORT_SOURCE,
@@ -110,9 +137,23 @@ def _run(report: ImportReport, started: datetime, *, finished: bool) -> RunRecor
         status=report.status if finished else "running",
         fetched=report.rows,
         new=report.stats.new,
-        error=f"{len(report.rejections)} row(s) rejected: {error}" if reasons else None,
+        error=_run_error(report),
         rate_limit=None,
     )
+
+
+def _run_error(report: ImportReport) -> str | None:
+    """Why the file broke off, then the first rejected rows' reasons."""
+    reasons = [f"line {r.line}: {r.reason}" for r in report.rejections[:_REASONS_IN_RUN]]
+    more = len(report.rejections) - len(reasons)
+    rejected = (
+        f"{len(report.rejections)} row(s) rejected: "
+        + "; ".join(reasons)
+        + (f"; and {more} more" if more > 0 else "")
+        if reasons
+        else None
+    )
+    return "; ".join(part for part in (report.broken, rejected) if part) or None
 
 
 def _quarantined(report: ImportReport, rejection: Rejection) -> QuarantineRow:

@@ -9,8 +9,10 @@ are returned as rejections with their line, so validation (`claimwatch.validate`
 
 from __future__ import annotations
 
-import gzip
+import csv
 import io
+import itertools
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,8 @@ _SUFFIXES = {
     ".pq": "parquet",
 }
 _BLOCK_BYTES = 64 << 20
-_CSV_MAX_LINE = 64 << 20
+_MAX_LINE = 64 << 20  # a JSON Lines line or a CSV row; longer ones are rejected by number
+_CSV_MAX_LINE = _MAX_LINE
 
 
 class ImportFileError(ValueError):
@@ -91,34 +94,102 @@ def excerpt(raw: bytes | str, limit: int = 80) -> str:
 
 
 def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
-    first_line = 1
-    carry = b""
-    raw = path.open("rb")
-    gzipped = raw.read(2) == b"\x1f\x8b"
-    raw.seek(0)
-    with raw, gzip.GzipFile(fileobj=raw) if gzipped else raw as handle:
-        _refuse_json_array(handle, path)
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        reader = _JsonLines(path, gzipped)
+        blocks = _gunzipped(raw, path) if gzipped else iter(lambda: raw.read(_BLOCK_BYTES), b"")
+        try:
+            first = next(blocks, b"")
+            _refuse_json_array(first, path)
+            yield from reader.chunks(itertools.chain([first], blocks), raw, chunk_rows)
+        except _BrokenStreamError as error:
+            raise ImportFileError(reader.broken(error.reason)) from None
+
+
+class _BrokenStreamError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _gunzipped(raw: io.BufferedIOBase, path: Path) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip file (of every member), a piece per 4 MB read, up to
+    where it breaks off: a truncated or damaged file yields all it holds before the break."""
+    stream, fed = zlib.decompressobj(16 + zlib.MAX_WBITS), False
+    while piece := raw.read(4 << 20):
+        while piece:
+            try:
+                yield stream.decompress(piece)
+            except zlib.error as error:
+                raise _BrokenStreamError(f"damaged ({error})") from None
+            fed, piece = True, stream.unused_data
+            if stream.eof:  # a member ended: the next one, if any, starts afresh
+                stream, fed = zlib.decompressobj(16 + zlib.MAX_WBITS), False
+    if fed and not stream.eof:
+        raise _BrokenStreamError("truncated (it ends before the end of its gzip stream)")
+
+
+@dataclass
+class _JsonLines:
+    """Reads a JSON Lines stream block by block. A line longer than _MAX_LINE is rejected by its
+    number and skipped without being held: memory stays bounded by the block size."""
+
+    path: Path
+    gzipped: bool
+    first_line: int = 1
+    carry: bytes = b""
+    skipping: bool = False  # inside a line too long to keep, until its newline
+
+    def chunks(
+        self, blocks: Iterator[bytes], raw: io.BufferedIOBase, chunk_rows: int
+    ) -> Iterator[RowChunk]:
         while True:
-            block = handle.read(_BLOCK_BYTES)
-            data = carry + block
-            if not block:
-                carry = b""
+            block = next(blocks, b"")
+            end = not block
+            if self.skipping:
+                newline = block.find(b"\n")
+                if newline < 0 and not end:
+                    continue  # still inside the long line
+                self.skipping = False
+                yield self._too_long()
+                block = block[newline + 1 :] if newline >= 0 else b""
+            data = self.carry + block
+            if end:
+                self.carry = b""
             else:
                 cut = data.rfind(b"\n") + 1
-                data, carry = data[:cut], data[cut:]
+                data, self.carry = data[:cut], data[cut:]
             if data:
-                if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
+                if self.first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
                     data = b"   " + data[3:]  # a byte-order mark: blank it, keep offsets
-                lines = _split_lines(data, first_line)
-                first_line += lines.count
+                lines = _split_lines(data, self.first_line)
+                self.first_line += lines.count
                 yield from lines.chunks(chunk_rows, raw.tell())  # compressed bytes for a .gz
-            if not block:
+            if len(self.carry) > _MAX_LINE:  # no newline in sight: drop what is held of it
+                self.carry, self.skipping = b"", True
+            if end:
                 return
 
+    def _too_long(self) -> RowChunk:
+        line = self.first_line
+        self.first_line += 1
+        reason = f"line longer than {_MAX_LINE >> 20} MB: skipped"
+        empty = pa.table(
+            {"line": pa.array([], pa.int64()), "record": pa.array([], pa.large_string())}
+        )
+        return RowChunk(empty, True, [Rejection(line, reason, "")], 0)
 
-def _refuse_json_array(handle: io.BufferedIOBase, path: Path) -> None:
-    head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    handle.seek(0)
+    def broken(self, reason: str) -> str:
+        what = "gzip file" if self.gzipped else "file"
+        return (
+            f"{self.path}: {what} {reason}, after line {self.first_line - 1};"
+            " the rows before it were imported"
+        )
+
+
+def _refuse_json_array(first_block: bytes, path: Path) -> None:
+    head = first_block[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):
         raise ImportFileError(
             f"{path} holds a JSON array; import takes JSON Lines, one object per line"
@@ -205,20 +276,29 @@ def _invalid_utf8(
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
+    dialect = _csv_dialect(path)
+    if dialect is None:
+        return  # no header, no rows: the import says the file holds none
+    delimiter, header = dialect
+    columns = {name: "VARCHAR" for name in header}
     con = duckdb.connect()
     try:
+        # The dialect is given, not sniffed: one row with a stray quote once made the sniffer
+        # drop quoting for the whole file, and every other row was rejected.
         con.execute(
             """CREATE TABLE rows AS
-               SELECT * FROM read_csv(?, header = true,
-                   all_varchar = true, store_rejects = true, max_line_size = ?,
-                   strict_mode = true, auto_detect = true)""",
-            [str(path), _CSV_MAX_LINE],
+               SELECT * FROM read_csv(?, header = true, auto_detect = false, columns = ?,
+                   delim = ?, quote = '"', escape = '"', store_rejects = true,
+                   max_line_size = ?, strict_mode = true)""",
+            [str(path), columns, delimiter, _CSV_MAX_LINE],
         )
         rejected = con.execute(
-            "SELECT line, error_type, error_message FROM reject_errors ORDER BY line"
-        ).fetchall()
+            """SELECT line, string_agg(error_type, '|'), string_agg(error_message, '; ')
+               FROM reject_errors GROUP BY line ORDER BY line"""
+        ).fetchall()  # one rejection per row, whatever the number of errors found in it
         rejections = [
-            Rejection(int(line), _csv_reason(kind, msg), "") for line, kind, msg in rejected
+            Rejection(int(line), _csv_reason(kind.split("|")[0], msg), "")
+            for line, kind, msg in rejected
         ]
         good = int(con.execute("SELECT count(*) FROM rows").fetchone()[0])  # type: ignore[index]
         rows_of = _csv_row_numbers(good, [r.line for r in rejections])
@@ -237,6 +317,47 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
         raise ImportFileError(f"{path}: not a CSV file that can be read: {error}") from None
     finally:
         con.close()
+
+
+_CSV_DELIMITERS = ",;\t|"
+_REQUIRED = ("source", "source_id", "created_at", "text")
+
+
+def _csv_dialect(path: Path) -> tuple[str, list[str]] | None:
+    """The delimiter (the standard library's csv.Sniffer over the first 64 KB, among , ; tab |)
+    and the header's column names; None for a file with no header at all."""
+    head = _text_head(path)
+    if not head.strip():
+        return None
+    try:
+        delimiter = csv.Sniffer().sniff(head, delimiters=_CSV_DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    header = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [name for name in _REQUIRED if name not in names]
+    if missing:
+        found = ", ".join(repr(name) for name in names[:8]) or "nothing"
+        raise ImportFileError(
+            f"{path}: the CSV header has no {', '.join(missing)} column(s); it names {found}."
+            f" A CSV import needs a header row naming the Post fields ({', '.join(_REQUIRED)},"
+            " and optional others; docs/collectors.md); a JSON Lines file takes --format jsonl"
+        )
+    if len(set(names)) < len(names):
+        raise ImportFileError(f"{path}: the CSV header names a column twice: {names}")
+    return delimiter, names
+
+
+def _text_head(path: Path) -> str:
+    """The first 64 KB of the file as text (decompressed for a .gz), cut at its last newline."""
+    with path.open("rb") as raw:
+        data = raw.read(64 << 10)
+        if data.startswith(b"\x1f\x8b"):
+            raw.seek(0)
+            data = next(_gunzipped(raw, path), b"")[: 64 << 10]
+    cut = data.rfind(b"\n")
+    data = data if cut < 0 else data[: cut + 1]
+    return data.decode("utf-8", errors="replace")
 
 
 def _csv_row_numbers(good: int, rejected_rows: list[int]) -> np.ndarray:
@@ -258,6 +379,8 @@ def _csv_reason(kind: str, message: str) -> str:
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
+    """Row group by row group: a damaged one is rejected whole (by its first row, with the
+    range it held), and the others still load."""
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
@@ -265,8 +388,23 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RowChunk]:
     total = max(parquet.metadata.num_rows, 1)
     size = path.stat().st_size
     first = 1
-    for batch in parquet.iter_batches(batch_size=chunk_rows):
-        numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
-        first += batch.num_rows
-        rows = pa.Table.from_batches([batch]).add_column(0, "line", numbers)
-        yield RowChunk(rows, False, [], int(size * (first - 1) / total))
+    for group in range(parquet.metadata.num_row_groups):
+        count = parquet.metadata.row_group(group).num_rows
+        try:
+            table = parquet.read_row_group(group)
+        except (pa.ArrowException, OSError) as error:
+            reason = (
+                f"Parquet row group {group + 1} (rows {first}-{first + count - 1}) cannot be"
+                f" read: {error}"
+            )
+            empty = parquet.schema_arrow.empty_table().add_column(
+                0, "line", pa.array([], pa.int64())
+            )
+            first += count
+            yield RowChunk(empty, False, [Rejection(first - count, reason, "")], 0)
+            continue
+        for batch in table.to_batches(max_chunksize=chunk_rows):
+            numbers = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+            first += batch.num_rows
+            rows = pa.Table.from_batches([batch]).add_column(0, "line", numbers)
+            yield RowChunk(rows, False, [], int(size * (first - 1) / total))
