@@ -32,6 +32,7 @@ _SUFFIXES = {
     ".pq": "parquet",
 }
 _BLOCK_BYTES = 64 << 20
+_GZIP_PIECE = 8 << 20  # decompressed at a time (a gzip of zeros expands a thousandfold)
 _MAX_LINE = 64 << 20  # a JSON Lines line or a CSV row; longer ones are rejected by number
 _CSV_MAX_LINE = _MAX_LINE
 
@@ -114,17 +115,18 @@ class _BrokenStreamError(Exception):
 
 
 def _gunzipped(raw: io.BufferedIOBase, path: Path) -> Iterator[bytes]:
-    """The decompressed bytes of a gzip file (of every member), a piece per 4 MB read, up to
+    """The decompressed bytes of a gzip file (of every member), at most a block at a time, up to
     where it breaks off: a truncated or damaged file yields all it holds before the break."""
     stream, fed = zlib.decompressobj(16 + zlib.MAX_WBITS), False
     while piece := raw.read(4 << 20):
         while piece:
-            try:
-                yield stream.decompress(piece)
+            try:  # at most a block out per call: a gzip of zeros must not expand in one go
+                yield stream.decompress(piece, _GZIP_PIECE)
             except zlib.error as error:
                 raise _BrokenStreamError(f"damaged ({error})") from None
-            fed, piece = True, stream.unused_data
+            fed, piece = True, stream.unconsumed_tail
             if stream.eof:  # a member ended: the next one, if any, starts afresh
+                piece = stream.unused_data
                 stream, fed = zlib.decompressobj(16 + zlib.MAX_WBITS), False
     if fed and not stream.eof:
         raise _BrokenStreamError("truncated (it ends before the end of its gzip stream)")
@@ -154,6 +156,9 @@ class _JsonLines:
                 self.skipping = False
                 yield self._too_long()
                 block = block[newline + 1 :] if newline >= 0 else b""
+            if not end and b"\n" not in block and len(self.carry) + len(block) > _MAX_LINE:
+                self.carry, self.skipping = b"", True  # a line too long: never held whole
+                continue
             data = self.carry + block
             if end:
                 self.carry = b""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -179,3 +181,28 @@ def test_an_unterminated_quote_in_a_crlf_file_rejects_its_row_not_the_file(
     no_traceback(result)
     assert result.code != 2, result.err  # not a refusal of the whole file
     assert {"1", "2"} <= set(ids(db_path))
+
+
+def test_a_gzip_of_zeros_is_refused_line_by_line_in_bounded_memory(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """500 MB of zeros, one line without a newline, compressed to half a megabyte: read by a
+    child process whose peak memory is measured, it is rejected as too long, held never whole."""
+    path = tmp_path / "zeros.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        block = b"0" * (16 << 20)
+        for _ in range(32):
+            out.write(block)
+    script = (
+        "import resource, sys; from pathlib import Path;"
+        "from claimwatch.importer import import_file; from warehouse import Warehouse;"
+        f"r = import_file(Path({str(path)!r}), Warehouse(Path({str(db_path)!r})), 'jsonl');"
+        "print(r.rejections[0].line, r.rejections[0].reason);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=True
+    )
+    said, peak_mb = done.stdout.strip().splitlines()
+    assert said == "1 line longer than 64 MB: skipped"
+    assert int(peak_mb) < 600, f"peak {peak_mb} MB for a 500 MB line"
