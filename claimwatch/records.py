@@ -14,7 +14,7 @@ import io
 import itertools
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -140,7 +140,9 @@ class _JsonLines:
     path: Path
     gzipped: bool
     first_line: int = 1
-    carry: bytes = b""
+    carry: bytes = b""  # the start of a line the last block did not finish
+    pending: list[bytes] = field(default_factory=list)  # blocks of that line, not yet joined
+    pending_bytes: int = 0
     skipping: bool = False  # inside a line too long to keep, until its newline
 
     def chunks(
@@ -156,10 +158,14 @@ class _JsonLines:
                 self.skipping = False
                 yield self._too_long()
                 block = block[newline + 1 :] if newline >= 0 else b""
-            if not end and b"\n" not in block and len(self.carry) + len(block) > _MAX_LINE:
-                self.carry, self.skipping = b"", True  # a line too long: never held whole
+            if not end and b"\n" not in block:  # a line's middle: held in pieces, joined once
+                self.pending.append(block)
+                self.pending_bytes += len(block)
+                if len(self.carry) + self.pending_bytes > _MAX_LINE:
+                    self._drop_line()  # a line too long: never held whole
                 continue
-            data = self.carry + block
+            data = b"".join([self.carry, *self.pending, block])
+            self.pending, self.pending_bytes = [], 0
             if end:
                 self.carry = b""
             else:
@@ -172,9 +178,12 @@ class _JsonLines:
                 self.first_line += lines.count
                 yield from lines.chunks(chunk_rows, raw.tell())  # compressed bytes for a .gz
             if len(self.carry) > _MAX_LINE:  # no newline in sight: drop what is held of it
-                self.carry, self.skipping = b"", True
+                self._drop_line()
             if end:
                 return
+
+    def _drop_line(self) -> None:
+        self.carry, self.pending, self.pending_bytes, self.skipping = b"", [], 0, True
 
     def _too_long(self) -> RowChunk:
         line = self.first_line
