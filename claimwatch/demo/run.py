@@ -254,6 +254,7 @@ def _follow(
     """Print the simulated time and what is stored as it goes; True once the story's digest is
     written (and, with `exit_when_done`, return then)."""
     done = False
+    caught_up: _CatchingUp | None = None
     last_line = ""
     while not stop.wait(1.0):
         now = clock.now()
@@ -269,11 +270,40 @@ def _follow(
                 say(line)
                 last_line = line
         if done and options.exit_when_done:
-            return True
+            # the digest can be written before every source has collected its day: let each
+            # one finish one more run first, so that a stop never cuts a post of the story off
+            caught_up = caught_up or _CatchingUp(warehouse)
+            if caught_up.done(warehouse):
+                return True
         if options.timeout_s is not None and time.monotonic() - started > options.timeout_s:
             say(f"gave up after {options.timeout_s:.0f} s without the digest of {DONE_DAY}")
             return done
     return done
+
+
+class _CatchingUp:
+    """Whether every source has finished a run since this was made."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.before = _finished_runs(warehouse)
+
+    def done(self, warehouse: Warehouse) -> bool:
+        if not self.before:  # the file was busy (or nothing has run yet): look again
+            self.before = _finished_runs(warehouse)
+            return False
+        now = _finished_runs(warehouse)
+        return all(now.get(source, 0) > count for source, count in self.before.items())
+
+
+def _finished_runs(warehouse: Warehouse) -> dict[str, int]:
+    """Finished collector runs per source (not imports nor analyses)."""
+    with contextlib.suppress(Exception), warehouse.reading() as con:
+        rows = con.execute(
+            "SELECT source, count(*) FROM collector_runs WHERE finished_at IS NOT NULL"
+            " AND source NOT IN ('import', 'analysis') GROUP BY source"
+        ).fetchall()
+        return {str(source): int(count) for source, count in rows}
+    return {}
 
 
 def _bar(now: datetime, width: int = 24) -> str:
