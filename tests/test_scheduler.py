@@ -198,8 +198,8 @@ def test_a_failing_source_backs_off_while_the_others_go_on(
         finally:
             stop.set()
             thread.join(60)
-    runs = dict(rows(db_path, "SELECT source, count(*) FROM collector_runs GROUP BY ALL"))
-    assert runs["news"] > runs["hackernews"], runs  # the other source went on
+    # (that news went on is the event waited for: counted again after the stop, one more run of
+    # hackernews may have started in between, so it is not asserted twice)
     # each wait after a failure is at least the backed-off interval: 2, 4, 8... seconds
     ends = rows(
         db_path,
