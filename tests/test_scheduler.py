@@ -216,8 +216,10 @@ def test_a_failing_source_backs_off_while_the_others_go_on(
         ["hackernews"],
     )[0]
     status, error, failures, interval, base = job
-    assert (status, base) == ("failed", 1.0)
-    assert "404" in error
+    # the run in flight at the stop may end interrupted: that keeps the failures and the backoff
+    assert (status in ("failed", "interrupted"), base) == (True, 1.0)
+    assert failures >= 3
+    assert status != "failed" or "404" in error
     assert interval == backoff_interval(1.0, failures, 60)
     others = "SELECT last_status, failures FROM scheduler_jobs WHERE source = 'news'"
     for status, failures in rows(db_path, others + " AND kind = 'collect'"):
