@@ -349,12 +349,13 @@ def test_a_known_value_names_the_claim_without_its_subject(config: Config) -> No
     ]
 
 
-def write_posts(path: Path, texts: list[str], first_id: int = 0) -> Path:
+def write_posts(path: Path, texts: list[str], first_id: int = 0, days: int = 1) -> Path:
+    """The texts as posts of x in JSON Lines, spread over `days` days from 2025-02-01."""
     rows = [
         {
             "source": "x",
             "source_id": str(first_id + i),
-            "created_at": "2025-02-03T12:00:00Z",
+            "created_at": f"2025-02-0{1 + i % days}T12:00:00Z",
             "text": text,
             "author_handle": f"user{first_id + i}",
         }
@@ -446,22 +447,7 @@ def test_money_and_percent_claims_from_import_to_variant_spread(
         "des tarifs de 25 % sur les produits canadiens",
         "a 10 per cent tariff on Canadian goods",
     ]
-    posts = tmp_path / "posts.jsonl"
-    posts.write_text(
-        "\n".join(
-            json.dumps(
-                {
-                    "source": "x",
-                    "source_id": str(i),
-                    "created_at": f"2025-02-0{1 + i % 2}T12:00:00Z",
-                    "text": text,
-                    "author_handle": f"user{i}",
-                }
-            )
-            for i, text in enumerate(texts)
-        ),
-        encoding="utf-8",
-    )
+    posts = write_posts(tmp_path / "posts.jsonl", texts, days=2)
     assert cli("--config", str(story), "import", str(posts)).code == 0
     assert cli("--config", str(story), "analyze").code == 0
     result = cli(

@@ -25,6 +25,7 @@ import streamlit as st
 from conftest import CliResult
 from story_server import story_server
 from streamlit.testing.v1 import AppTest
+from test_main_command import answers, free_port
 from test_scheduler import (
     finish,
     in_thread,
@@ -45,19 +46,6 @@ ROOT = Path(__file__).parent.parent
 APP = ROOT / "dashboard" / "app.py"
 TAGS = "/api/v1/timelines/tag/"
 Cli = Callable[..., CliResult]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).text == "ok"
-    except httpx.HTTPError:
-        return False
 
 
 # --- item 11: stops that are prompt ---------------------------------------------------------------
