@@ -156,7 +156,7 @@ def _mentions(
             continue
         key = (rule.kind, tuple(rule.subject_acronyms), rule.subject_expansions)
         if key not in read:
-            read[key] = prepared[rule.kind].with_columns(_subject_text(rule).alias("_st"))
+            read[key] = _with_subject_text(prepared[rule.kind], rule)
         named = _echo(rule, language, echoed[rule.claim_id]) if echoed is not None else None
         claims.append(_claim_mentions(read[key], rule, language, named))
     if not claims:
@@ -236,25 +236,26 @@ def _candidates(
     fields = ["text", "title"] if "title" in columns else ["text"]
     named = _literal(term for rule in rules for term in rule.anchor_terms)
     # a claim with a quantity may be named by its topic alone: an object word and a topic word
-    implied = [
-        (_literal(_topic_words(topics[rule.topic])), _literal(rule.object_terms))
-        for rule in rules
-        if rule.quantity and rule.topic in topics
-    ]
-    first = "|".join([named, *(topic for topic, _ in implied)])
-    by_topic = pl.any_horizontal(
-        pl.lit(False), *(_hit(topic, fields) & _hit(words, fields) for topic, words in implied)
-    ).fill_null(False)
+    implied = [rule for rule in rules if rule.quantity and rule.topic in topics]
+    topic_words = {rule.claim_id: _literal(_topic_words(topics[rule.topic])) for rule in implied}
+    first = "|".join([named, *topic_words.values()])
+    by_topic = {
+        rule.claim_id: _hit(topic_words[rule.claim_id], fields)
+        & _hit(_literal(rule.object_terms), fields)
+        for rule in implied
+    }
     posts = posts.filter(_hit(first, fields).fill_null(False))  # every post: one fast pass
-    hit = _hit(named, fields).fill_null(False) | by_topic  # the few it kept
+    hit = pl.any_horizontal(_hit(named, fields), *by_topic.values()).fill_null(False)
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
     folded = pl.concat_str(
         [pl.col("text"), pl.col("title").fill_null("")], separator="\n"
     ).str.replace_many(FOLD_IN_PLACE)
     subject = "|".join(rule.anchor() for rule in rules)
+    # the topic implies a subject only where it is not said: the rows whose topics are matched
+    unsaid = [by_topic[rule.claim_id] & ~folded.str.contains(rule.subject) for rule in implied]
     return (
         posts.filter(hit)
-        .with_columns(by_topic.alias("_implied"))
+        .with_columns(pl.any_horizontal(pl.lit(False), *unsaid).fill_null(False).alias("_implied"))
         .select(
             pl.col("post_uid").cast(pl.String),
             pl.col("source").cast(pl.String).fill_null(""),
@@ -427,10 +428,12 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
 _PROPER = r"\p{Lu}[\p{L}'-]*(?:\s+(?:\p{Ll}{1,3}\s+)?\p{Lu}[\p{L}'-]*)+"
 
 
-def _subject_text(rule: ClaimRules) -> pl.Expr:
-    """The text with the subject's acronyms blanked where the post spells them out otherwise."""
-    text = pl.col(_T)
+def _with_subject_text(frame: pl.DataFrame, rule: ClaimRules) -> pl.DataFrame:
+    """`frame` with `_st`: the text with the subject's acronyms blanked where the post spells them
+    out otherwise (one acronym at a time: a when/then chained over them repeats its branches)."""
+    frame = frame.with_columns(pl.col(_T).alias("_st"))
     for acronym in rule.subject_acronyms:
+        text = pl.col("_st")
         bracketed = rf"\(\s*{acronym}\s*\)"
         redefined = (
             text.str.contains(bracketed)
@@ -442,12 +445,9 @@ def _subject_text(rule: ClaimRules) -> pl.Expr:
             & ~text.str.contains(rf"(?-u:\b){acronym}\s*\(\s*{rule.subject_expansions}\s*\)")
         )
         blank = "·" * len(acronym)
-        text = (
-            pl.when(redefined)
-            .then(text.str.replace_all(rf"(?-u:\b){acronym}(?-u:\b)", blank))
-            .otherwise(text)
-        )
-    return text
+        blanked = text.str.replace_all(rf"(?-u:\b){acronym}(?-u:\b)", blank)
+        frame = frame.with_columns(pl.when(redefined).then(blanked).otherwise(text).alias("_st"))
+    return frame
 
 
 def _place_after(words: str, what: str, language: Language) -> str:
