@@ -575,11 +575,26 @@ def _share(rule: ClaimRules) -> str:
     return rf"(?:{rule.marked})\s+(?i:of|des|du|de la|de l'|d')(?:\s|$)"
 
 
-def _placed(rule: ClaimRules, language: Language) -> pl.Expr:
-    """Whether a post naming the claim is in its context (DFA tests only: no captures)."""
+def _placed(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """The posts naming the claim that are in its context (DFA tests only: no captures). A place
+    outside is looked for only where no context term is said (its test is the costly one)."""
     in_context = pl.col("_st").str.contains(rule.context)
+    frame = _where(frame, ~in_context, _outside(rule, language), "_outside", default=False)
     bound_elsewhere = _outside(rule, language, bound_to=rule.object)
-    return (in_context | ~_outside(rule, language)) & ~bound_elsewhere
+    return frame.filter((in_context | ~pl.col("_outside")) & ~bound_elsewhere).drop("_outside")
+
+
+def _where(
+    frame: pl.DataFrame, rows: pl.Expr, value: pl.Expr, name: str, default: object
+) -> pl.DataFrame:
+    """`frame` with column `name`: `value` computed on the `rows` only, `default` on the others
+    (a when/then would compute it on every row)."""
+    chosen = frame.select(rows.fill_null(False)).to_series()
+    if not chosen.any():
+        return frame.with_columns(pl.lit(default).alias(name))
+    computed = frame.filter(chosen).select(value.alias(name)).to_series()
+    column = pl.repeat(default, frame.height, eager=True, dtype=computed.dtype).alias(name)
+    return frame.with_columns(column.scatter(chosen.arg_true(), computed))
 
 
 def _named_by(rule: ClaimRules) -> pl.Expr:
@@ -1036,7 +1051,7 @@ def _claim_mentions(
     """The claim's mentions in `prepared`: the texts read for its kind, with its subject's `_st`
     (those that `named` says name it, by default the rules of `_named`)."""
     frame = prepared.filter(named if named is not None else _named(rule, language))
-    frame = frame.filter(_placed(rule, language))
+    frame = _placed(frame, rule, language)
     if rule.quantity:
         frame = _unrelated_masked(frame, rule, language)
         long = _candidates_long(frame, rule, language)
