@@ -248,7 +248,7 @@ def _candidates(
     hit = pl.any_horizontal(_hit(named, fields), *by_topic.values()).fill_null(False)
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
     folded = pl.concat_str(
-        [pl.col("text"), pl.col("title").fill_null("")], separator="\n"
+        [pl.col(field).cast(pl.String).fill_null("") for field in fields], separator="\n"
     ).str.replace_many(FOLD_IN_PLACE)
     subject = "|".join(rule.anchor() for rule in rules)
     # the topic implies a subject only where it is not said: the rows whose topics are matched
