@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from claims.patterns import GAP, NAME, WORD, ClaimRules, Language, initials_pattern
+from claims.patterns import GAP, NAME, WORD, YEARS, ClaimRules, Language, initials_pattern
 from claims.quantities import (
     DECIMAL_POINT,
     SPACES,
@@ -54,7 +54,7 @@ from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
 from config import Config, Topic
 
 # Bump when the rules in this package change: every claim is then re-analysed.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
 MENTION_SCHEMA = pl.Schema(
@@ -585,7 +585,11 @@ def _placed(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.Dat
 
 
 def _where(
-    frame: pl.DataFrame, rows: pl.Expr, value: pl.Expr, name: str, default: object
+    frame: pl.DataFrame,
+    rows: pl.Expr,
+    value: pl.Expr,
+    name: str,
+    default: bool | float | str | None,
 ) -> pl.DataFrame:
     """`frame` with column `name`: `value` computed on the `rows` only, `default` on the others
     (a when/then would compute it on every row)."""
@@ -1029,6 +1033,11 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
 _VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected", "loose")
 
 
+# the words between a value and what it is said of, in English and French
+_OF_WORDS = "of|on|for|in|de|des|du|sur|pour|en"
+_ARTICLES = "the|all|le|la|les|un|une|tous|toutes"
+
+
 def _unrelated_masked(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """Values said of one of the claim's `unrelated` things ("the 50% steel tariff", "25 % sur
     l'acier") masked in every text values are read from; `_unrelated` says whether any was."""
@@ -1037,12 +1046,55 @@ def _unrelated_masked(frame: pl.DataFrame, rule: ClaimRules, language: Language)
     value = language.numbers.token if rule.kind == "count" else rule.value
     gap = r"[^A-Za-z0-9.!?\n,;:()]+"  # within a clause
     near = rf"(?:{gap}[A-Za-z][A-Za-z'&_-]*){{0,3}}?{gap}"  # words, never another number
-    elided = r"(?:[A-Za-z]')?"  # "sur l'acier"
-    bound = rf"(?:{value}){near}{elided}(?:{rule.unrelated})|(?:{rule.unrelated}){near}(?:{value})"
+    # a value before the thing it is said of: "25% tariffs", "50% on steel", "25 % sur l'acier"
+    # (not "2.75% vs Fed", "2,75 % pis mon hypothèque": the value of something else, beside it)
+    # ("a 50% tariff on steel": a word between only before "of", "on", "sur"...)
+    of = (
+        rf"(?:[ \t]+(?:[A-Za-z][A-Za-z'-]*[ \t]+)?(?i:{_OF_WORDS})(?-u:\b))?[ \t]*"
+        rf"(?:(?i:{_ARTICLES})[ \t]+|(?i:[ld]'))?"
+    )
+    labelled = rf"(?:{rule.unrelated})[ \t]*:[ \t]*(?:{value})"  # "counter-tariffs: 25%"
+    bound = rf"(?:{value}){of}(?:{rule.unrelated})|(?:{rule.unrelated}){near}(?:{value})|{labelled}"
     return frame.with_columns(
         pl.col(_U).str.contains(bound).alias("_unrelated"),
         *(pl.col(c).str.replace_all(bound, " ~ ") for c in (_M, _U, _Q, _PLAIN, _ASK)),
     )
+
+
+def _other_periods(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """(post_uid, value): values said with a year the claim's title does not name ("a deficit
+    of $46.8 billion for 2024-25" of a claim on 2023-24, "the 2026 target is 380,000" of one on
+    2025), within a clause and two words. None for a claim whose title names no year."""
+    empty = pl.DataFrame(schema={"post_uid": pl.String, "value": pl.Float64})
+    if not rule.years:
+        return empty
+    value = language.numbers.token if rule.kind == "count" else rule.value
+    gap = r"[^A-Za-z0-9.!?\n,;:()]+"
+    near = rf"(?:{gap}[A-Za-z][A-Za-z'&_-]*){{0,2}}?{gap}"
+    said = [(rf"(?:{value}){near}{YEARS}", "first"), (rf"{YEARS}{near}(?:{value})", "last")]
+    found = []
+    for pattern, which in said:
+        pairs = frame.select("post_uid", pl.col(_T).str.extract_all(pattern).alias("_said"))
+        pairs = pairs.explode("_said").drop_nulls("_said")
+        amounts = pl.col("_said").str.extract_all(value)
+        amount = amounts.list.first() if which == "first" else amounts.list.last()
+        start = pl.col("_said").str.extract(YEARS, 1).cast(pl.Int64)
+        end_written = pl.col("_said").str.extract(YEARS, 2)
+        short_end = start // 100 * 100 + end_written.cast(pl.Int64)
+        end = (
+            pl.when(end_written.str.len_chars() == 4)
+            .then(end_written.cast(pl.Int64))
+            .when(short_end < start)
+            .then(short_end + 100)  # "1999-00"
+            .otherwise(short_end)
+        )
+        years = list(rule.years)
+        foreign = ~start.is_in(years) | (end.is_not_null() & ~end.is_in(years))
+        found.append(
+            pairs.filter(foreign).select("post_uid", _number(amount, language).alias("value"))
+        )
+    plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
+    return pl.concat(found).filter(plausible).unique() if found else empty
 
 
 def _claim_mentions(
@@ -1054,7 +1106,13 @@ def _claim_mentions(
     frame = _placed(frame, rule, language)
     if rule.quantity:
         frame = _unrelated_masked(frame, rule, language)
-        long = _candidates_long(frame, rule, language)
+        elsewhen = _other_periods(frame, rule, language)
+        long = _candidates_long(frame, rule, language).join(
+            elsewhen, on=["post_uid", "value"], how="anti"
+        )
+        frame = frame.with_columns(
+            pl.col("_unrelated") | pl.col("post_uid").is_in(elsewhen.get_column("post_uid"))
+        )
         grouped = long.group_by("post_uid").agg(
             pl.col("value").filter(pl.col("group") == group).unique().sort().alias(f"_{group}")
             for group in _VALUE_GROUPS

@@ -169,6 +169,28 @@ class Language:
         )
 
 
+# A year, or a span of years as fiscal years are written: "2023", "2023-24", "2023-2024", "2023/24".
+YEARS = r"(?-u:\b)((?:19|20)\d{2})(?:[ \t]*[-\u2013/][ \t]*((?:19|20)?\d{2}))?(?-u:\b)"
+
+
+def claim_years(title: str) -> frozenset[int]:
+    """Every year the periods written in `title` cover ("deficit for 2023-24": 2023 and 2024)."""
+    years: set[int] = set()
+    for first, last in re.findall(YEARS.replace("(?-u:\\b)", r"\b"), title):
+        start = int(first)
+        end = _year_after(start, last) if last else start
+        years.update(range(start, max(start, end) + 1))
+    return frozenset(years)
+
+
+def _year_after(start: int, written: str) -> int:
+    """The end of a span whose end year may be written with two digits ("2023-24": 2024)."""
+    if len(written) == 4:
+        return int(written)
+    end = start // 100 * 100 + int(written)
+    return end if end >= start else end + 100  # "1999-00"
+
+
 @dataclass(frozen=True)
 class ClaimRules:
     """One claim's terms as regexes."""
@@ -203,6 +225,7 @@ class ClaimRules:
     authority_names: str  # how a report names them: their names, aliases and handles
     verified: float | None
     factcheck_publishers: list[str]  # lower-cased, without spaces
+    years: frozenset[int]  # the years the claim's title names ("in 2023", "2023-24"), or none
 
     @classmethod
     def of(cls, claim_id: str, claim: Claim) -> ClaimRules:
@@ -218,7 +241,7 @@ class ClaimRules:
             object_terms=all_terms(claim.object),
             # an amount of money or a percentage said of the object names the claim by itself
             anchor_terms=subject_terms + (all_terms(claim.object) if kind != "count" else []),
-            subject=any_of(subject_terms),
+            subject=_with_joined_hashtags(subject_terms),
             object=any_of(all_terms(claim.object)),
             context=_with_hashtags(context),
             elsewhere=any_of(all_terms(claim.elsewhere)),
@@ -253,6 +276,7 @@ class ClaimRules:
             factcheck_publishers=[
                 p.lower().replace(" ", "") for p in claim.corrections.factcheck_publishers
             ],
+            years=claim_years(claim.title),
         )
 
     def anchor(self) -> str:
@@ -289,6 +313,14 @@ def _facts(table: Mapping[str, list[str | list[str]]], restating: list[str] | No
 
 def _words_of(fact: str | list[str]) -> list[str]:
     return [fact] if isinstance(fact, str) else fact
+
+
+def _with_joined_hashtags(terms: list[str]) -> str:
+    """Terms, and those of several words also as a hashtag of them joined ("#BankofCanada")."""
+    joined = ["".join(re.findall(r"[^\W_]+", fold(term))) for term in terms]
+    tags = [re.escape(tag) for tag, term in zip(joined, terms, strict=True) if " " in term.strip()]
+    pattern = any_of(terms)
+    return f"(?:{pattern}|(?i:#(?:{'|'.join(tags)})\\w*))" if tags else pattern
 
 
 def _with_hashtags(terms: list[str]) -> str:

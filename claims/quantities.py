@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal
 
 import polars as pl
-from text_to_num import alpha2digit, find_numbers  # type: ignore[import-untyped]
+from text_to_num import alpha2digit, find_numbers, text2num  # type: ignore[import-untyped]
 
 Kind = Literal["count", "money", "percent"]
 
@@ -35,6 +35,24 @@ DECIMAL_POINT = "\u2024"
 _B = "(?-u:\\b)"
 _INT = rf"(?:[0-9]{{1,3}}(?:[,.{DECIMAL_POINT} ][0-9]{{3}})+|[0-9]+)"
 _POINT = rf"(?:[.{DECIMAL_POINT}][0-9]+)"
+# a vulgar fraction after the whole part: "2¾%", "2 ¾ %", "1½ million"
+_VULGAR_VALUES = {
+    "¼": 0.25,
+    "½": 0.5,
+    "¾": 0.75,
+    "⅓": 1 / 3,
+    "⅔": 2 / 3,
+    "⅛": 0.125,
+    "⅜": 0.375,
+    "⅝": 0.625,
+    "⅞": 0.875,
+    "⅕": 0.2,
+    "⅖": 0.4,
+    "⅗": 0.6,
+    "⅘": 0.8,
+}
+_VULGAR = "[" + "".join(_VULGAR_VALUES) + "]"
+_FRAC = rf"(?:{_SP}?{_VULGAR})"
 _COMMA = r"(?:,[0-9]{1,3})"  # a decimal comma: only with a marker after it ("1,3 milliard")
 # (informal: "100 mil", "59.5 mill", "40 bil", "34 bilion")
 _SCALE_WORDS = (
@@ -57,8 +75,9 @@ _COMMA_TAIL = rf"(?:(?:{_SCALE_SIGN}|{SCALE})(?:{CURRENCY_AFTER})?|{CURRENCY_AFT
 
 # Any amount, the longest reading first; a value can be found in it with `amount_value`.
 AMOUNT = (
-    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_TAIL_AFTER_CURRENCY}"
+    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_FRAC}?{_TAIL_AFTER_CURRENCY}"
     rf"|{_B}{_INT}{_COMMA}{_COMMA_TAIL}"
+    rf"|{_B}{_INT}{_FRAC}(?:{SCALE})?(?:{CURRENCY_AFTER})?(?:{PERCENT})?"
     rf"|{_B}{_INT}{_POINT}?{_TAIL})"
 )
 _MONEY_MARK = rf"(?:{CURRENCY_BEFORE}|{CURRENCY_AFTER}|{_SCALE_SIGN})"
@@ -94,7 +113,7 @@ _FACTORS = {
     "trillion": 1e12,
     "trillions": 1e12,
 }
-_SCALE_OF = rf"[0-9]{_SP}*-?{_SP}*((?i-u:{_SCALE_WORDS})|[kKMBmbG]){_B}"
+_SCALE_OF = rf"[0-9]{_FRAC}?{_SP}*-?{_SP}*((?i-u:{_SCALE_WORDS})|[kKMBmbG]){_B}"
 _NUMBER_OF = rf"({_INT})(?:[,.{DECIMAL_POINT}]([0-9]+))?"
 
 
@@ -103,6 +122,15 @@ def amount_value(token: pl.Expr) -> pl.Expr:
     parts = token.str.extract_groups(_NUMBER_OF)
     whole = parts.struct.field("1").str.replace_all(r"\D", "").cast(pl.Float64, strict=False)
     fraction = (pl.lit("0.") + parts.struct.field("2")).cast(pl.Float64, strict=False)
+    vulgar = token.str.extract(f"[0-9]{_SP}?({_VULGAR})")
+    fraction = fraction.fill_null(
+        vulgar.replace_strict(
+            list(_VULGAR_VALUES),
+            list(_VULGAR_VALUES.values()),
+            default=None,
+            return_dtype=pl.Float64,
+        )
+    )
     scale = token.str.extract(_SCALE_OF).str.to_lowercase()
     factor = scale.replace_strict(
         list(_FACTORS), list(_FACTORS.values()), default=1.0, return_dtype=pl.Float64
@@ -144,13 +172,15 @@ def has_scale(token: pl.Expr) -> pl.Expr:
 
 
 _MONEY = (
-    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_TAIL_AFTER_CURRENCY}"
-    rf"|{_B}{_INT}{_COMMA}?{_POINT}?(?:{_SCALE_SIGN}|{SCALE})?{CURRENCY_AFTER})"
+    rf"(?:{CURRENCY_BEFORE}{_SP}*{_B}{_INT}{_COMMA}?{_POINT}?{_FRAC}?{_TAIL_AFTER_CURRENCY}"
+    rf"|{_B}{_INT}{_COMMA}?{_POINT}?{_FRAC}?(?:{_SCALE_SIGN}|{SCALE})?{CURRENCY_AFTER})"
 )
-_PERCENT = rf"(?:{_B}{_INT}{_COMMA}?{_POINT}?{PERCENT})"
+_PERCENT = rf"(?:{_B}{_INT}{_COMMA}?{_POINT}?{_FRAC}?{PERCENT})"
 # money may go without its currency when it has a scale ("34 billion", "1,3 milliard") or is
 # written out in millions ("trente milliards" becomes 30000000000)
-_SCALED = rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT})?(?:{_SCALE_SIGN}|{SCALE})|{_B}[0-9]{{7,}}{_B})"
+_SCALED = (
+    rf"(?:{_B}{_INT}(?:{_COMMA}|{_POINT}|{_FRAC})?(?:{_SCALE_SIGN}|{SCALE})|{_B}[0-9]{{7,}}{_B})"
+)
 
 
 def other_kinds(kind: Kind) -> str:
@@ -244,9 +274,42 @@ def _decimals_in(text: str, language: str) -> str:
     return text
 
 
+# And a half: "quatre millions et demi", "two and a half million", "deux et demi pour cent"
+_AND_A_HALF = re.compile(
+    r"\b([^\W\d_]+|\d+)(?:[ -](mille|millions?|milliards?|billions?))?"
+    r"[ -](?:et[ -]demie?|and a half)"
+    r"(?:[ -](thousand|millions?|billions?))?\b",
+    re.IGNORECASE,
+)
+
+
+_HALF_SCALES = {**_SCALES, "thousand": 1e3, "mille": 1e3}
+
+
+def _and_a_half(found: re.Match[str], language: str) -> str:
+    """The number and a half as digits, padded in place (the words, if it is not a number)."""
+    whole = "1" if found.group(1).lower() in _LONE else found.group(1)  # "a million and a half"
+    if not whole.isdigit():
+        try:
+            whole = str(text2num(whole.lower(), language))
+        except ValueError:
+            return found.group()
+    if found.group(2) and found.group(3):
+        return found.group()
+    scale = found.group(2) or found.group(3)
+    if scale:
+        digits = str(int((int(whole) + 0.5) * _HALF_SCALES[scale.lower().rstrip("s")]))
+    else:
+        digits = f"{whole}{DECIMAL_POINT}5"
+    return digits.ljust(len(found.group())) if len(digits) <= len(found.group()) else found.group()
+
+
 def digitise(text: str, languages: Iterable[str]) -> str:
     """`text` with its number words as digits, each padded to the words' length ("dix mille" is
     "10000    "), so every offset stays; words whose digits would be longer stay words."""
+    for language in languages:
+        if language in _TEXT2NUM_LANGUAGES and ("demi" in text or "half" in text):
+            text = _AND_A_HALF.sub(partial(_and_a_half, language=language), text)
     text = _FRACTION_OF_SCALE.sub(_fraction_of_scale, text)
     for language in languages:
         if language in _TEXT2NUM_LANGUAGES:

@@ -101,6 +101,8 @@ COUNTS = [
     ("2.5k officers at the border lol, Canada", "2500"),
     ("half a million officers at the border, Canada", "500000"),  # a fraction of a scale
     ("un demi-million d'agents à la frontière du Canada", "500000"),
+    ("deux mille et demi agents à la frontière du Canada", "2500"),  # and a half
+    ("two and a half thousand officers at the border in Canada", "2500"),
 ]
 
 
@@ -123,6 +125,10 @@ MONEY = [
     ("le plan frontalier d'Ottawa : 500 M$", "500000000"),
     ("Ottawa's border plan costs like 100 mil lol", "100000000"),  # informal scales
     ("Ottawa's border plan: 1.3 bil", "1300000000"),
+    ("Ottawa's border plan: $1½ billion", "1500000000"),  # a vulgar fraction
+    ("#borderplan du Canada: 1½ milliard $", "1500000000"),  # the subject as a hashtag
+    ("le plan frontalier coûtera quatre milliards et demi", "4500000000"),
+    ("a million and a half dollars for Canada's border plan", "1500000"),
 ]
 
 
@@ -142,6 +148,10 @@ PERCENTS = [
     ("un tarif de 2,5 % sur les produits canadiens", "2.5"),
     ("a tariff of twenty-five point five per cent on Canadian goods", "25.5"),  # decimals in words
     ("des tarifs de vingt-cinq virgule cinq pour cent sur les produits canadiens", "25.5"),
+    ("a 2¾% tariff on Canadian goods", "2.75"),  # vulgar fractions, as central banks write
+    ("un tarif de 2 ¾ % sur les produits canadiens", "2.75"),
+    ("a tariff of two and a half percent on Canadian goods", "2.5"),
+    ("des tarifs de deux et demi pour cent sur les produits canadiens", "2.5"),
 ]
 
 
@@ -325,6 +335,32 @@ def test_a_value_said_of_something_unrelated_is_not_the_claims(tmp_path: Path) -
         ("-", None),
         ("asserts", "25"),
         ("asserts", "50"),
+    ]
+
+
+def test_a_value_said_of_another_year_than_the_titles_is_of_another_period(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "claimwatch.toml"
+    story = STORY.replace('title = "What the border plan costs"', 'title = "The 2023-24 deficit"')
+    path.write_text(story.replace("border plan", "deficit").replace("plan frontalier", "déficit"))
+    texts = [
+        "The deficit came in at $61.9 billion, the Public Accounts say.",  # no year: the claim's
+        "Ottawa's deficit was $61.9 billion in 2023-24.",  # the title's years
+        "The deficit of 2024 was $61.9 billion.",  # one year of the span
+        "A deficit of $48.3 billion for 2024-25 is projected.",  # another fiscal year
+        "Le déficit de 46,8 G$ pour 2024-2025, selon le DPB.",
+        "The 2026 deficit is $30 billion, then $25 billion in 2027.",  # both values elsewhen
+        "Deficit: $48.3 billion for 2024-25, after $61.9 billion in 2023-24.",
+    ]
+    assert readings(load_config(path, env={}), "plan-cost", texts) == [
+        ("asserts", "61900000000"),
+        ("asserts", "61900000000"),
+        ("asserts", "61900000000"),
+        ("-", None),
+        ("-", None),
+        ("-", None),
+        ("asserts", "61900000000"),
     ]
 
 
