@@ -391,8 +391,13 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
     apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
     # to the end of its clause (a quote set apart, " | ", ends it too)
     reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,|]|,[0-9])*"
+    # a negation that approximates ("pas loin de 0,06 G$", "no less than 5") rejects nothing
+    approximate = rf"{language.negations}[ \t]+(?i:loin|far|moins|less|more|plus|quite|much)\b"
     prepared = texts.with_columns(
-        pl.col(_T).str.replace_all(_noise(language, kind), " ~ ").alias(_M)
+        pl.col(_T)
+        .str.replace_all(_noise(language, kind), " ~ ")
+        .str.replace_all(approximate, " ")
+        .alias(_M)
     )
     # "the 15% going around", "le 15 % qui circule": a value others give, said before it
     given = (
@@ -918,9 +923,17 @@ def _denial(rule: ClaimRules, language: Language) -> pl.Expr:
     claim with no value asserted."""
     nothing_asserted = pl.col("_asserted").list.len().fill_null(0) == 0
     said = pl.col(_T).str.replace_all(_ASKED, " ")  # "c'est vrai ou c'est bullshit?" asks
-    return said.str.contains(language.denials) | (
-        nothing_asserted & (said.str.contains(language.mockery) | _negated_claim(rule, language))
+    # a value of the claim's kind negated, and none put in its place: "the deficit was not $40B"
+    value = language.numbers.token if rule.kind == "count" else rule.value
+    negated = (
+        pl.col(_M)
+        .str.replace_all(_ASKED, " ")
+        .str.contains(rf"{language.negations}{_NEGATED_GAP}(?:{value})")
     )
+    rejected = said.str.contains(language.mockery) | _negated_claim(rule, language)
+    if rule.quantity:
+        rejected = rejected | negated
+    return said.str.contains(language.denials) | (nothing_asserted & rejected)
 
 
 def _pushback(rule: ClaimRules, language: Language) -> pl.Expr:

@@ -364,6 +364,23 @@ def test_a_value_said_of_another_year_than_the_titles_is_of_another_period(
     ]
 
 
+def test_a_value_negated_with_none_in_its_place_denies_and_an_approximation_asserts(
+    config: Config,
+) -> None:
+    texts = [
+        "No, the border plan was not $40 billion.",  # negated, nothing in its place: denies
+        "Non, le plan frontalier n'était pas de 100 milliards.",
+        "The border plan is $1.3 billion, not $40 billion.",  # one in its place: corrects
+        "Le plan frontalier a coûté pas loin de 1,3 milliard $.",  # "not far from": nearly
+    ]
+    assert readings(config, "plan-cost", texts) == [
+        ("denies", "40000000000"),
+        ("denies", "100000000000"),
+        ("corrects", "1300000000"),
+        ("asserts", "1300000000"),
+    ]
+
+
 def test_a_known_value_names_the_claim_without_its_subject(config: Config) -> None:
     texts = [
         "10 000 agents, mon oeil.",  # the verified value, counting the claim's units
