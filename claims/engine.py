@@ -40,6 +40,7 @@ import polars as pl
 
 from claims.patterns import GAP, NAME, WORD, YEARS, ClaimRules, Language, initials_pattern
 from claims.quantities import (
+    AMOUNT,
     DECIMAL_POINT,
     SPACES,
     Kind,
@@ -368,6 +369,10 @@ def _noise(language: Language, kind: Kind) -> str:
     )
 
 
+# a mixed number's fraction -> its decimals, padded to the fraction's length ("2 3/4": "2.75 ")
+_MIXED = {"1/2": "5  ", "1/4": "25 ", "3/4": "75 "}
+
+
 def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
     """Text and title joined (`_RAW`) and folded (`_T`): accents off, decimal points kept apart
     from full stops, number words as digits; every offset of `_RAW` kept."""
@@ -381,6 +386,10 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
     )
     folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE | SPACES)
     folded = folded.str.replace_all(r"(\d)\.(\d)", f"${{1}}{DECIMAL_POINT}${{2}}")
+    for fraction, digits in _MIXED.items():  # "2 3/4 per cent" is 2.75, padded in place
+        folded = folded.str.replace_all(
+            rf"(?-u:\b)([0-9]+)[ \t]{fraction}(?-u:\b)", f"${{1}}{DECIMAL_POINT}{digits}"
+        )
     numbers = language.numbers
     texts = candidates.with_columns(raw.alias(_RAW)).with_columns(folded.alias(_T))
     return digitised(texts, _T, numbers.triggers)
@@ -639,13 +648,24 @@ def _counted(rule: ClaimRules, language: Language) -> str:
     )
 
 
-def _said_of(rule: ClaimRules) -> str:
-    """An amount of the claim's kind said of its subject or object, within `window` words after
-    it ("the border plan is worth $1.3 billion", "tarifs de 25 %")."""
+def _said_of(rule: ClaimRules, value: str | None = None) -> str:
+    """An amount of the claim's kind (or `value`) said of its subject or object, within `window`
+    words after it ("the border plan is worth $1.3 billion", "tarifs de 25 %")."""
+    value = value or rule.value
     words = rf"(?:{GAP}{WORD}){{0,{rule.window}}}?{GAP}"
     before = rf"(?:{GAP}{WORD}){{0,2}}?{GAP}"  # "les 34 milliards de Trans Mountain"
     named = f"(?:{rule.subject}|{rule.units})"
-    return rf"{named}{words}(?:{rule.value})|(?:{rule.value}){before}{named}"
+    return rf"{named}{words}(?:{value})|(?:{value}){before}{named}"
+
+
+# A decimal standing for a percentage said of the claim: "the BoC cut to 2.75", "taux à 2,75"
+_BARE_DECIMAL = rf"^[0-9]+[.,{DECIMAL_POINT}][0-9]+$"
+
+
+def _said_value(rule: ClaimRules) -> str:
+    """What a value said of the claim may be: an amount of its kind; for a percentage, also any
+    amount (kept only when it is a bare decimal, `_BARE_DECIMAL`)."""
+    return f"(?:{rule.value}|{AMOUNT})" if rule.kind == "percent" else rule.value
 
 
 def _times(rule: ClaimRules) -> str:
@@ -683,13 +703,14 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Patte
         "negated": (_M, rf"{language.negations}{_NEGATED_GAP}{num}", f"({num})", "first"),
     }
     if rule.kind != "count":
-        said_of = _said_of(rule)
+        value = _said_value(rule)
+        said_of = _said_of(rule, value)
         patterns |= {
             "typed": (_PLAIN, f"{_share(rule)}|{rule.marked}", f"({rule.marked})", "first"),
-            "said": (_U, said_of, f"({rule.value})", "last"),
-            "plain_said": (_PLAIN, said_of, f"({rule.value})", "last"),
-            "asked_said": (_ASK, said_of, f"({rule.value})", "last"),
-            "quoted_said": (_Q, said_of, f"({rule.value})", "last"),
+            "said": (_U, said_of, f"({value})", "last"),
+            "plain_said": (_PLAIN, said_of, f"({value})", "last"),
+            "asked_said": (_ASK, said_of, f"({value})", "last"),
+            "quoted_said": (_Q, said_of, f"({value})", "last"),
             "quoted_typed": (_Q, rule.marked, f"({rule.marked})", "first"),
         }
     return patterns
@@ -732,6 +753,9 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
                 pl.lit(_GROUPS[category]).alias("group"),
                 _number(number, language).alias("value"),
                 pl.col("text").str.strip_chars(" \t\n:=(.!?,;)…"),
+                (number.str.strip_chars().str.contains(_BARE_DECIMAL) & category.endswith("said"))
+                .fill_null(False)
+                .alias("_decimal"),
             )
         )
     long = pl.concat(parts)
@@ -742,9 +766,9 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
     plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
     if rule.kind != "count":  # a count's other kinds are masked; its words are values too
         # a rejected number needs no mark of its own: "8.1%, not 10", "it's $34B, not 40"
-        loose = (pl.col("group") == "rejected") | pl.col("_inherited")
+        loose = (pl.col("group") == "rejected") | pl.col("_inherited") | pl.col("_decimal")
         plausible = plausible & (pl.col("text").str.contains(rule.value) | loose)
-    return long.filter(plausible).drop("_inherited", strict=False)
+    return long.filter(plausible).drop("_inherited", "_decimal", strict=False)
 
 
 def _scaled_by_the_post(long: pl.DataFrame, frame: pl.DataFrame, rule: ClaimRules) -> pl.DataFrame:
@@ -776,7 +800,8 @@ def _runs_of(patterns: list[str]) -> str:
 def _value_features(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """Per post: the values offered by group, places listed, parts summed, two values offered."""
     num = language.numbers.token
-    second = num if rule.kind == "count" else f"(?:{rule.value})"
+    # (a percentage's second value may go without its sign: "2.75 or 3 now?")
+    second = num if rule.kind in ("count", "percent") else f"(?:{rule.value})"
     places = [
         pl.col(_U).str.contains(rf"{place}(?:\s*[^\s?]|\s*$)").cast(pl.Int64)
         for place in rule.places

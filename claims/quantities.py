@@ -206,8 +206,10 @@ def marked_amount(kind: Kind) -> str:
 # language without its own list uses all of them).
 SCALE_WORDS = {
     "en": "hundreds?|thousands?|millions?|billions?|trillions?|sixty|seventy|eighty|ninety|half"
+    "|quarters?"
     "|per\\s*cent|percent",  # "ten per cent": a percentage reads digits
-    "fr": "cents?|mille|millions?|milliards?|soixante|septante|huitante|nonante|demi|pourcent",
+    "fr": "cents?|mille|millions?|milliards?|soixante|septante|huitante|nonante|demi|quarts?"
+    "|pourcent",
 }
 SCALE_WORDS_TRIGGER = "|".join(SCALE_WORDS.values())
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -250,7 +252,7 @@ def _fraction_of_scale(found: re.Match[str]) -> str:
 
 
 # A decimal in words: "eight point one", "huit virgule un" (text2num's alpha2digit reads them)
-_DECIMAL_MARK = re.compile(r"[ -](?:point|virgule)[ -][^\W\d_]+\b", re.IGNORECASE)
+_DECIMAL_MARK = re.compile(r"[ -](?:point|virgule)[ -][^\W\d_]+(?:-[^\W\d_]+)*\b", re.IGNORECASE)
 _WORD_BEFORE = re.compile(r"[^\W\d_]+[ -]?$")
 _DECIMAL_READ = re.compile(r"\d+[.,]\d+")
 
@@ -274,10 +276,11 @@ def _decimals_in(text: str, language: str) -> str:
     return text
 
 
-# And a half: "quatre millions et demi", "two and a half million", "deux et demi pour cent"
+# And a half, a quarter, three quarters: "quatre millions et demi", "two and a half million",
+# "deux et demi pour cent", "two and three-quarters per cent"
 _AND_A_HALF = re.compile(
     r"\b([^\W\d_]+|\d+)(?:[ -](mille|millions?|milliards?|billions?))?"
-    r"[ -](?:et[ -]demie?|and a half)"
+    r"[ -](et[ -]demie?|and a half|and a quarter|et quart|and three[ -]quarters|et trois quarts)"
     r"(?:[ -](thousand|millions?|billions?))?\b",
     re.IGNORECASE,
 )
@@ -294,13 +297,15 @@ def _and_a_half(found: re.Match[str], language: str) -> str:
             whole = str(text2num(whole.lower(), language))
         except ValueError:
             return found.group()
-    if found.group(2) and found.group(3):
+    if found.group(2) and found.group(4):
         return found.group()
-    scale = found.group(2) or found.group(3)
+    part = found.group(3).lower()
+    fraction = 0.75 if "three" in part or "trois" in part else 0.25 if "quar" in part else 0.5
+    scale = found.group(2) or found.group(4)
     if scale:
-        digits = str(int((int(whole) + 0.5) * _HALF_SCALES[scale.lower().rstrip("s")]))
+        digits = str(int((int(whole) + fraction) * _HALF_SCALES[scale.lower().rstrip("s")]))
     else:
-        digits = f"{whole}{DECIMAL_POINT}5"
+        digits = f"{whole}{DECIMAL_POINT}{str(fraction)[2:]}"
     return digits.ljust(len(found.group())) if len(digits) <= len(found.group()) else found.group()
 
 
@@ -308,7 +313,7 @@ def digitise(text: str, languages: Iterable[str]) -> str:
     """`text` with its number words as digits, each padded to the words' length ("dix mille" is
     "10000    "), so every offset stays; words whose digits would be longer stay words."""
     for language in languages:
-        if language in _TEXT2NUM_LANGUAGES and ("demi" in text or "half" in text):
+        if language in _TEXT2NUM_LANGUAGES and any(w in text for w in ("demi", "half", "quar")):
             text = _AND_A_HALF.sub(partial(_and_a_half, language=language), text)
     text = _FRACTION_OF_SCALE.sub(_fraction_of_scale, text)
     for language in languages:

@@ -152,6 +152,10 @@ PERCENTS = [
     ("un tarif de 2 ¾ % sur les produits canadiens", "2.75"),
     ("a tariff of two and a half percent on Canadian goods", "2.5"),
     ("des tarifs de deux et demi pour cent sur les produits canadiens", "2.5"),
+    ("a tariff of two and three-quarters per cent on Canadian goods", "2.75"),
+    ("a 2 3/4 per cent tariff on Canadian goods", "2.75"),  # a mixed number
+    ("des tarifs de deux virgule soixante-quinze pour cent sur les produits canadiens", "2.75"),
+    ("the tariff on Canadian goods went to 2.75, not 3", "2.75"),  # a decimal said of it
 ]
 
 
@@ -165,6 +169,7 @@ NO_VALUE = [
     ("personnel", "8000 or 10,000 officers at the border in Canada? nobody knows"),
     ("plan-cost", "Ottawa's border plan: $1 billion or $2 billion, depending who you ask"),
     ("tariff", "tariffs between 10 and 25% on Canadian goods"),
+    ("tariff", "is the tariff on Canadian goods 2.5% or 3 now?"),  # the second without its sign
 ]
 
 
