@@ -30,11 +30,14 @@ The rules, in order (docs/claims.md says the same with examples):
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
@@ -57,6 +60,7 @@ from config import Config, Topic
 # Bump when the rules in this package change: every claim is then re-analysed.
 ENGINE_VERSION = "4"
 
+_PLACES = Path(__file__).with_name("data") / "places.txt.gz"
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
 MENTION_SCHEMA = pl.Schema(
     {
@@ -395,13 +399,16 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
     return digitised(texts, _T, numbers.triggers)
 
 
+_APPROXIMATE = "loin|far|moins|less|more|plus|quite|much"  # "pas loin de", "no less than"
+
+
 def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFrame:
     """The texts read for a claim of `kind`: noise masked (`_M`), quotes and reported claims set
     apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
     # to the end of its clause (a quote set apart, " | ", ends it too)
     reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,|]|,[0-9])*"
     # a negation that approximates ("pas loin de 0,06 G$", "no less than 5") rejects nothing
-    approximate = rf"{language.negations}[ \t]+(?i:loin|far|moins|less|more|plus|quite|much)\b"
+    approximate = rf"{language.negations}[ \t]+(?i:{_APPROXIMATE})(?-u:\b)"
     prepared = texts.with_columns(
         pl.col(_T)
         .str.replace_all(_noise(language, kind), " ~ ")
@@ -470,14 +477,34 @@ def _place_after(words: str, what: str, language: Language) -> str:
     return rf"{lead}(?:{language.prepositions})[ \t]+(?:{language.articles}[ \t]+)?(?:{what})"
 
 
+@lru_cache(maxsize=1)
+def _places() -> pl.Series:
+    """The place names GeoNames knows (claims/data/build_places.py), folded and lower-cased."""
+    with gzip.open(_PLACES, "rt", encoding="utf-8") as names:
+        return pl.Series("place", names.read().split("\n"), dtype=pl.String)
+
+
+def _known_place(name: pl.Expr) -> pl.Expr:
+    """Whether a capitalised name starts with a known place ("Texas", "New York City", "Toronto
+    Tuesday"), not a document or an office ("the Public Accounts", "les Comptes publics")."""
+    words = name.str.to_lowercase().str.replace_all(r"[ \t]+", " ")
+    prefixes = [words.str.extract(rf"^(\S+(?: \S+){{{n}}})") for n in range(3)]
+    places = _places().implode()
+    return pl.any_horizontal(prefix.is_in(places) for prefix in prefixes).fill_null(False)
+
+
 def _outside(rule: ClaimRules, language: Language, bound_to: str = "") -> pl.Expr:
     """Whether a place outside the claim's context is named (bound to `bound_to`, if given): a
-    capitalised name after a preposition, unless a place inside (or a month) is said that way
-    too; or, unbound, an `elsewhere` term anywhere."""
+    known place (GeoNames' countries, US states, cities) or an `elsewhere` term after a
+    preposition, unless a place inside (or a month) is said that way too; or, unbound, an
+    `elsewhere` term anywhere."""
     text = pl.col("_st")
     ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)(?-u:\b))"
-    elsewhere = f"{NAME}|(?:{rule.elsewhere}){ending}"
-    named = text.str.contains(_place_after(bound_to, elsewhere, language))
+    elsewhere = f"(?:{rule.elsewhere}){ending}"
+    names = text.str.extract_all(_place_after(bound_to, NAME, language))
+    named = text.str.contains(_place_after(bound_to, elsewhere, language)) | names.list.eval(
+        _known_place(pl.element().str.extract(f"({NAME})$"))
+    ).list.any().fill_null(False)
     inside = text.str.contains(
         _place_after(bound_to, f"{rule.context}|{language.not_places}", language)
     )

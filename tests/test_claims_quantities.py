@@ -386,6 +386,23 @@ def test_a_value_negated_with_none_in_its_place_denies_and_an_approximation_asse
     ]
 
 
+def test_a_place_elsewhere_is_a_known_place_not_any_capitalised_name(config: Config) -> None:
+    texts = [
+        "The border plan costs $1.3 billion, it's in the Public Accounts.",  # a document
+        "Le plan frontalier coûte 1,3 milliard $, c'est dans les Comptes publics.",
+        "The border plan costs $1.3 billion in Texas.",  # a US state: elsewhere
+        "The border plan costs $1.3 billion in New York City.",  # a city of GeoNames
+        "The border plan costs $1.3 billion in Alberta.",  # a province: a place, not the context
+    ]
+    assert readings(config, "plan-cost", texts) == [
+        ("asserts", "1300000000"),
+        ("asserts", "1300000000"),
+        ("-", None),
+        ("-", None),
+        ("-", None),
+    ]
+
+
 def test_a_known_value_names_the_claim_without_its_subject(config: Config) -> None:
     texts = [
         "10 000 agents, mon oeil.",  # the verified value, counting the claim's units
