@@ -9,10 +9,15 @@ correction marks use one red that reads on both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 import altair as alt
 import polars as pl
 
-from dashboard.data.shared import Grain, fill_gaps
+from claims.marks import authority_names, correction_marks
+from config import Authority
+from dashboard.data.shared import Grain, bucket_of, fill_gaps
 
 CORRECTION_RED = "#e4572e"
 MEASURES = {
@@ -49,8 +54,9 @@ def spread_chart(
     grain: Grain,
     tz: str,
     selectable: bool = True,
+    authorities: Sequence[Authority] = (),
 ) -> alt.LayerChart | alt.FacetChart:
-    """Spread over time per variant, each correction a dashed rule labelled with who made it.
+    """Spread over time per variant, the corrections on a strip above it (`correction_layers`).
     Clicking a point selects its bucket and variant (selection `point`, fields bucket_key and
     variant)."""
     data = wall_clock(fill_gaps(spread, grain, tz), "bucket", tz).with_columns(
@@ -58,9 +64,12 @@ def spread_chart(
     )
     unit = f"{MEASURES[measure]} per {grain}"
     shown = _shown(data)
+    marks = placed_marks(corrections, data, grain=grain, tz=tz, authorities=authorities)
+    # with corrections, the series leave the strip above them to the corrections
+    y_scale = alt.Scale(range=[HEIGHT, STRIP + 6]) if marks.height else alt.Undefined
     base = alt.Chart(data).encode(
         x=_time_axis("bucket_wall", tz),
-        y=alt.Y(f"{measure}:Q", title=unit),
+        y=alt.Y(f"{measure}:Q", title=unit, scale=y_scale),
         color=_variant_color(data),
     )
     tooltip = [
@@ -82,31 +91,146 @@ def spread_chart(
         points = points.add_params(picked).encode(
             size=alt.condition(picked, alt.value(140), alt.value(60))
         )
-    layers: list[alt.Chart] = [lines, points]
-    if corrections.height:
-        marks = wall_clock(corrections, "created_at", tz).with_columns(
-            label=pl.col("author_handle").fill_null("?") + " (" + pl.col("kind") + ")"
-        )
-        rule = (
-            alt.Chart(marks)
-            .mark_rule(color=CORRECTION_RED, strokeDash=[5, 3], strokeWidth=1.5)
-            .encode(
-                x=_time_axis("created_at_wall", tz),
-                tooltip=[
-                    alt.Tooltip("label:N", title="Correction by"),
-                    alt.Tooltip("created_at_label:N", title="At"),
-                    alt.Tooltip("source:N", title="Source"),
-                ],
-            )
-        )
-        text = (
-            alt.Chart(marks)
-            .mark_text(color=CORRECTION_RED, angle=270, align="right", baseline="bottom", dx=-4)
-            .encode(x=_time_axis("created_at_wall", tz), y=alt.value(4), text="label:N")
-        )
-        layers += [rule, text]
-    chart: alt.LayerChart | alt.FacetChart = alt.layer(*layers).properties(height=360)
+    under, over = correction_layers(marks, grain=grain, tz=tz) if marks.height else ([], [])
+    chart: alt.LayerChart | alt.FacetChart = alt.layer(lines, *under, points, *over).properties(
+        height=HEIGHT
+    )
     return chart
+
+
+# --- the corrections' strip -----------------------------------------------------------------------
+# Above the series, in pixels from the top of the plot: the labelled marks of authorities and
+# fact-checkers on three staggered rows (neighbours in time on different rows, so their labels do
+# not run into each other), and the community's corrections as bars of their count per bucket.
+HEIGHT = 420  # the plot, strip included
+STRIP = 100
+LANE_TOP, LANE_STEP = 10, 15  # the rows of labels (claims.marks.LANES of them)
+BAR_BASE, BAR_MAX = 96, 30
+LABEL_FLIP = 0.7  # a label right of this share of the time axis runs leftwards, inside the plot
+LABEL_SIDES: tuple[tuple[Literal["left", "right"], int, bool], ...] = (
+    ("left", 8, False),  # (align, dx, near_end)
+    ("right", -8, True),
+)
+
+
+def placed_marks(
+    corrections: pl.DataFrame,
+    series: pl.DataFrame,
+    *,
+    grain: Grain,
+    tz: str,
+    authorities: Sequence[Authority] = (),
+) -> pl.DataFrame:
+    """The correction marks (`claims.marks.correction_marks`, in the chart's buckets) with where
+    they go on the strip: `lane_y` for an authority's or fact-checker's mark,
+    `bar_top` and a bar around its bucket for the community's, `near_end` for a label to flip.
+    `series` is the chart's data (its `bucket_wall` gives the time axis's span)."""
+    if corrections.height == 0:
+        return pl.DataFrame()
+    marks = correction_marks(corrections, bucket_of(grain, tz), authority_names(authorities))
+    marks = wall_clock(wall_clock(marks, "bucket", tz), "first_at", tz)
+    marks = wall_clock(marks, "last_at", tz).with_columns(
+        at=pl.when(pl.col("corrections") == 1)
+        .then(pl.col("first_at_label"))
+        .otherwise(pl.col("first_at_label") + " to " + pl.col("last_at_label"))
+    )
+    walls = pl.concat([series.get_column("bucket_wall"), marks.get_column("bucket_wall")])
+    start, end = walls.min(), walls.max()
+    span = (pl.lit(end) - pl.lit(start)).dt.total_seconds()
+    marks = marks.with_columns(
+        near_end=(pl.col("bucket_wall") - pl.lit(start)).dt.total_seconds()
+        > LABEL_FLIP * pl.max_horizontal(span, pl.lit(1))
+    )
+    return pl.concat(
+        [
+            marks.filter(pl.col("kind") != "community").with_columns(
+                lane_y=LANE_TOP + pl.col("lane") * LANE_STEP
+            ),
+            _bars(marks.filter(pl.col("kind") == "community"), grain),
+        ],
+        how="diagonal_relaxed",
+    )
+
+
+def _bars(community: pl.DataFrame, grain: Grain) -> pl.DataFrame:
+    """A bar per bucket, centred on it (where the series' points are), its height the count."""
+    half = pl.duration(minutes=24 if grain == "hour" else 24 * 24)  # 0.4 of a bucket
+    top = pl.col("corrections").max()
+    return community.with_columns(
+        bar_from=pl.col("bucket_wall") - half,
+        bar_to=pl.col("bucket_wall") + half,
+        bar_top=BAR_BASE - pl.max_horizontal(BAR_MAX * pl.col("corrections") / top, pl.lit(2)),
+        bar_base=pl.lit(BAR_BASE),
+        tallest=pl.col("corrections") == top,
+    )
+
+
+def correction_layers(
+    marks: pl.DataFrame, *, grain: Grain, tz: str
+) -> tuple[list[alt.Chart], list[alt.Chart]]:
+    """The strip's layers: those drawn under the series' points (community bars and their count,
+    the authorities' rules down the plot) and those over them (the flags and their labels)."""
+    chart = alt.Chart(marks)
+    x = _time_axis("bucket_wall", tz)
+    strip_y = {"y": alt.Y("lane_y:Q", scale=None, axis=None, title=None)}
+    community = alt.datum.kind == "community"
+    starting = alt.Tooltip("bucket_label:N", title=f"{grain.title()} starting")
+    bars = (
+        chart.mark_bar(color=CORRECTION_RED, opacity=0.6)
+        .encode(
+            x=_time_axis("bar_from", tz),
+            x2="bar_to:T",
+            y=alt.Y("bar_top:Q", scale=None, axis=None, title=None),
+            y2="bar_base:Q",
+            tooltip=[
+                alt.Tooltip("corrections:Q", title="Community corrections", format=","),
+                starting,
+                alt.Tooltip("who:N", title="By"),
+                alt.Tooltip("at:N", title="At"),
+            ],
+        )
+        .transform_filter(community)
+    )
+    count = (
+        chart.mark_text(color=CORRECTION_RED, baseline="bottom", dy=-2, fontSize=11)
+        .encode(x=x, y=alt.Y("bar_top:Q", scale=None, axis=None), text="corrections:Q")
+        .transform_filter(community & alt.datum.tallest)
+    )
+    rules = (
+        chart.mark_rule(color=CORRECTION_RED, strokeDash=[4, 3], strokeWidth=1)
+        .encode(x=x, **strip_y, y2=alt.value(HEIGHT))
+        .transform_filter(~community)
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Correction by"),
+        starting,
+        alt.Tooltip("corrections:Q", title="Posts"),
+        alt.Tooltip("at:N", title="At"),
+        alt.Tooltip("sources:N", title="Source"),
+    ]
+    flags = (
+        chart.mark_point(filled=True, size=90, color=CORRECTION_RED, opacity=1)
+        .encode(
+            x=x,
+            **strip_y,
+            shape=alt.Shape(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["authority", "factcheck"], range=["triangle-down", "diamond"]
+                ),
+                legend=None,
+            ),
+            tooltip=tooltip,
+        )
+        .transform_filter(~community)
+    )
+    labels = [
+        chart.mark_text(color=CORRECTION_RED, align=align, dx=dx, baseline="middle", fontSize=12)
+        .encode(x=x, **strip_y, text="label:N", tooltip=tooltip)
+        .transform_filter(~community & alt.datum.labelled & (alt.datum.near_end == flip))
+        for align, dx, flip in LABEL_SIDES
+    ]
+    return [bars, count, rules], [flags, *labels]
 
 
 def _shown(data: pl.DataFrame) -> str:

@@ -46,11 +46,24 @@ if data.spread.height == 0:
     st.stop()
 
 event: Any = st.altair_chart(
-    charts.spread_chart(data.spread, data.corrections, measure=measure, grain=grain, tz=view.tz),
+    charts.spread_chart(
+        data.spread,
+        data.corrections,
+        measure=measure,
+        grain=grain,
+        tz=view.tz,
+        authorities=claim.corrections.authorities if claim else (),
+    ),
     key=f"spread_{claim_id}_{grain}_{measure}",
     on_select="rerun",
     selection_mode="point",
 )
+if data.corrections.height:
+    st.caption(
+        f"Above the chart, the corrections of each {grain}: ▼ an authority's, ◆ a fact-checker's,"
+        " labelled with who made them; the red bars count the community's. Hover over them for"
+        " who and when."
+    )
 
 # --- variants beside the verified value ----------------------------------------------------------
 st.subheader("Variants")
