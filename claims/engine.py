@@ -249,18 +249,32 @@ def _candidates(
         & _hit(_literal(rule.object_terms), fields)
         for rule in implied
     }
-    posts = posts.filter(_hit(first, fields).fill_null(False))  # every post: one fast pass
-    hit = pl.any_horizontal(_hit(named, fields), *by_topic.values()).fill_null(False)
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
     folded = pl.concat_str(
         [pl.col(field).cast(pl.String).fill_null("") for field in fields], separator="\n"
     ).str.replace_many(FOLD_IN_PLACE)
-    subject = "|".join(rule.anchor() for rule in rules)
+    # each test once, as a column: the subject said (per distinct subject) and the anchors
+    anchor = "|".join(dict.fromkeys(rule.anchor() for rule in rules))
+    subjects = list(dict.fromkeys(rule.subject for rule in implied))
+    said = {subject: f"_said{index}" for index, subject in enumerate(subjects)}
+    tests = {column: pl.col("_folded").str.contains(subject) for subject, column in said.items()}
+    if anchor not in said:
+        tests["_anchor"] = pl.col("_folded").str.contains(anchor)
+    anchored = pl.col(said.get(anchor, "_anchor"))
+    topic = {rule.claim_id: f"_topic{index}" for index, rule in enumerate(implied)}
     # the topic implies a subject only where it is not said: the rows whose topics are matched
-    unsaid = [by_topic[rule.claim_id] & ~folded.str.contains(rule.subject) for rule in implied]
+    unsaid = [pl.col(topic[r.claim_id]) & ~pl.col(said[r.subject]) for r in implied]
     return (
-        posts.filter(hit)
-        .with_columns(pl.any_horizontal(pl.lit(False), *unsaid).fill_null(False).alias("_implied"))
+        posts.filter(_hit(first, fields).fill_null(False))  # every post: one fast pass
+        .with_columns(
+            _hit(named, fields).fill_null(False).alias("_named"),
+            *(by_topic[claim].fill_null(False).alias(column) for claim, column in topic.items()),
+        )
+        .filter(pl.any_horizontal("_named", *topic.values()))  # on the few it kept
+        .with_columns(folded.alias("_folded"))
+        .with_columns(**tests)
+        .with_columns(pl.any_horizontal(pl.lit(False), *unsaid).alias("_implied"))
+        .filter(pl.col("_implied") | anchored)  # the exact test (the topic's is made later)
         .select(
             pl.col("post_uid").cast(pl.String),
             pl.col("source").cast(pl.String).fill_null(""),
@@ -269,8 +283,7 @@ def _candidates(
             title.alias("title"),
             "_implied",
         )
-        .filter(pl.col("_implied") | folded.str.contains(subject))
-    )  # the exact test, on the few the literal pass kept (the topic's is made later)
+    )
 
 
 def _with_topics(copies: pl.DataFrame, topics: dict[str, Topic]) -> pl.DataFrame:
