@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from claims.quantities import (
     AMOUNT,
+    COMPANIONED_SCALES,
+    NOT_AFTER_DIGITS,
     SCALE_WORDS,
     SCALE_WORDS_TRIGGER,
     Kind,
@@ -98,10 +100,7 @@ class Numbers:
         )
         trigger = _trigger(SCALE_WORDS_TRIGGER, by_length)
         triggers = {
-            language: _trigger(
-                SCALE_WORDS.get(language, SCALE_WORDS_TRIGGER),
-                [fold(word).lower() for word in lexicon.numbers],
-            )
+            language: _language_trigger(language, [fold(w).lower() for w in lexicon.numbers])
             for language, lexicon in lexicons.items()
         }
         return cls(
@@ -112,6 +111,30 @@ class Numbers:
             triggers=triggers,
             languages=tuple(lexicons),
         )
+
+
+def _language_trigger(language: str, words: list[str]) -> str:
+    """`_trigger` for one language: its scales that need a companion only beside one (a number
+    word or an article before, a number word after), its words that are numbers alone only
+    where no digits come before them."""
+    scales = SCALE_WORDS.get(language)
+    if scales is None:
+        return _trigger(SCALE_WORDS_TRIGGER, words)
+    companioned = COMPANIONED_SCALES.get(language, "")
+    lone = NOT_AFTER_DIGITS.get(language, "")
+    alone = "|".join(
+        w for w in scales.split("|") if w not in companioned.split("|") + lone.split("|")
+    )
+    small = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if " " not in w)
+    before = f"{small}|a|an|one|un|une" if small else "a|an|one|un|une"
+    parts = [_trigger(alone, words)]
+    if companioned:
+        near = rf"(?:{before})[\s-]+(?:(?:and|et)[\s-]+)?(?:{companioned})"
+        after = rf"(?:{companioned})[\s-]+(?:(?:and|et)[\s-]+)?(?:{small})" if small else ""
+        parts.append(_bounded("(?i:" + "|".join(p for p in (near, after) if p) + ")"))
+    if lone:
+        parts.append(rf"(?:^|[^0-9 \t])[ \t]*{_bounded(f'(?i:{lone})')}")
+    return "|".join(parts)
 
 
 def _trigger(scales: str, words: list[str]) -> str:

@@ -211,6 +211,15 @@ SCALE_WORDS = {
     "fr": "cents?|mille|millions?|milliards?|soixante|septante|huitante|nonante|demi|quarts?"
     "|pourcent",
 }
+# Of those, the scales that make a number only beside a number word or an article ("two
+# hundred", "a million", "hundred and five"; "hundreds of people" is none) and the words that are
+# a number alone unless digits come before them ("cent agents"; "142.4 cents le litre" is none):
+# a text holding them otherwise is not sent to text2num, which would leave it as it is.
+COMPANIONED_SCALES = {
+    "en": "hundreds?|thousands?|millions?|billions?|trillions?",
+    "fr": "millions?|milliards?",
+}
+NOT_AFTER_DIGITS = {"fr": "cents?|mille"}
 SCALE_WORDS_TRIGGER = "|".join(SCALE_WORDS.values())
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LONE = {"un", "une", "one", "a", "an", "uno", "una", "ein", "eine"}  # articles, mostly
