@@ -491,40 +491,51 @@ def _place_after(words: str, what: str, language: Language) -> str:
 
 
 @lru_cache(maxsize=1)
-def _places() -> pl.Series:
+def _places() -> pl.DataFrame:
     """The place names GeoNames knows (claims/data/build_places.py), folded and lower-cased."""
     with gzip.open(_PLACES, "rt", encoding="utf-8") as names:
-        return pl.Series("place", names.read().split("\n"), dtype=pl.String)
+        return pl.DataFrame({"_name": names.read().split("\n")}, schema={"_name": pl.String})
 
 
-def _known_place(name: pl.Expr) -> pl.Expr:
-    """Whether a capitalised name starts with a known place ("Texas", "New York City", "Toronto
+def _at_known_places(frame: pl.DataFrame, pattern: str) -> pl.Series:
+    """The post_uids where a match of `pattern` (a place after a preposition) ends in a
+    capitalised name that starts with a known place ("Texas", "New York City", "Toronto
     Tuesday"), not a document or an office ("the Public Accounts", "les Comptes publics")."""
-    words = name.str.to_lowercase().str.replace_all(r"[ \t]+", " ")
-    prefixes = [words.str.extract(rf"^(\S+(?: \S+){{{n}}})") for n in range(3)]
-    places = _places().implode()
-    return pl.any_horizontal(prefix.is_in(places) for prefix in prefixes).fill_null(False)
+    said = frame.select("post_uid", pl.col("_st").str.extract_all(pattern).alias("_said"))
+    said = said.explode("_said").drop_nulls("_said")
+    name = pl.col("_said").str.extract(f"({NAME})$").str.to_lowercase()
+    words = name.str.replace_all(r"[ \t]+", " ")
+    prefixes = said.select(
+        "post_uid",
+        pl.concat_list(words.str.extract(rf"^(\S+(?: \S+){{{n}}})") for n in range(3)).alias(
+            "_name"
+        ),
+    )
+    known = prefixes.explode("_name").join(_places(), on="_name", how="semi")
+    return known.get_column("post_uid").unique()
 
 
-def _outside(rule: ClaimRules, language: Language, bound_to: str = "") -> pl.Expr:
-    """Whether a place outside the claim's context is named (bound to `bound_to`, if given): a
-    known place (GeoNames' countries, US states, cities) or an `elsewhere` term after a
-    preposition, unless a place inside (or a month) is said that way too; or, unbound, an
-    `elsewhere` term anywhere."""
+def _with_outside(
+    frame: pl.DataFrame, rule: ClaimRules, language: Language, name: str, bound_to: str = ""
+) -> pl.DataFrame:
+    """`frame` with column `name`: whether a place outside the claim's context is named (bound
+    to `bound_to`, if given): a known place (GeoNames' countries, US states, cities) or an
+    `elsewhere` term after a preposition, unless a place inside (or a month) is said that way
+    too; or, unbound, an `elsewhere` term anywhere."""
     text = pl.col("_st")
     ending = r"(?:[ \t]*[.,;:!?)\n]|[ \t]*$|[ \t]+(?i:and|or|et|ou|alone|too)(?-u:\b))"
     elsewhere = f"(?:{rule.elsewhere}){ending}"
-    names = text.str.extract_all(_place_after(bound_to, NAME, language))
-    named = text.str.contains(_place_after(bound_to, elsewhere, language)) | names.list.eval(
-        _known_place(pl.element().str.extract(f"({NAME})$"))
-    ).list.any().fill_null(False)
+    at_place = _at_known_places(frame, _place_after(bound_to, NAME, language))
+    named = text.str.contains(_place_after(bound_to, elsewhere, language)) | pl.col(
+        "post_uid"
+    ).is_in(at_place.implode())
     inside = text.str.contains(
         _place_after(bound_to, f"{rule.context}|{language.not_places}", language)
     )
     outside = named & ~inside  # "in June" is no place, "in Ottawa" is inside
     if not bound_to:  # an elsewhere term anywhere, whatever month follows: "US CPI ... in June"
         outside = outside | text.str.contains(rule.elsewhere)
-    return outside
+    return frame.with_columns(outside.alias(name))
 
 
 def _named(rule: ClaimRules, language: Language) -> pl.Expr:
@@ -632,27 +643,16 @@ def _share(rule: ClaimRules) -> str:
 def _placed(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """The posts naming the claim that are in its context (DFA tests only: no captures). A place
     outside is looked for only where no context term is said (its test is the costly one)."""
-    in_context = pl.col("_st").str.contains(rule.context)
-    frame = _where(frame, ~in_context, _outside(rule, language), "_outside", default=False)
-    bound_elsewhere = _outside(rule, language, bound_to=rule.object)
-    return frame.filter((in_context | ~pl.col("_outside")) & ~bound_elsewhere).drop("_outside")
-
-
-def _where(
-    frame: pl.DataFrame,
-    rows: pl.Expr,
-    value: pl.Expr,
-    name: str,
-    default: bool | float | str | None,
-) -> pl.DataFrame:
-    """`frame` with column `name`: `value` computed on the `rows` only, `default` on the others
-    (a when/then would compute it on every row)."""
-    chosen = frame.select(rows.fill_null(False)).to_series()
-    if not chosen.any():
-        return frame.with_columns(pl.lit(default).alias(name))
-    computed = frame.filter(chosen).select(value.alias(name)).to_series()
-    column = pl.repeat(default, frame.height, eager=True, dtype=computed.dtype).alias(name)
-    return frame.with_columns(column.scatter(chosen.arg_true(), computed))
+    frame = frame.with_columns(pl.col("_st").str.contains(rule.context).alias("_in_context"))
+    unplaced = _with_outside(frame.filter(~pl.col("_in_context")), rule, language, "_outside")
+    frame = frame.join(
+        unplaced.select("post_uid", "_outside"), on="post_uid", how="left", maintain_order="left"
+    )
+    frame = _with_outside(frame, rule, language, "_bound_elsewhere", bound_to=rule.object)
+    placed = pl.col("_in_context") | ~pl.col("_outside").fill_null(False)
+    return frame.filter(placed & ~pl.col("_bound_elsewhere")).drop(
+        "_in_context", "_outside", "_bound_elsewhere"
+    )
 
 
 def _named_by(rule: ClaimRules) -> pl.Expr:
