@@ -152,18 +152,25 @@ def _mentions(
         return pl.DataFrame(schema=MENTION_SCHEMA | {"_kind": pl.String})
     copies = _distinct_texts(found, rules)
     texts = _texts(_with_topics(copies.drop("_uids"), topics), language)
-    prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in rules}}
+    chosen = [r for r in rules if echoed is None or echoed.get(r.claim_id)]
+    named = _named_texts(texts, chosen, language) if echoed is None else None
+    if named is not None:  # the rest is read only on the texts that name a claim
+        texts = texts.filter(pl.col("post_uid").is_in(pl.concat(named.values()).implode()))
+    prepared = {kind: _prepare(texts, language, kind) for kind in {r.kind for r in chosen}}
     # The subject's text is the same for claims of one subject (both ICE claims): made once.
     read: dict[tuple[object, ...], pl.DataFrame] = {}
     claims = []
-    for rule in rules:
-        if echoed is not None and not echoed.get(rule.claim_id):
-            continue
+    for rule in chosen:
         key = (rule.kind, tuple(rule.subject_acronyms), rule.subject_expansions)
         if key not in read:
             read[key] = _with_subject_text(prepared[rule.kind], rule)
-        named = _echo(rule, language, echoed[rule.claim_id]) if echoed is not None else None
-        claims.append(_claim_mentions(read[key], rule, language, named))
+        if named is not None:
+            frame = read[key].filter(pl.col("post_uid").is_in(named[rule.claim_id].implode()))
+        else:
+            assert echoed is not None
+            frame = read[key].filter(_echo(rule, language, echoed[rule.claim_id]))
+            frame = _placed(frame, rule, language)
+        claims.append(_claim_mentions(frame, rule, language))
     if not claims:
         return pl.DataFrame(schema=MENTION_SCHEMA | {"_kind": pl.String})
     mentions = _with_spans(pl.concat(claims))
@@ -1175,13 +1182,25 @@ def _other_periods(frame: pl.DataFrame, rule: ClaimRules, language: Language) ->
     return pl.concat(found).filter(plausible).unique() if found else empty
 
 
-def _claim_mentions(
-    prepared: pl.DataFrame, rule: ClaimRules, language: Language, named: pl.Expr | None = None
-) -> pl.DataFrame:
-    """The claim's mentions in `prepared`: the texts read for its kind, with its subject's `_st`
-    (those that `named` says name it, by default the rules of `_named`)."""
-    frame = prepared.filter(named if named is not None else _named(rule, language))
-    frame = _placed(frame, rule, language)
+def _named_texts(
+    texts: pl.DataFrame, rules: list[ClaimRules], language: Language
+) -> dict[str, pl.Series]:
+    """Claim id -> the post_uids of `texts` that name the claim in its context (`_named`,
+    `_placed`: tests of the text alone, before any reading of its values)."""
+    subject_texts: dict[tuple[object, ...], pl.DataFrame] = {}
+    named = {}
+    for rule in rules:
+        key = (tuple(rule.subject_acronyms), rule.subject_expansions)
+        if key not in subject_texts:
+            subject_texts[key] = _with_subject_text(texts.select("post_uid", _T, "_topics"), rule)
+        naming = subject_texts[key].filter(_named(rule, language))
+        named[rule.claim_id] = _placed(naming, rule, language).get_column("post_uid")
+    return named
+
+
+def _claim_mentions(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """The claim's mentions in `frame`: the texts that name it in its context, read for its
+    kind, with its subject's `_st`."""
     if rule.quantity:
         frame = _unrelated_masked(frame, rule, language)
         elsewhen = _other_periods(frame, rule, language)
