@@ -66,7 +66,8 @@ def spread_chart(
     shown = _shown(data)
     marks = placed_marks(corrections, data, grain=grain, tz=tz, authorities=authorities)
     # with corrections, the series leave the strip above them to the corrections
-    y_scale = alt.Scale(range=[HEIGHT, STRIP + 6]) if marks.height else alt.Undefined
+    # ("height": Streamlit fits the plot into the chart's height, less the axes)
+    y_scale = alt.Scale(range=[alt.ExprRef("height"), STRIP + 6]) if marks.height else alt.Undefined
     base = alt.Chart(data).encode(
         x=_time_axis("bucket_wall", tz),
         y=alt.Y(f"{measure}:Q", title=unit, scale=y_scale),
@@ -99,13 +100,14 @@ def spread_chart(
 
 
 # --- the corrections' strip -----------------------------------------------------------------------
-# Above the series, in pixels from the top of the plot: the labelled marks of authorities and
-# fact-checkers on three staggered rows (neighbours in time on different rows, so their labels do
-# not run into each other), and the community's corrections as bars of their count per bucket.
-HEIGHT = 420  # the plot, strip included
-STRIP = 100
-LANE_TOP, LANE_STEP = 10, 15  # the rows of labels (claims.marks.LANES of them)
-BAR_BASE, BAR_MAX = 96, 30
+# Above the series, in pixels from the top of the plot: the community's corrections as bars of
+# their count per bucket, then the labelled marks of authorities and fact-checkers on three
+# staggered rows (neighbours in time on different rows, so their labels do not run into each
+# other), their rules running down through the series.
+HEIGHT = 420  # the chart, strip included
+STRIP = 96
+BAR_BASE, BAR_MAX = 40, 26
+LANE_TOP, LANE_STEP = 54, 15  # the rows of labels (claims.marks.LANES of them)
 LABEL_FLIP = 0.7  # a label right of this share of the time axis runs leftwards, inside the plot
 LABEL_SIDES: tuple[tuple[Literal["left", "right"], int, bool], ...] = (
     ("left", 8, False),  # (align, dx, near_end)
@@ -198,7 +200,7 @@ def correction_layers(
     )
     rules = (
         chart.mark_rule(color=CORRECTION_RED, strokeDash=[4, 3], strokeWidth=1)
-        .encode(x=x, **strip_y, y2=alt.value(HEIGHT))
+        .encode(x=x, **strip_y, y2=alt.value("height"))
         .transform_filter(~community)
     )
     tooltip = [

@@ -18,10 +18,10 @@ from digest.report import DayReport
 WIDTH = 640
 PANEL_HEIGHT = 240  # strip included
 SCALE = 2  # pixels per point: sharp on high-density screens and in mail clients that scale
-# the strip, in pixels from the top of a panel: three rows of labels, then the community's bars
-STRIP = 84
-LANE_TOP, LANE_STEP = 9, 13
-BAR_BASE, BAR_MAX = 80, 22
+# the strip, in pixels from the top of a panel: the community's bars, then three rows of labels
+STRIP = 80
+BAR_BASE, BAR_MAX = 34, 22
+LANE_TOP, LANE_STEP = 46, 13
 LABEL_FLIP = 0.7  # a label right of this share of the day runs leftwards, inside the panel
 RED = "#cf222e"
 # Tableau 10 without its red, which is the corrections' colour

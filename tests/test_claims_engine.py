@@ -124,10 +124,10 @@ OTHER_STORIES = {
     "tariff_rate": dict(zip(_METRICS, (0.88, 0.96, 0.92, 0.84), strict=True)),
     "immigration_target": dict(zip(_METRICS, (0.94, 0.92, 0.92, 0.89), strict=True)),
     "arrivecan_cost": dict(zip(_METRICS, (0.95, 0.97, 0.90, 0.90), strict=True)),
-    "inflation_peak": dict(zip(_METRICS, (0.89, 0.95, 0.88, 0.88), strict=True)),
-    "quebec_fires": dict(zip(_METRICS, (0.96, 0.87, 0.92, 0.86), strict=True)),
-    "federal_deficit": dict(zip(_METRICS, (0.94, 0.92, 0.90, 0.82), strict=True)),
-    "policy_rate": dict(zip(_METRICS, (0.91, 0.87, 0.92, 0.91), strict=True)),
+    "inflation_peak": dict(zip(_METRICS, (0.90, 0.96, 0.90, 0.91), strict=True)),
+    "quebec_fires": dict(zip(_METRICS, (0.96, 0.87, 0.92, 0.87), strict=True)),
+    "federal_deficit": dict(zip(_METRICS, (0.95, 0.95, 0.90, 0.84), strict=True)),
+    "policy_rate": dict(zip(_METRICS, (0.92, 0.89, 0.94, 0.91), strict=True)),
 }
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from dashboard_story import CLAIM, CONFIG, beat, build
 from playwright.sync_api import Page, sync_playwright
+from test_correction_marks import CROWD, add_crowd
 
 from dashboard.launch import streamlit_command, wait_until_serving
+from warehouse import Warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "dashboard"
@@ -50,6 +52,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free local port over the story's warehouse; yields its base URL."""
     folder = tmp_path_factory.mktemp("served")
     warehouse = build(folder / "claimwatch.duckdb")
+    yield from serving(warehouse, folder)
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same over the story with 200 community corrections and two of the U.S. Embassy's
+    in one hour (tests/test_correction_marks.py)."""
+    folder = tmp_path_factory.mktemp("crowded")
+    warehouse = build(folder / "claimwatch.duckdb")
+    add_crowd(warehouse)
+    yield from serving(warehouse, folder)
+
+
+def serving(warehouse: Warehouse, folder: Path) -> Iterator[str]:
     beat(warehouse)
     port = free_port()
     env = {**os.environ, "CLAIMWATCH_DB": str(warehouse.path), "CLAIMWATCH_CONFIG": str(CONFIG)}
@@ -230,4 +246,47 @@ def test_claim_click_through(served: str, browser: object, shots: Path) -> None:
         "text=6 posts mention variant 4 in the day starting 2026-01-31 00:00 EST", timeout=30_000
     )
     keep(page, shots, "2-claim-clicked")
+    assert not dialogs
+
+
+def tooltips_over(page: Page, top: float, bottom: float, words: tuple[str, ...]) -> set[str]:
+    """The distinct tooltips saying any of `words` under the mouse, moved across the first
+    chart's width between `top` and `bottom` pixels below its top."""
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first.bounding_box()
+    assert chart is not None
+    found: set[str] = set()
+    for y in range(int(chart["y"] + top), int(chart["y"] + bottom), 5):
+        for x in range(int(chart["x"]) + 40, int(chart["x"] + chart["width"]), 5):
+            page.mouse.move(x, y)
+            tip = page.query_selector("#vg-tooltip-element.visible")
+            text = tip.inner_text() if tip else ""
+            if any(word in text for word in words):
+                found.add(" ".join(text.split()))
+    return found
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_claim_corrections_are_a_few_labelled_marks(
+    crowded: str, browser: object, shots: Path, dark: bool
+) -> None:
+    """204 corrections, 202 of them in one hour (the embassy's two among them), by day: above
+    the chart, a mark for the embassy and one for afp's fact-check, and bars of the community's
+    counts."""
+    page, dialogs = open_page(browser, f"{crowded}/claim?claim={CLAIM}", dark=dark)
+    page.wait_for_selector("text=Verified value: 5", timeout=60_000)
+    settle(page, 1)
+    keep(page, shots, f"2-claim-corrections-{'dark' if dark else 'light'}")
+    assert "the red bars count the community's" in page.inner_text("body")
+    if dark:  # the same chart: looked at in the screenshot
+        assert not dialogs
+        return
+    # the strip above the series (about 100 pixels of a 420-pixel plot)
+    found = tooltips_over(page, 0, 110, ("Correction by", "Community corrections"))
+    flags = sorted(t for t in found if "Correction by" in t)
+    assert len(flags) == 2, found  # a handful at most: one per who and day
+    assert "Correction by U.S. Embassy Ottawa (authority)" in flags[0]
+    assert "Posts 2" in flags[0]
+    assert "Correction by afp (factcheck)" in flags[1]
+    crowd = [t for t in found if f"Community corrections {CROWD}" in t]
+    assert len(crowd) == 1 and "fixer0, fixer1, fixer2 and 197 more" in crowd[0]
     assert not dialogs
