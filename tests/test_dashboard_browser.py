@@ -146,17 +146,49 @@ def metric(page: Page, label: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+# Each metric value, its text and whether the browser cut it off (text wider than its box).
+METRIC_VALUES_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(
+    v => [v.innerText, [v, ...v.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth)])"""
+# Per chart of the page: how many marks each kind of mark drew, and the texts it wrote.
+CHART_MARKS_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(
+    c => ({
+        lines: c.querySelectorAll('g.mark-line path').length,
+        points: c.querySelectorAll('g.mark-symbol path').length,
+        texts: [...c.querySelectorAll('g.mark-text text')].map(t => t.textContent),
+    }))"""
+
+
 def test_overview(served: str, browser: object, shots: Path) -> None:
     page, dialogs = open_page(browser, served)
+    page.set_viewport_size({"width": 1400, "height": 1000})  # as the issue looked at it
     page.wait_for_selector("text=Posts, last 24 h", timeout=60_000)
+    page.wait_for_selector("text=First authority correction", timeout=60_000)
     settle(page, 2)
     keep(page, shots, "1-overview")
     assert metric(page, "Posts, last 24 h") == "10"
     assert metric(page, "Leading variant") == "4"
-    assert metric(page, "Latest correction") == "Jan 31 08:30"
-    assert "2026-01-31 08:30 EST" in page.inner_text("body")
+    assert metric(page, "Latest correction") == "Jan 31"
+    body = page.inner_text("body")
+    assert "7 posts · verified value: 5" in body  # beside the leading variant
+    assert "08:30 EST by afp (factcheck)" in body
+    # the embassy's correction, named as the config names it, with who and when
+    assert "U.S. Embassy Ottawa (@usembassyottawa on x)\n2026-01-29 19:00 EST" in body
+    # no metric is cut off: none is wider than its box, none ends in an ellipsis
+    values = page.evaluate(METRIC_VALUES_JS)
+    assert len(values) == 10  # five per claim
+    assert [text for text, cut in values if cut or text.endswith("…")] == []
+    # each claim's race is drawn with marks: its curves, their points, the correction's label
+    offices, armed = page.evaluate(CHART_MARKS_JS)
+    assert offices["lines"] == 3  # "4", "5" and the corrections
+    assert offices["points"] > 5
+    assert {"afp (factcheck)", "5 (verified)", "corrections"} <= set(offices["texts"])
+    assert armed["lines"] == 2  # the mentions and the corrections
+    assert "U.S. Embassy Ottawa (authority)" in armed["texts"]
+    for shot, chart in (("1-overview-race", 0), ("1-overview-embassy", 1)):
+        page.locator('[data-testid="stVegaLiteChart"]').nth(chart).scroll_into_view_if_needed()
+        keep(page, shots, shot)
     assert "Scheduler running (demo)" in page.inner_text('[data-testid="stSidebar"]')
-    assert "Demo data: 1 of the 16 posts" in page.inner_text("body")
+    assert "Demo data: 1 of the 16 posts" in body
     assert not dialogs
 
 

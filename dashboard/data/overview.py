@@ -245,6 +245,8 @@ def peaks_of(spread: pl.DataFrame) -> pl.DataFrame:
 def race_of(spread: pl.DataFrame, corrections: pl.DataFrame, grain: Grain, tz: str) -> pl.DataFrame:
     """The race: per claim, each variant's posts so far at every bucket of the time axis (quiet
     buckets included), and the corrections' so far on the same buckets (series `corrections`).
+    The mentions without a value race only in a claim that has no variant (a claim without a
+    quantity): elsewhere they are no side of the race.
     Columns claim_id, series (`variant` or `corrections`), variant, shown, bucket, posts (in the
     bucket), so_far."""
     if spread.height == 0:
@@ -259,8 +261,10 @@ def race_of(spread: pl.DataFrame, corrections: pl.DataFrame, grain: Grain, tz: s
                 "so_far": pl.Int64,
             }
         )
+    valued = pl.col("variant") != NO_VARIANT
+    racing = spread.filter(valued | ~valued.any().over("claim_id"))
     variants = fill_gaps(
-        spread.select("claim_id", "variant", "shown", "bucket", "posts"), grain, tz
+        racing.select("claim_id", "variant", "shown", "bucket", "posts"), grain, tz
     ).with_columns(series=pl.lit("variant"))
     buckets = variants.select("claim_id", "bucket").unique()
     fixes = (

@@ -115,8 +115,9 @@ def race_chart(claim_id: str, truth_key: str | None) -> None:
     )
     st.caption(
         f"The race: posts so far per variant, and corrections so far (dashed red), by {view.tz}"
-        f" {data.grain}; a correction counts in its variant's curve too. Above: ▼ an"
-        " authority's correction, ◆ a fact-checker's."
+        f" {data.grain}; a correction counts in its variant's curve too, and the mentions"
+        " without a value race only where the claim has no variant. Above: ▼ an authority's"
+        " correction, ◆ a fact-checker's."
     )
 
 
@@ -135,6 +136,8 @@ def turning_point(claim_id: str) -> None:
     )
     if first["turn_url"]:
         st.link_button("Open the post", first["turn_url"], icon=":material/open_in_new:")
+    else:
+        st.caption("No link to this post was collected.")
     after = data.variants.filter(
         (pl.col("claim_id") == claim_id) & pl.col("share_after_correction").is_not_null()
     )
@@ -144,7 +147,6 @@ def turning_point(claim_id: str) -> None:
             "share_after_correction",
             "rate_before",
             "rate_after",
-            "rate_fell",
         ),
         view.tz,
         key=f"after_{claim_id}",
@@ -152,14 +154,13 @@ def turning_point(claim_id: str) -> None:
             "share_after_correction": st.column_config.ProgressColumn(
                 "share after", format="percent", min_value=0, max_value=1
             ),
-            "rate_before": st.column_config.NumberColumn("posts/h before", format="%.2f"),
-            "rate_after": st.column_config.NumberColumn("posts/h after", format="%.2f"),
-            "rate_fell": st.column_config.CheckboxColumn("slower after"),
+            "rate_before": st.column_config.NumberColumn("/h before", format="%.2f"),
+            "rate_after": st.column_config.NumberColumn("/h after", format="%.2f"),
         },
     )
     st.caption(
         "Each variant's share of its posts published at or after this correction, and its posts"
-        " per hour before (from its first post) and after (to the claim's latest post): all"
+        " per hour (/h) before (from its first post) and after (to the claim's latest post): all"
         " time, all sources, the rules of the view variant_summary."
     )
 
@@ -180,12 +181,11 @@ def variants_table(claim_id: str, truth_key: str | None) -> None:
             "first_seen",
             "peak",
             "peak_posts",
-            "last_seen",
         ),
         view.tz,
         key=f"variants_{claim_id}",
         column_config={
-            "verified": st.column_config.CheckboxColumn("is verified value"),
+            "verified": st.column_config.CheckboxColumn("verified"),
             "peak": st.column_config.DatetimeColumn(
                 f"peak {data.grain} ({view.tz})", format="YYYY-MM-DD HH:mm"
             ),
