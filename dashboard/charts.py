@@ -37,11 +37,13 @@ def wall_clock(frame: pl.DataFrame, column: str, tz: str) -> pl.DataFrame:
     )
 
 
-def _time_axis(field: str, tz: str, title: str | None = None) -> alt.X:
+def _time_axis(field: str, tz: str, title: str | None = None, padding: int = 0) -> alt.X:
+    """`padding`: pixels kept free at each end, so that a point on the first or last bucket
+    (and a correction's mark on it) is drawn whole."""
     return alt.X(
         f"{field}:T",
         title=title or f"Time ({tz})",
-        scale=alt.Scale(type="utc"),
+        scale=alt.Scale(type="utc", padding=padding or alt.Undefined),
         axis=alt.Axis(format="%b %d %H:%M", labelAngle=0),
     )
 
@@ -69,8 +71,9 @@ def spread_chart(
     # ("height": Streamlit fits the plot into the chart's height, less the axes)
     y_scale = alt.Scale(range=[alt.ExprRef("height"), STRIP + 6]) if marks.height else alt.Undefined
     base = alt.Chart(data).encode(
-        x=_time_axis("bucket_wall", tz),
-        y=alt.Y(f"{measure}:Q", title=unit, scale=y_scale),
+        x=_time_axis("bucket_wall", tz, padding=24),
+        # counts: no tick between two whole numbers
+        y=alt.Y(f"{measure}:Q", title=unit, scale=y_scale, axis=alt.Axis(tickMinStep=1)),
         color=_variant_color(data),
     )
     tooltip = [
