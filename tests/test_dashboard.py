@@ -107,7 +107,7 @@ def frame(at: AppTest, key: str) -> pd.DataFrame:
     start = TABLES[key]
     found = [d.value for d in at.dataframe if tuple(d.value.columns[: len(start)]) == start]
     assert found, f"no table {key}; tables: {[list(d.value.columns) for d in at.dataframe]}"
-    value: pd.DataFrame = found[-1] if key == "sql_result" else found[0]
+    value: pd.DataFrame = found[0]  # the SQL result comes before the views' schemas
     return value
 
 

@@ -249,6 +249,10 @@ def test_sql(served: str, browser: object, shots: Path) -> None:
     assert "4 rows" in page.inner_text(
         "body"
     )  # variant_summary: 4, 5, none; and the NULL of the other
+    # the result is under the box, on screen, not below the list of views
+    shown = page.get_by_text("4 rows", exact=True).bounding_box()
+    viewport = page.viewport_size
+    assert shown is not None and viewport is not None and shown["y"] < viewport["height"]
     assert not dialogs
 
 

@@ -19,40 +19,10 @@ EXAMPLE = (
     "FROM variant_summary\nORDER BY claim_id, posts DESC"
 )
 
-view = common.view()
-st.title("SQL")
-st.caption(
-    "Read-only: only SELECT (and EXPLAIN) over the views listed on the right. Writes, ATTACH,"
-    " COPY, SET and reading files are refused before anything runs. Times are UTC."
-)
-query_col, schema_col = st.columns([3, 2])
-with query_col:
-    query: str = st.text_area("Query", EXAMPLE, height=180, key="sql_query")
-    rows_col, time_col = st.columns(2)
-    max_rows = int(
-        rows_col.number_input(
-            "Row limit", min_value=1, max_value=100_000, value=1_000, step=100, key="sql_rows"
-        )
-    )
-    timeout = float(
-        time_col.number_input(
-            "Time limit (s)", min_value=1, max_value=300, value=10, step=1, key="sql_timeout"
-        )
-    )
-    run = st.button("Run", type="primary", key="sql_run")
-with schema_col:
-    st.subheader("Views", anchor=False)
-    columns: pl.DataFrame = common.fetch("view_columns", tuple(VIEWS))
-    for name in VIEWS:
-        with st.expander(name):
-            st.dataframe(
-                columns.filter(pl.col("view") == name).drop("view"),
-                hide_index=True,
-                width="stretch",
-            )
-    st.caption("Every column is explained in docs/views.md.")
 
-if run:
+def show_result(query: str, max_rows: int, timeout: float) -> None:
+    """Run the query apart and show its rows (or why it failed) under the box, not below the
+    list of views, where it would be off screen."""
     try:
         result = run_query_apart(common.warehouse(), query, max_rows=max_rows, timeout=timeout)
     except RefusedQueryError as refused:
@@ -77,3 +47,38 @@ if run:
             mime="text/csv",
             key="sql_csv",
         )
+
+
+view = common.view()
+st.title("SQL")
+st.caption(
+    "Read-only: only SELECT (and EXPLAIN) over the views listed on the right. Writes, ATTACH,"
+    " COPY, SET and reading files are refused before anything runs. Times are UTC."
+)
+query_col, schema_col = st.columns([3, 2])
+with query_col:
+    query: str = st.text_area("Query", EXAMPLE, height=180, key="sql_query")
+    rows_col, time_col = st.columns(2)
+    max_rows = int(
+        rows_col.number_input(
+            "Row limit", min_value=1, max_value=100_000, value=1_000, step=100, key="sql_rows"
+        )
+    )
+    timeout = float(
+        time_col.number_input(
+            "Time limit (s)", min_value=1, max_value=300, value=10, step=1, key="sql_timeout"
+        )
+    )
+    if st.button("Run", type="primary", key="sql_run"):
+        show_result(query, max_rows, timeout)
+with schema_col:
+    st.subheader("Views", anchor=False)
+    columns: pl.DataFrame = common.fetch("view_columns", tuple(VIEWS))
+    for name in VIEWS:
+        with st.expander(name):
+            st.dataframe(
+                columns.filter(pl.col("view") == name).drop("view"),
+                hide_index=True,
+                width="stretch",
+            )
+    st.caption("Every column is explained in docs/views.md.")
