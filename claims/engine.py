@@ -1176,6 +1176,9 @@ def _unrelated_masked(frame: pl.DataFrame, rule: ClaimRules, language: Language)
     )
 
 
+_PERIOD_WORDS = 5  # words between a value and the year it is said with, at most
+
+
 def _other_periods(frame: pl.DataFrame, rule: ClaimRules, language: Language) -> pl.DataFrame:
     """(post_uid, value): values said with a year the claim's title does not name ("a deficit
     of $46.8 billion for 2024-25" of a claim on 2023-24, "the 2026 target is 380,000" of one on
@@ -1185,12 +1188,16 @@ def _other_periods(frame: pl.DataFrame, rule: ClaimRules, language: Language) ->
         return empty
     value = language.numbers.token if rule.kind == "count" else rule.value
     gap = r"[^A-Za-z0-9.!?\n,;:()]+"
-    near = rf"(?:{gap}[A-Za-z][A-Za-z'&_-]*){{0,2}}?{gap}"
+    near = rf"(?:{gap}[A-Za-z][A-Za-z'&_-]*){{0,{_PERIOD_WORDS}}}?{gap}"
     said = [(rf"(?:{value}){near}{YEARS}", "first"), (rf"{YEARS}{near}(?:{value})", "last")]
+    # words of one clause, none of them joining another thing to the value ("$61.9B in 2023-24
+    # and $48.3B in 2024-25", "395 000 ou j'mélange avec 2026")
+    joined = r"(?i)(?-u:\b)(?:or|ou|and|et|vs|versus|not|pas|than|que)(?-u:\b)"
     found = []
     for pattern, which in said:
         pairs = frame.select("post_uid", pl.col(_T).str.extract_all(pattern).alias("_said"))
         pairs = pairs.explode("_said").drop_nulls("_said")
+        pairs = pairs.filter(~pl.col("_said").str.contains(joined))
         amounts = pl.col("_said").str.extract_all(value)
         amount = amounts.list.first() if which == "first" else amounts.list.last()
         start = pl.col("_said").str.extract(YEARS, 1).cast(pl.Int64)
@@ -1272,7 +1279,7 @@ def _claim_mentions(frame: pl.DataFrame, rule: ClaimRules, language: Language) -
             elsewhen, on=["post_uid", "value"], how="anti"
         )
         frame = frame.with_columns(
-            pl.col("_unrelated") | pl.col("post_uid").is_in(elsewhen.get_column("post_uid"))
+            pl.col("post_uid").is_in(elsewhen.get_column("post_uid").implode()).alias("_elsewhere")
         )
         grouped = long.group_by("post_uid").agg(
             pl.col("value").filter(pl.col("group") == group).unique().sort().alias(f"_{group}")
@@ -1293,7 +1300,10 @@ def _claim_mentions(frame: pl.DataFrame, rule: ClaimRules, language: Language) -
         value, origin = _variant(rule)
         frame = frame.with_columns(value.alias("_value"), origin.alias("_origin"))
         # a post whose values are all said of something else is about that thing
-        frame = frame.filter(~pl.col("_unrelated") | pl.col("_value").is_not_null())
+        # (one that corrects by saying where or when the other value is from is the claim's:
+        # "the 5% is NATO's goal for 2035")
+        other = pl.col("_unrelated") | (pl.col("_elsewhere") & (pl.col("stance") != "corrects"))
+        frame = frame.filter(~other | pl.col("_value").is_not_null())
     else:
         frame = frame.with_columns(
             pl.lit(None, pl.Float64).alias("_value"), pl.lit(None, pl.String).alias("_origin")
