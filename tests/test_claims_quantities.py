@@ -358,7 +358,6 @@ def test_a_value_said_of_another_year_than_the_titles_is_of_another_period(
         "The 2026 deficit is $30 billion, then $25 billion in 2027.",  # both values elsewhen
         "Deficit: $48.3 billion for 2024-25, after $61.9 billion in 2023-24.",
         "A deficit of $48.3 billion is now projected for 2024-25.",  # words between, one clause
-        "The $48.3 billion is the deficit forecast for 2024-25, not 2023-24's. Stop sharing it.",
     ]
     assert readings(load_config(path, env={}), "plan-cost", texts) == [
         ("asserts", "61900000000"),
@@ -369,7 +368,6 @@ def test_a_value_said_of_another_year_than_the_titles_is_of_another_period(
         ("-", None),
         ("asserts", "61900000000"),
         ("-", None),
-        ("corrects", None),  # saying when the other value is from corrects: still the claim's
     ]
 
 
