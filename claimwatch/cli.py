@@ -130,7 +130,7 @@ def main_options(
 
 
 def _log_handler() -> logging.Handler:
-    handler = RichHandler(console=err, show_path=False)
+    handler = RichHandler(console=err, show_path=False, log_time_format="%Y-%m-%dT%H:%M:%S")
     handler.addFilter(RedactingFilter(SECRETS))
     return handler
 
@@ -304,14 +304,12 @@ def run_command(
             return
         address = config.dashboard.address
         log_path = context.db.parent / "dashboard.log"
+        served_on = port or config.dashboard.port
         with dashboard_beside(
-            context.db,
-            context.config_path,
-            address,
-            port or config.dashboard.port,
-            log_path,
-            stop,
-        ):
+            context.db, context.config_path, address, served_on, log_path, stop
+        ) as process:
+            if process is not None:
+                _say_plain(f"dashboard: http://{address}:{served_on} (its log: {log_path})")
             scheduler.run(stop)
 
 

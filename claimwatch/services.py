@@ -45,8 +45,8 @@ def dashboard_beside(
         )
     try:
         if _started(process, address, port, stop or threading.Event()):
-            log.warning("dashboard: http://%s:%d (its log: %s)", address, port, log_path)
-            yield process
+            log.info("dashboard: http://%s:%d (its log: %s)", address, port, log_path)
+            yield process  # (the caller says where it is: a plain line, not a warning)
         else:
             log.error("the dashboard did not start on %s:%d; see %s", address, port, log_path)
             yield None

@@ -645,6 +645,7 @@ def test_claimwatch_dashboard_serves_and_stops(story: Warehouse) -> None:
         _, err = cli.communicate(timeout=30)
     assert cli.returncode == 0, err
     assert f"dashboard: http://127.0.0.1:{port}" in err
+    assert "WARNING" not in err  # where the dashboard is, said plainly: nothing went wrong
     with pytest.raises(httpx.HTTPError):  # the server went with it
         httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
 
