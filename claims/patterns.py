@@ -84,8 +84,9 @@ class Numbers:
     token: str  # any number: an amount in digits (claims.quantities.AMOUNT) or a number word
     bare_token: str  # a number standing alone: an amount or a number word worth more than one
     words: dict[str, int]  # folded, lower-cased number word -> value
-    trigger: str  # number words the word list cannot read alone: texts with them go to text2num
-    triggers: dict[str, str]  # the same per language: a text is read in the languages it triggers
+    # per language, number words the word list cannot read alone: texts holding them are read
+    # by text2num in that language
+    triggers: dict[str, str]
     languages: tuple[str, ...]
 
     @classmethod
@@ -98,7 +99,6 @@ class Numbers:
         plural = "|".join(
             re.escape(word).replace(r"\ ", r"\s+") for word in by_length if words[word] > 1
         )
-        trigger = _trigger(SCALE_WORDS_TRIGGER, by_length)
         triggers = {
             language: _language_trigger(language, [fold(w).lower() for w in lexicon.numbers])
             for language, lexicon in lexicons.items()
@@ -107,7 +107,6 @@ class Numbers:
             token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{spelled})')})" if spelled else AMOUNT,
             bare_token=rf"(?:{AMOUNT}|{_bounded(f'(?i:{plural})')})" if plural else AMOUNT,
             words=words,
-            trigger=trigger,
             triggers=triggers,
             languages=tuple(lexicons),
         )

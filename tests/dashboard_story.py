@@ -26,11 +26,16 @@ the demo clock (T+4h): 10 posts, 9 authors. A demo scheduler beats with its cloc
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from claims.job import analyze_warehouse
 from claimwatch.importer import import_file
@@ -237,3 +242,27 @@ def beat(warehouse: Warehouse) -> None:
             "UPDATE store.heartbeats SET beat_at = ?, clock_at = ?, stopped_at = NULL",
             [datetime.now(UTC), at(240)],
         )
+
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def app_on(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """The dashboard (not yet run) on `warehouse` with the test config, a scheduler beating;
+    Streamlit's caches cleared before and after (for a fixture: `yield from app_on(...)`)."""
+    monkeypatch.setenv("CLAIMWATCH_DB", str(warehouse.path))
+    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
+    beat(warehouse)
+    st.cache_data.clear()
+    yield AppTest.from_file(str(APP), default_timeout=60)
+    st.cache_data.clear()
+
+
+def vega_charts(at: AppTest) -> list[tuple[dict[str, Any], list[pa.Table]]]:
+    """Every Vega-Lite chart of the page: its spec and its datasets."""
+    found = []
+    for chart in at.get("vega_lite_chart"):
+        proto: Any = chart.proto
+        tables = [pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets]
+        found.append((json.loads(proto.spec), tables))
+    return found

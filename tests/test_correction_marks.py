@@ -9,17 +9,14 @@ U.S. Embassy in that same hour. tests/test_dashboard_browser.py serves it too.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import pytest
-import streamlit as st
-from dashboard_story import CLAIM, CONFIG, T, beat, build, write_posts
+from dashboard_story import CLAIM, CONFIG, T, app_on, build, vega_charts, write_posts
 from digest_story import story_config
 from streamlit.testing.v1 import AppTest
 
@@ -31,7 +28,6 @@ from digest import chart
 from digest.report import DayReport, build_report
 from warehouse import Warehouse
 
-APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TZ = "America/Toronto"
 HOUR = datetime(2026, 1, 31, 17, tzinfo=UTC)  # the crowd's hour (12:00 in Toronto)
 EMBASSY = Authority(source="x", handle="usembassyottawa", name="U.S. Embassy Ottawa")
@@ -176,19 +172,7 @@ def crowded(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 
 @pytest.fixture
 def app(crowded: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("CLAIMWATCH_DB", str(crowded.path))
-    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
-    beat(crowded)
-    st.cache_data.clear()
-    yield AppTest.from_file(str(APP), default_timeout=60)
-    st.cache_data.clear()
-
-
-def chart_of(at: AppTest) -> tuple[dict[str, Any], list[pa.Table]]:
-    """The page's first Vega-Lite chart: its spec and its datasets."""
-    proto: Any = at.get("vega_lite_chart")[0].proto
-    tables = [pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets]
-    return json.loads(proto.spec), tables
+    yield from app_on(crowded, monkeypatch)
 
 
 def claim_chart(app: AppTest, grain: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -198,7 +182,7 @@ def claim_chart(app: AppTest, grain: str) -> tuple[dict[str, Any], list[dict[str
     app.switch_page("screens/claim.py").run()
     app.radio(key="grain").set_value(grain).run()
     assert not app.exception, [e.value for e in app.exception]
-    spec, tables = chart_of(app)
+    spec, tables = vega_charts(app)[0]
     marks = [t for t in tables if "lane_y" in t.column_names]
     assert len(marks) == 1
     return spec, marks[0].to_pylist()

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pytest
 import streamlit as st
 from dashboard_story import (
@@ -25,9 +24,11 @@ from dashboard_story import (
     HOSTILE_AUTHOR,
     HOSTILE_TEXT,
     OTHER,
+    app_on,
     beat,
     build,
     stop_scheduler,
+    vega_charts,
     write_posts,
 )
 from streamlit.testing.v1 import AppTest
@@ -63,12 +64,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 
 @pytest.fixture
 def app(story: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("CLAIMWATCH_DB", str(story.path))
-    monkeypatch.setenv("CLAIMWATCH_CONFIG", str(CONFIG))
-    beat(story)
-    st.cache_data.clear()
-    yield AppTest.from_file(str(APP), default_timeout=60)
-    st.cache_data.clear()
+    yield from app_on(story, monkeypatch)
 
 
 def run(at: AppTest) -> AppTest:
@@ -113,16 +109,6 @@ def frame(at: AppTest, key: str) -> pd.DataFrame:
 
 def metrics(at: AppTest) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in at.metric]
-
-
-def charts(at: AppTest) -> list[tuple[dict[str, Any], list[pa.Table]]]:
-    """Every Vega-Lite chart: its spec and its datasets."""
-    found = []
-    for chart in at.get("vega_lite_chart"):
-        proto: Any = chart.proto
-        tables = [pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets]
-        found.append((json.loads(proto.spec), tables))
-    return found
 
 
 def texts(at: AppTest) -> str:
@@ -170,7 +156,7 @@ def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
     assert dict(variants["posts_24h"]) == {"4": 6, "5": 3, "(none)": 1}  # s1-s3, s6, s8, g1
     assert dict(variants["authors_24h"]) == {"4": 6, "5": 3, "(none)": 1}  # m1 twice on 5
     # each claim's race: its variants' posts so far against the corrections so far
-    drawn = charts(at)
+    drawn = vega_charts(at)
     assert len(drawn) == 2
     _spec, (race, *_) = drawn[0]
     posts = race.column("posts").to_pylist()
@@ -246,7 +232,7 @@ def test_claim_page_spread_corrections_variants(app: AppTest) -> None:
     corrections = frame(at, "corrections_table")
     assert list(corrections["author_handle"]) == ["afp", "dailyhive"]
     # the chart: a line per variant by day, a labelled rule per correction
-    spec, tables = charts(at)[0]
+    spec, tables = vega_charts(at)[0]
     layers = spec["layer"]
     assert layers[0]["encoding"]["x"]["title"] == f"Time ({TZ})"
     assert layers[0]["encoding"]["y"]["title"] == "Posts per day"
@@ -266,7 +252,7 @@ def test_claim_page_click_through_to_a_buckets_posts(app: AppTest) -> None:
     at.radio(key="grain").set_value("hour")
     at.radio(key="measure").set_value("authors")
     at = run(at)
-    spec, _ = charts(at)[0]
+    spec, _ = vega_charts(at)[0]
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Authors (distinct) per hour"
     # the hour from 12:00 UTC (07:00 in Toronto) on Jan 31, variant 4: s1 and s2
     at.selectbox(key="point_bucket").set_value("2026-01-31T12:00:00+00:00")
@@ -364,7 +350,7 @@ def test_paths_page(app: AppTest) -> None:
     assert list(first["source"]) == ["x", "mastodon", "reddit", "bluesky"]
     crossposts = frame(at, "crossposts_table").iloc[0]
     assert (crossposts["from_source"], crossposts["to_source"]) == ("mastodon", "bluesky")
-    assert charts(at), "the first-seen chart is drawn"
+    assert vega_charts(at), "the first-seen chart is drawn"
     at.selectbox(key="paths_variant").set_value("5")
     at = run(at)
     assert ("Posts", "5") in metrics(at)
@@ -404,7 +390,7 @@ def test_sources_page(app: AppTest) -> None:
         "reddit": 1,
         "factcheck": 1,
     }
-    spec, (data, *_) = charts(at)[0]
+    spec, (data, *_) = vega_charts(at)[0]
     assert spec["encoding"]["y"]["title"] == "Posts published per day"
     assert sum(data.column("posts").to_pylist()) == 15
 

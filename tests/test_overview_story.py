@@ -6,17 +6,15 @@ after it, the verified value beside the leading variant, authorities first in sh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import pytest
 import streamlit as st
-from dashboard_story import CLAIM, CONFIG, OTHER, at, beat, build
+from dashboard_story import CLAIM, CONFIG, OTHER, at, beat, build, vega_charts
 from streamlit.testing.v1 import AppTest
 
 from config import load_config
@@ -187,17 +185,8 @@ def page(story: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]
     st.cache_data.clear()
 
 
-def race_charts(at_: AppTest) -> list[tuple[dict[str, Any], list[pa.Table]]]:
-    found = []
-    for chart in at_.get("vega_lite_chart"):
-        proto: Any = chart.proto
-        tables = [pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets]
-        found.append((json.loads(proto.spec), tables))
-    return found
-
-
 def test_the_overview_draws_each_claims_race(page: AppTest) -> None:
-    drawn = race_charts(page)
+    drawn = vega_charts(page)
     assert len(drawn) == 2  # one per claim
     spec, tables = drawn[0]  # ice-offices-canada, the first claim of the config
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Posts so far"
