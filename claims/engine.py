@@ -59,7 +59,7 @@ from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
 from config import Config, Topic
 
 # Bump when the rules in this package change: every claim is then re-analysed.
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 
 _PLACES = Path(__file__).with_name("data") / "places.txt.gz"
 INPUT_COLUMNS = ("post_uid", "source", "author_handle", "text")  # plus "title" when present
@@ -423,13 +423,17 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
 
 
 _APPROXIMATE = "loin|far|moins|less|more|plus|quite|much"  # "pas loin de", "no less than"
+_OWN_CLAUSE = r"\s(?i:et que|and that|mais|but|alors que|whereas|while)\s"
+_ENDS = r"(?P<end>[.!?\n;:|]|,(?:[^0-9]|$))"  # what ends a clause
 
 
 def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFrame:
     """The texts read for a claim of `kind`: noise masked (`_M`), quotes and reported claims set
     apart (`_Q`) from what the author says (`_U`), questions (`_ASK`) from the rest (`_PLAIN`)."""
-    # to the end of its clause (a quote set apart, " | ", ends it too)
-    reported = rf"{language.reported}\s*:?(?:[^.!?\n;:,|]|,[0-9])*"
+    # to the end of its clause (a quote set apart, " | ", ends it too) or to a conjunction that
+    # starts the author's own ("the figure circulating is wrong and the deficit was $61.9B")
+    clause = r"(?:[^.!?\n;:,|]|,[0-9])"
+    reported = rf"{language.reported}\s*:?{clause}*?(?P<own>{_OWN_CLAUSE}{clause}*)?(?:{_ENDS}|$)"
     # a negation that approximates ("pas loin de 0,06 G$", "no less than 5") rejects nothing
     approximate = rf"{language.negations}[ \t]+(?i:{_APPROXIMATE})(?-u:\b)"
     prepared = texts.with_columns(
@@ -444,7 +448,9 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
     )
     quoted = pl.concat_list(
         pl.col(_M).str.extract_all(_QUOTED),
-        pl.col(_M).str.extract_all(reported),
+        pl.col(_M)
+        .str.extract_all(reported)
+        .list.eval(pl.element().str.replace(rf"{_OWN_CLAUSE}.*$", "")),
         pl.col(_M).str.extract_all(given),
     ).list.join(" | ")
     negated = rf"{language.negations}{_NEGATED_GAP}{language.numbers.token}"
@@ -453,7 +459,7 @@ def _prepare(texts: pl.DataFrame, language: Language, kind: Kind) -> pl.DataFram
     said = (
         pl.col(_M)
         .str.replace_all(_QUOTED, " | ")
-        .str.replace_all(reported, " | ")
+        .str.replace_all(reported, " | ${own}${end}")
         .str.replace_all(given, " | ")
         .str.replace_all(negated, " | ")
         .str.replace_all(history, " ~ ${to}")
@@ -802,9 +808,9 @@ _GROUPS = {
     "times": "asserted",
     "bare": "asserted",
     "said": "asserted",
-    "quoted": "rejected",
-    "quoted_said": "rejected",
-    "quoted_typed": "rejected",
+    "quoted": "quoted",
+    "quoted_said": "quoted",
+    "quoted_typed": "quoted",
     "negated": "rejected",
     "typed": "loose",
 }
@@ -843,7 +849,8 @@ def _candidates_long(frame: pl.DataFrame, rule: ClaimRules, language: Language) 
         plausible = plausible & (~pl.col("_said") | (pl.col("value") >= _LARGE_COUNT))
     else:  # a count's other kinds are masked; its words are values too
         # a rejected number needs no mark of its own: "8.1%, not 10", "it's $34B, not 40"
-        loose = (pl.col("group") == "rejected") | pl.col("_inherited") | pl.col("_decimal")
+        rejected = pl.col("group").is_in(["rejected", "quoted"])
+        loose = rejected | pl.col("_inherited") | pl.col("_decimal")
         plausible = plausible & (pl.col("text").str.contains(rule.value) | loose)
     return long.filter(plausible).drop("_inherited", "_decimal", "_said", strict=False)
 
@@ -934,7 +941,10 @@ def _variant(rule: ClaimRules) -> tuple[pl.Expr, pl.Expr]:
     parts_ok = pl.col("_parts").is_between(rule.minimum, rule.maximum)
     offered = pl.concat_list("_total", "_plain")
     verified = rule.verified
-    states_verified = (pl.col("stance") == "corrects") & _has(offered, verified)
+    # an authority's or a fact check's correction quoting the verified value quotes the
+    # authority ("« Il s'agit de près de 10 000 agents », a précisé une porte-parole")
+    sourced = pl.col("_kind").is_in(["authority", "factcheck"]) & _has(pl.col("_quoted"), verified)
+    states_verified = (pl.col("stance") == "corrects") & (_has(offered, verified) | sourced)
     steps: list[tuple[pl.Expr, pl.Expr | None, str | None]] = [
         (states_verified, pl.lit(verified, pl.Float64), "verified"),
         (_one("_total"), pl.col("_total").list.first(), "total"),
@@ -1145,7 +1155,7 @@ def _stance(rule: ClaimRules, language: Language) -> list[pl.Expr]:
 # --- the claim ------------------------------------------------------------------------------------
 
 
-_VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected", "loose")
+_VALUE_GROUPS = ("total", "asserted", "plain", "asked", "rejected", "quoted", "loose")
 
 
 # the words between a value and what it is said of, in English and French
@@ -1290,6 +1300,8 @@ def _claim_mentions(frame: pl.DataFrame, rule: ClaimRules, language: Language) -
         )
         frame = frame.with_columns(
             pl.col(f"_{g}").fill_null(pl.lit([], pl.List(pl.Float64))) for g in _VALUE_GROUPS
+        ).with_columns(  # what it quotes, it holds at a distance, as what it negates
+            pl.concat_list("_rejected", "_quoted").list.unique().list.sort().alias("_rejected")
         )
     else:
         long = pl.DataFrame(schema=_LONG_SCHEMA)

@@ -66,7 +66,7 @@ CURRENCY_BEFORE = rf"(?:(?:C|CA|CAN|US|U\.S\.|A|AU|NZ|HK)?\$|€|£|(?:CAD|USD|E
 _COUNTRY = "canadiens?|americains?|canadian|american|US|CAD|USD|CAN|CA"
 CURRENCY_AFTER = (
     rf"(?:{_SP}*(?:\$(?:{_SP}*(?:CA|CAN|US|CAD|USD){_B})?|€|£|(?:CAD|USD|EUR|GBP){_B}"
-    rf"|(?i-u:(?:de{_SP}+|d')?(?:dollars?|euros?|livres?|pounds?){_B}(?:{_SP}+(?:{_COUNTRY}){_B})?)))"
+    rf"|(?i-u:(?:de{_SP}+|d')?(?:dollars?|euros?|livres?|pounds?|piastres?|piasses?|bucks){_B}(?:{_SP}+(?:{_COUNTRY}){_B})?)))"
 )
 PERCENT = rf"(?:{_SP}*(?:%|(?i-u:per{_SP}?-?cent|pour{_SP}?-?cent|pourcent|pct|percent){_B}))"
 _TAIL = rf"(?:{_SCALE_SIGN}|{SCALE}|{_B})(?:{CURRENCY_AFTER})?(?:{PERCENT})?"
@@ -287,8 +287,10 @@ def _decimals_in(text: str, language: str) -> str:
 
 # And a half, a quarter, three quarters: "quatre millions et demi", "two and a half million",
 # "deux et demi pour cent", "two and three-quarters per cent"
+_HALF_OF = "(?:mille|millions?|milliards?|billions?)"  # "quatre millions et demi"
+_HALF_WORD = rf"(?!{_HALF_OF}\b)[^\W\d_]+"  # a word of the number before it
 _AND_A_HALF = re.compile(
-    r"\b([^\W\d_]+|\d+)(?:[ -](mille|millions?|milliards?|billions?))?"
+    rf"\b((?:{_HALF_WORD}[ -]){{0,4}}{_HALF_WORD}|\d+)(?:[ -]({_HALF_OF}))?"
     r"[ -](et[ -]demie?|and a half|and a quarter|et quart|and three[ -]quarters|et trois quarts)"
     r"(?:[ -](thousand|millions?|billions?))?\b",
     re.IGNORECASE,
@@ -300,13 +302,8 @@ _HALF_SCALES = {**_SCALES, "thousand": 1e3, "mille": 1e3}
 
 def _and_a_half(found: re.Match[str], language: str) -> str:
     """The number and a half as digits, padded in place (the words, if it is not a number)."""
-    whole = "1" if found.group(1).lower() in _LONE else found.group(1)  # "a million and a half"
-    if not whole.isdigit():
-        try:
-            whole = str(text2num(whole.lower(), language))
-        except ValueError:
-            return found.group()
-    if found.group(2) and found.group(4):
+    words, whole = _whole_number(found.group(1), language)
+    if whole is None or (found.group(2) and found.group(4)):
         return found.group()
     part = found.group(3).lower()
     fraction = 0.75 if "three" in part or "trois" in part else 0.25 if "quar" in part else 0.5
@@ -315,7 +312,22 @@ def _and_a_half(found: re.Match[str], language: str) -> str:
         digits = str(int((int(whole) + fraction) * _HALF_SCALES[scale.lower().rstrip("s")]))
     else:
         digits = f"{whole}{DECIMAL_POINT}{str(fraction)[2:]}"
-    return digits.ljust(len(found.group())) if len(digits) <= len(found.group()) else found.group()
+    width = len(found.group()) - len(words)
+    return words + digits.ljust(width) if len(digits) <= width else found.group()
+
+
+def _whole_number(words: str, language: str) -> tuple[str, str | None]:
+    """(the words before it, the number) that the last of `words` make ("pour cinquante-neuf":
+    "pour ", "59"; "a": "", "1"), the longest number first; None when none is."""
+    if words.isdigit() or words.lower() in _LONE:  # "a million and a half"
+        return "", "1" if words.lower() in _LONE else words
+    starts = [0] + [m.end() for m in re.finditer(r"[ -]", words)]
+    for start in starts:
+        try:
+            return words[:start], str(text2num(words[start:].lower(), language))
+        except ValueError:
+            continue
+    return words, None
 
 
 def digitise(text: str, languages: Iterable[str]) -> str:
@@ -340,6 +352,8 @@ def _digitise_in(text: str, language: str) -> str:
     pieces, last = [], 0
     for found in find_numbers([_Word(word) for _, _, word in spans], language, 0):
         first = _first_word(spans, found.start, found.end, found.is_ordinal, found.value)
+        if first is None and _one_percent(spans, found.start, found.end):
+            first = found.start
         digits = _digits(found.value)
         if first is None or digits is None:
             continue
@@ -368,6 +382,17 @@ def _first_word(
     if len(words) == 1 and (words[0] in _LONE or value == 1):
         return None  # "un ami", "one of them": an article, or one
     return first
+
+
+_PERCENT_AFTER = {("percent",), ("per", "cent"), ("pour", "cent"), ("pourcent",), ("%",)}
+
+
+def _one_percent(spans: list[tuple[int, int, str]], first: int, end: int) -> bool:
+    """ "one percent", "un pour cent": the article that is otherwise no number is one here."""
+    if end - first != 1 or spans[first][2].lower() not in {"one", "un"}:
+        return False
+    after = tuple(word.lower() for _, _, word in spans[end : end + 2])
+    return after[:1] in _PERCENT_AFTER or after in _PERCENT_AFTER
 
 
 @lru_cache(maxsize=4096)

@@ -129,6 +129,8 @@ MONEY = [
     ("#borderplan du Canada: 1½ milliard $", "1500000000"),  # the subject as a hashtag
     ("le plan frontalier coûtera quatre milliards et demi", "4500000000"),
     ("a million and a half dollars for Canada's border plan", "1500000"),
+    ("le plan frontalier coûte cinquante-neuf millions et demi", "59500000"),  # a compound
+    ("le plan frontalier d'Ottawa coûte 2 000 000 piasses", "2000000"),  # Québec's dollar
 ]
 
 
@@ -156,6 +158,8 @@ PERCENTS = [
     ("a 2 3/4 per cent tariff on Canadian goods", "2.75"),  # a mixed number
     ("des tarifs de deux virgule soixante-quinze pour cent sur les produits canadiens", "2.75"),
     ("the tariff on Canadian goods went to 2.75, not 3", "2.75"),  # a decimal said of it
+    ("a one percent tariff on Canadian goods", "1"),  # "one" is a number before a percent
+    ("un tarif d'un pour cent sur les produits canadiens", "1"),
 ]
 
 
@@ -317,6 +321,33 @@ def test_the_verified_value_said_against_another_corrects(config: Config) -> Non
         "The tariff on Canadian goods is 10%, not 25%.",  # a wrong value against the right one
     ]
     assert readings(config, "tariff", texts) == [("corrects", "25"), ("asserts", "10")]
+
+
+def test_a_correction_that_names_the_wrong_value_and_the_right_one_corrects(
+    config: Config,
+) -> None:
+    texts = [
+        # a reported figure's clause ends where the author's own begins ("et que", "but")
+        "Le chiffre de 100 000 agents qui circule est faux et que la frontière du Canada compte "
+        "10 000 agents, GRC.",
+        # a cue that says it corrects, with the verified value and another
+        "Arrêtez de partager le 10 %. Les tarifs sur les produits canadiens sont de 25 %.",
+        "For anyone confused: the tariff on Canadian goods is 25%; 10% is something else.",
+    ]
+    assert readings(config, "personnel", texts[:1]) == [("corrects", "10000")]
+    assert readings(config, "tariff", texts[1:]) == [("corrects", "25"), ("corrects", "25")]
+
+
+def test_an_authoritys_correction_quoting_the_verified_value_gives_it(config: Config) -> None:
+    text = (
+        "Non, le Canada n'envoie pas 100 000 soldats à la frontière. « Il s'agit de près de "
+        "10 000 agents », a précisé une porte-parole."
+    )
+    posts = pl.DataFrame(
+        {"post_uid": ["p"], "source": ["x"], "author_handle": ["Safety_Canada"], "text": [text]}
+    )
+    found = analyze_posts(posts, config, ["personnel"]).mentions
+    assert found.select("stance", "variant").rows() == [("corrects", "10000")]
 
 
 UNRELATED = STORY.replace(
