@@ -338,6 +338,21 @@ def test_a_correction_that_names_the_wrong_value_and_the_right_one_corrects(
     assert readings(config, "tariff", texts[1:]) == [("corrects", "25"), ("corrects", "25")]
 
 
+def test_disbelief_denies_and_doubt_asks(config: Config) -> None:
+    texts = [
+        "There's no way the tariff on Canadian goods is 25%.",
+        "Les tarifs de 10 % sur les produits canadiens, personne y croit.",
+        "25 % de tarifs sur les produits canadiens, c tu vrai?",
+        "The 25% tariff on Canadian goods drew skepticism from economists.",
+    ]
+    assert [stance for stance, _ in readings(config, "tariff", texts)] == [
+        "denies",
+        "denies",
+        "questions",
+        "questions",
+    ]
+
+
 def test_an_authoritys_correction_quoting_the_verified_value_gives_it(config: Config) -> None:
     text = (
         "Non, le Canada n'envoie pas 100 000 soldats à la frontière. « Il s'agit de près de "
