@@ -41,7 +41,16 @@ from pathlib import Path
 
 import polars as pl
 
-from claims.patterns import GAP, NAME, WORD, YEARS, ClaimRules, Language, initials_pattern
+from claims.patterns import (
+    GAP,
+    NAME,
+    WORD,
+    YEARS,
+    ClaimRules,
+    Language,
+    initials_pattern,
+    names_masked,
+)
 from claims.quantities import (
     AMOUNT,
     DECIMAL_POINT,
@@ -280,6 +289,7 @@ def _candidates(
         )
         .filter(pl.any_horizontal("_named", *topic.values()))  # on the few it kept
         .with_columns(folded.alias("_folded"))
+        .with_columns(pl.col("_folded").map_batches(names_masked, return_dtype=pl.String))
         .with_columns(**tests)
         .with_columns(pl.any_horizontal(pl.lit(False), *unsaid).alias("_implied"))
         .filter(pl.col("_implied") | anchored)  # the exact test (the topic's is made later)
@@ -388,6 +398,9 @@ def _noise(language: Language, kind: Kind) -> str:
             r"#\d+(?-u:\b)",
             rf"{_NUMBER}\s*(?:{units})(?-u:\b)",
             r"(?-u:\b)\d+(?i:st|nd|rd|th|e|er|re|ère|ème|eme)(?-u:\b)",
+            # the first few of them, a part ("the first 16 jets", "les 16 premiers")
+            r"(?i:(?-u:\b)(?:first|initial|premiers|premieres))[ \t]+\d+(?-u:\b)",
+            r"(?-u:\b)\d+[ \t]+(?i:premiers|premieres)(?-u:\b)",
             r"(?m)^[ \t]*\d{1,2}[.)][ \t]",  # a numbered list: "1) Ottawa"
             r"\d+\s+(?i:contre|to|against|vs\.?)\s+\d+",  # a vote: "45 contre 12"
             # a time: "more at 11." (not "at 41,012,563")
@@ -419,6 +432,7 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
         )
     numbers = language.numbers
     texts = candidates.with_columns(raw.alias(_RAW)).with_columns(folded.alias(_T))
+    texts = texts.with_columns(names_masked(texts.get_column(_T)))
     return digitised(texts, _T, numbers.triggers)
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import polars as pl
+
 from claims.quantities import (
     AMOUNT,
     COMPANIONED_SCALES,
@@ -38,6 +40,39 @@ ASCII_BOUNDARY = r"(?-u:\b)"
 NAME = r"\p{Lu}\p{Ll}[\p{L}'-]*(?:[ \t]+\p{Lu}\p{Ll}[\p{L}'-]*)*"
 
 
+# A name with a number in it ("F-35", "CF-18s", "COVID-19", "G7", "Bill C-69"): its digits are
+# no value. Texts and terms are both read with those digits as capitals ("F-35" as "F-DF"): one
+# character for one, so offsets hold, and a term still matches the text it matched ("x5" is a
+# times sign, a currency code before digits an amount: neither is a name).
+_NAMED_NUMBER = r"(?:[A-WYZa-wyz]|[A-Za-z]{2,5})-?[0-9]+[A-Za-z]*"
+_NAMED_NUMBER_RE = re.compile(rf"\b{_NAMED_NUMBER}\b", re.ASCII)
+_AS_CAPITALS = str.maketrans("0123456789", "ABCDEFGHIJ")
+_CURRENCY_CODES = {"cad", "usd", "eur", "gbp", "aud", "can", "us", "ca"}
+
+
+def _as_name(found: str) -> str:
+    letters = re.match(r"[A-Za-z]+", found)
+    if letters and letters.group().lower() in _CURRENCY_CODES:
+        return found
+    return found.translate(_AS_CAPITALS)
+
+
+def masked_names(text: str) -> str:
+    """`text` with the digits of its names as capitals (`_NAMED_NUMBER`)."""
+    return _NAMED_NUMBER_RE.sub(lambda found: _as_name(found.group()), text)
+
+
+def names_masked(texts: pl.Series) -> pl.Series:
+    """`masked_names` over a column: its few distinct names found once, replaced in one pass."""
+    names = texts.str.extract_all(rf"(?-u:\b){_NAMED_NUMBER}(?-u:\b)").explode().drop_nulls()
+    found = sorted(set(names.to_list()), key=len, reverse=True)  # "F-35A" before "F-35"
+    masked = [_as_name(name) for name in found]
+    kept = [(name, mask) for name, mask in zip(found, masked, strict=True) if name != mask]
+    if not kept:
+        return texts
+    return texts.str.replace_many([name for name, _ in kept], [mask for _, mask in kept])
+
+
 def term_pattern(term: str) -> str:
     """A term's regex (topic matching's rules), with ASCII word boundaries.
 
@@ -45,7 +80,7 @@ def term_pattern(term: str) -> str:
     boundary keeps Rust's lazy DFA on, where a Unicode one makes it fall back to a slower engine on
     any text with an emoji or a typographic quote (measured 10-25x slower).
     """
-    return phrase_pattern(term).replace("\\b", ASCII_BOUNDARY)
+    return phrase_pattern(masked_names(term)).replace("\\b", ASCII_BOUNDARY)
 
 
 def any_of(terms: Iterable[str]) -> str:
@@ -274,7 +309,17 @@ class ClaimRules:
             window=claim.window,
             subject_acronyms=acronyms(subject_terms),
             subject_expansions=any_of(t for t in subject_terms if not acronyms([t])),
-            units=any_of(all_terms(claim.object) + (all_terms(quantity.units) if quantity else [])),
+            # a name with a number ("F-35") is a thing a number before it counts ("88 F-35s")
+            units=any_of(
+                all_terms(claim.object)
+                + (all_terms(quantity.units) if quantity else [])
+                + [
+                    name + plural
+                    for name in subject_terms
+                    if re.search(r"[A-Za-z]-?[0-9]", name)
+                    for plural in ("", "s")
+                ]
+            ),
             parts=[term_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
             places=[any_of(spellings) for spellings in quantity.places] if quantity else [],
             quantity=quantity is not None,
@@ -339,7 +384,7 @@ def _words_of(fact: str | list[str]) -> list[str]:
 
 def _with_joined_hashtags(terms: list[str]) -> str:
     """Terms, and those of several words also as a hashtag of them joined ("#BankofCanada")."""
-    joined = ["".join(re.findall(r"[^\W_]+", fold(term))) for term in terms]
+    joined = ["".join(re.findall(r"[^\W_]+", masked_names(fold(term)))) for term in terms]
     tags = [re.escape(tag) for tag, term in zip(joined, terms, strict=True) if " " in term.strip()]
     pattern = any_of(terms)
     return f"(?:{pattern}|(?i:#(?:{'|'.join(tags)})\\w*))" if tags else pattern
@@ -347,7 +392,7 @@ def _with_joined_hashtags(terms: list[str]) -> str:
 
 def _with_hashtags(terms: list[str]) -> str:
     """Context terms, also inside a hashtag ("#ICEoutofCanada" names Canada)."""
-    words = [fold(t) for t in terms if re.fullmatch(r"[\w'-]+", fold(t))]
+    words = [masked_names(fold(t)) for t in terms if re.fullmatch(r"[\w'-]+", fold(t))]
     tags = "|".join(re.escape(word) for word in words)
     pattern = any_of(terms)
     return f"(?:{pattern}|(?i:#\\w*(?:{tags})))" if tags else pattern

@@ -119,17 +119,19 @@ def test_the_sets_written_blind_stay_at_the_level_reached(config: Config, name: 
 # level reached, below the targets where the README says why.
 _METRICS = ("mention precision", "mention recall", "variant accuracy", "stance accuracy")
 OTHER_STORIES = {
-    "border_personnel": dict(zip(_METRICS, (0.94, 0.89, 0.92, 0.85), strict=True)),
-    "tmx_cost": dict(zip(_METRICS, (0.95, 0.95, 0.88, 0.83), strict=True)),
-    "tariff_rate": dict(zip(_METRICS, (0.88, 0.96, 0.92, 0.84), strict=True)),
-    "immigration_target": dict(zip(_METRICS, (0.94, 0.92, 0.92, 0.89), strict=True)),
-    "arrivecan_cost": dict(zip(_METRICS, (0.95, 0.97, 0.90, 0.90), strict=True)),
-    "inflation_peak": dict(zip(_METRICS, (0.90, 0.96, 0.90, 0.91), strict=True)),
-    "quebec_fires": dict(zip(_METRICS, (0.96, 0.87, 0.92, 0.87), strict=True)),
-    "federal_deficit": dict(zip(_METRICS, (0.95, 0.95, 0.90, 0.84), strict=True)),
-    "policy_rate": dict(zip(_METRICS, (0.92, 0.89, 0.94, 0.91), strict=True)),
-    "population": dict(zip(_METRICS, (0.88, 0.85, 0.91, 0.89), strict=True)),
-    "defence_spending": dict(zip(_METRICS, (0.93, 0.98, 0.89, 0.91), strict=True)),
+    "border_personnel": dict(zip(_METRICS, (0.94, 0.89, 0.94, 0.87), strict=True)),
+    "tmx_cost": dict(zip(_METRICS, (0.95, 0.96, 0.91, 0.87), strict=True)),
+    "tariff_rate": dict(zip(_METRICS, (0.88, 0.97, 0.95, 0.87), strict=True)),
+    "immigration_target": dict(zip(_METRICS, (0.95, 0.94, 0.96, 0.95), strict=True)),
+    "arrivecan_cost": dict(zip(_METRICS, (0.96, 0.98, 0.94, 0.94), strict=True)),
+    "inflation_peak": dict(zip(_METRICS, (0.91, 0.97, 0.91, 0.94), strict=True)),
+    "quebec_fires": dict(zip(_METRICS, (0.97, 0.88, 0.93, 0.89), strict=True)),
+    "federal_deficit": dict(zip(_METRICS, (0.95, 0.96, 0.92, 0.9), strict=True)),
+    "policy_rate": dict(zip(_METRICS, (0.92, 0.89, 0.95, 0.93), strict=True)),
+    "population": dict(zip(_METRICS, (0.88, 0.86, 0.91, 0.92), strict=True)),
+    "defence_spending": dict(zip(_METRICS, (0.95, 0.98, 0.93, 0.94), strict=True)),
+    "fighter_jets": dict(zip(_METRICS, (0.88, 0.85, 0.79, 0.88), strict=True)),
+    "rebate_cheque": dict(zip(_METRICS, (0.93, 0.9, 0.9, 0.84), strict=True)),
 }
 
 

@@ -338,6 +338,38 @@ def test_a_correction_that_names_the_wrong_value_and_the_right_one_corrects(
     assert readings(config, "tariff", texts[1:]) == [("corrects", "25"), ("corrects", "25")]
 
 
+NAMED = STORY.replace(
+    'subject = { en = ["border"], fr = ["frontière"] }',
+    'subject = { en = ["border", "CF-18"], fr = ["frontière", "CF-18"] }',
+)
+
+
+def test_the_digits_of_a_name_are_no_value_and_a_number_before_it_counts_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "claimwatch.toml"
+    path.write_text(NAMED, encoding="utf-8")
+    named = load_config(path, env={})
+    texts = [
+        "88 CF-18s at the border, RCMP says, Canada",  # a number before the name counts it
+        "Les CF-18 et 3 000 agents à la frontière du Canada",
+        "COVID-19 and the G7: 5000 officers at the border in Canada",
+        "CF-18 jets patrol the border of Canada now",  # the name's 18 is no value
+    ]
+    assert [value for _, value in readings(named, "personnel", texts)] == [
+        "88",
+        "3000",
+        "5000",
+        None,
+    ]
+
+
+def test_the_first_few_are_a_part_not_the_whole(config: Config) -> None:
+    text = "The first 500 officers are at the border, then 8,000 officers by June, Canada says"
+    assert variant(config, "personnel", text) == "8000"
+    assert variant(config, "personnel", "Les 500 premiers agents à la frontière du Canada") is None
+
+
 def test_disbelief_denies_and_doubt_asks(config: Config) -> None:
     texts = [
         "There's no way the tariff on Canadian goods is 25%.",
