@@ -64,7 +64,7 @@ from claims.quantities import (
     other_kinds,
     scale_of,
 )
-from collectors.matching import FOLD_IN_PLACE, URL_PATTERN, match_topics
+from collectors.matching import FOLD_IN_PLACE, FOLD_SEPARATORS, URL_PATTERN, match_topics
 from config import Config, Topic
 
 # Bump when the rules in this package change: every claim is then re-analysed.
@@ -269,7 +269,7 @@ def _candidates(
     title = pl.col("title").cast(pl.String) if "title" in columns else pl.lit(None, pl.String)
     folded = pl.concat_str(
         [pl.col(field).cast(pl.String).fill_null("") for field in fields], separator="\n"
-    ).str.replace_many(FOLD_IN_PLACE)
+    ).str.replace_many(FOLD_IN_PLACE | FOLD_SEPARATORS)
     # each test once, as a column: the subject said (per distinct subject) and the anchors
     anchor = "|".join(dict.fromkeys(rule.anchor() for rule in rules))
     subjects = list(dict.fromkeys(rule.subject for rule in implied))
@@ -391,7 +391,7 @@ def _noise(language: Language, kind: Kind) -> str:
             rf"(?i:(?-u:\b)(?:{_YEAR_AFTER}))[ \t]+(?:19|20)\d{{2}}(?-u:\b)",
             r"\((?:19|20)\d{2}\)",
             # scores, fractions, ranges ("4-5M hectares": the scale is the range's)
-            rf"{_NUMBER}\s*[/\-\u2013]\s*{_NUMBER}(?:{SCALE})?(?-u:\b)",
+            rf"{_NUMBER}\s*[/\-\u2013^]\s*{_NUMBER}(?:{SCALE})?(?-u:\b)",  # ("^": a dash)
             r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)",  # times
             # a score: "Canada 3, Sweden 2"
             r"(?-u:\b)\p{Lu}[\p{L}.]+\s+\d{1,2}\s*,?\s+\p{Lu}[\p{L}.]+\s+\d{1,2}(?-u:\b)",
@@ -424,7 +424,7 @@ def _texts(candidates: pl.DataFrame, language: Language) -> pl.DataFrame:
         .str.replace_all("\ufe0f\u20e3|\u20e3", "")
         .str.replace_all("\ufe0f", "")
     )
-    folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE | SPACES)
+    folded = pl.col(_RAW).str.replace_many(FOLD_IN_PLACE | FOLD_SEPARATORS | SPACES)
     folded = folded.str.replace_all(r"(\d)\.(\d)", f"${{1}}{DECIMAL_POINT}${{2}}")
     for fraction, digits in _MIXED.items():  # "2 3/4 per cent" is 2.75, padded in place
         folded = folded.str.replace_all(

@@ -25,7 +25,7 @@ from claims.quantities import (
     marked_amount,
     typed_amount,
 )
-from collectors.matching import fold, phrase_pattern
+from collectors.matching import ASCII_SEPARATOR, SEPARATOR, fold, phrase_pattern
 from config import Claim, Lexicon
 
 # A word between two terms: letters, digits and the marks words carry ("l'ICE", "#ICE", "U.S.").
@@ -80,7 +80,8 @@ def term_pattern(term: str) -> str:
     boundary keeps Rust's lazy DFA on, where a Unicode one makes it fall back to a slower engine on
     any text with an emoji or a typographic quote (measured 10-25x slower).
     """
-    return phrase_pattern(masked_names(term)).replace("\\b", ASCII_BOUNDARY)
+    pattern = phrase_pattern(masked_names(term)).replace(SEPARATOR, ASCII_SEPARATOR)
+    return pattern.replace("\\b", ASCII_BOUNDARY)
 
 
 def any_of(terms: Iterable[str]) -> str:
@@ -227,7 +228,7 @@ class Language:
 
 
 # A year, or a span of years as fiscal years are written: "2023", "2023-24", "2023-2024", "2023/24".
-YEARS = r"(?-u:\b)((?:19|20)\d{2})(?:[ \t]*[-\u2013/][ \t]*((?:19|20)?\d{2}))?(?-u:\b)"
+YEARS = r"(?-u:\b)((?:19|20)\d{2})(?:[ \t]*[-\u2013^/][ \t]*((?:19|20)?\d{2}))?(?-u:\b)"
 
 
 def claim_years(title: str) -> frozenset[int]:

@@ -67,6 +67,17 @@ _SPACES += "\u202f\u205f\u3000"
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _QUOTES = '"\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a'
 _SEPARATOR = "[" + "".join(re.escape(char) for char in _SPACES + _DASHES + _QUOTES) + "]+"
+SEPARATOR = _SEPARATOR  # between the words of a phrase, in every pattern `phrase_pattern` makes
+# Separators one for one as ASCII: every space " ", hyphens and minus "-", and "^" for the dashes
+# that set a clause apart (en and em dash, bar), never a hyphen: "four consulates (em dash) five
+# posts" is no chain of words. The claim analysis folds its texts with them, so that its
+# patterns' separators are ASCII.
+FOLD_SEPARATORS = (
+    {char: " " for char in _SPACES[2:]}
+    | dict.fromkeys("\u2010\u2011\u2012\u2212", "-")
+    | dict.fromkeys("\u2013\u2014\u2015", "^")
+)
+ASCII_SEPARATOR = r'[ \t"^\-]+'  # `SEPARATOR` in texts folded by `FOLD_SEPARATORS`
 _TERM_SPLIT = re.compile("[" + re.escape(_SPACES + _DASHES) + r"\s]+")
 _RUNS = re.compile(r"[^\W\d_]+|[\W\d_]+")
 
