@@ -49,6 +49,7 @@ from claims.patterns import (
     ClaimRules,
     Language,
     initials_pattern,
+    names_in,
     names_masked,
 )
 from claims.quantities import (
@@ -289,7 +290,11 @@ def _candidates(
         )
         .filter(pl.any_horizontal("_named", *topic.values()))  # on the few it kept
         .with_columns(folded.alias("_folded"))
-        .with_columns(pl.col("_folded").map_batches(names_masked, return_dtype=pl.String))
+        .with_columns(
+            pl.col("_folded").map_batches(names_masked, return_dtype=pl.String)
+            if names_in(term for rule in rules for term in rule.subject_terms + rule.object_terms)
+            else pl.col("_folded")  # the tests below match no name: the texts as they are
+        )
         .with_columns(**tests)
         .with_columns(pl.any_horizontal(pl.lit(False), *unsaid).alias("_implied"))
         .filter(pl.col("_implied") | anchored)  # the exact test (the topic's is made later)

@@ -62,15 +62,28 @@ def masked_names(text: str) -> str:
     return _NAMED_NUMBER_RE.sub(lambda found: _as_name(found.group()), text)
 
 
+_NAMED_NUMBER_IN_TEXT = rf"(?-u:\b){_NAMED_NUMBER}(?-u:\b)"
+
+
 def names_masked(texts: pl.Series) -> pl.Series:
-    """`masked_names` over a column: its few distinct names found once, replaced in one pass."""
-    names = texts.str.extract_all(rf"(?-u:\b){_NAMED_NUMBER}(?-u:\b)").explode().drop_nulls()
+    """`masked_names` over a column: only the rows holding a name are read again, their few
+    distinct names found once and replaced in one pass."""
+    rows = texts.str.contains(_NAMED_NUMBER_IN_TEXT).fill_null(False).arg_true()
+    if rows.is_empty():
+        return texts
+    holding = texts.gather(rows)
+    names = holding.str.extract_all(_NAMED_NUMBER_IN_TEXT).explode().drop_nulls()
     found = sorted(set(names.to_list()), key=len, reverse=True)  # "F-35A" before "F-35"
-    masked = [_as_name(name) for name in found]
-    kept = [(name, mask) for name, mask in zip(found, masked, strict=True) if name != mask]
+    kept = [(name, _as_name(name)) for name in found if _as_name(name) != name]
     if not kept:
         return texts
-    return texts.str.replace_many([name for name, _ in kept], [mask for _, mask in kept])
+    masked = holding.str.replace_many([name for name, _ in kept], [mask for _, mask in kept])
+    return texts.scatter(rows, masked)
+
+
+def names_in(terms: Iterable[str]) -> bool:
+    """Whether any of `terms` holds a name with a number (so texts are matched names masked)."""
+    return any(masked_names(fold(term)) != fold(term) for term in terms)
 
 
 def term_pattern(term: str) -> str:
