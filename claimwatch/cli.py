@@ -26,7 +26,15 @@ from claimwatch.scheduler import FAILED, Scheduler, stopping_on_signals
 from claimwatch.services import dashboard_beside
 from claimwatch.validate import Limits
 from collectors.collect import chosen, collect
-from config import Config, ConfigError, RedactingFilter, Redactor, load_config, render_effective
+from config import (
+    DEFAULT_TIMEZONE,
+    Config,
+    ConfigError,
+    RedactingFilter,
+    Redactor,
+    load_config,
+    render_effective,
+)
 from config import Warehouse as WarehouseSettings
 from digest.publish import describe, write_digest
 from warehouse import SchemaTooNewError, Warehouse, WarehouseError
@@ -90,7 +98,10 @@ class Context:
         )
 
     def limits(self) -> Limits:
-        return Limits(max_text_bytes=self.settings().max_text_bytes)
+        """The import's limits; a date without a time is read in `[schedule] timezone`."""
+        has_config = self.config_given or self.config_path.exists()
+        zone = self.config().schedule.timezone if has_config else DEFAULT_TIMEZONE
+        return Limits(max_text_bytes=self.settings().max_text_bytes, date_zone=zone)
 
 
 def _say_plain(line: str) -> None:
@@ -286,7 +297,7 @@ def run_command(
     source backs off and is shown as failing; the others go on. --once: one cycle (without the
     dashboard), a summary, exit status 0, or 1 when every source failed."""
     context: Context = ctx.obj
-    config = context.config()
+    config = served_on_port(context.config(), port)
     logging.getLogger("claimwatch.scheduler").setLevel(logging.INFO)
     if once:
         report = Scheduler(config, context.warehouse(), mode="once").run_once()
@@ -304,13 +315,22 @@ def run_command(
             return
         address = config.dashboard.address
         log_path = context.db.parent / "dashboard.log"
-        served_on = port or config.dashboard.port
+        served_on = config.dashboard.port
         with dashboard_beside(
             context.db, context.config_path, address, served_on, log_path, stop
         ) as process:
             if process is not None:
                 _say_plain(f"dashboard: http://{address}:{served_on} (its log: {log_path})")
             scheduler.run(stop)
+
+
+def served_on_port(config: Config, port: int | None) -> Config:
+    """The config with the port the dashboard is served on (`--port`), so that the links of
+    digests and alerts point at it when no `[dashboard] public_url` is set."""
+    if port is None:
+        return config
+    dashboard = config.dashboard.model_copy(update={"port": port})
+    return config.model_copy(update={"dashboard": dashboard})
 
 
 @app.command("demo")
@@ -337,7 +357,10 @@ def demo_command(
     ] = True,
     exit_when_done: Annotated[
         bool,
-        typer.Option("--exit-when-done", help="Stop once the digest of 2026-01-30 is written."),
+        typer.Option(
+            "--exit-when-done",
+            help="Stop once the story is over and its last digest (2026-01-30) is written.",
+        ),
     ] = False,
     port: Annotated[
         int | None, typer.Option(help="Dashboard port [default: [dashboard] port].")

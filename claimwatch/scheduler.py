@@ -11,7 +11,9 @@ long-running process.
 - **Analysis** runs after each collection that stored new posts, then the **alerts**.
 - **Heartbeat**, every `[schedule] heartbeat`: the process records that it is alive and when each
   job runs next (views `heartbeats` and `scheduler_jobs`, which the dashboard shows), and writes the
-  **digest** of the day that is due by the scheduler's clock (`[digest] time`, local).
+  **digest** of each day that is due by the scheduler's clock (`[digest] time`, local) once the
+  day is complete (`caught_up`: collected and analysed), then **revises** the digests of days that
+  posts stored late changed (docs/digest.md).
 - **Stopping**: SIGINT or SIGTERM lets each collection store the page in hand with its cursor,
   waits for running jobs, records the stop and exits; a restart resumes from the saved cursors.
   The stop is looked at around every request, so a source that keeps failing or hangs stops as
@@ -52,9 +54,9 @@ from claims.job import AnalysisReport, analyze_warehouse
 from collectors.collect import chosen, collect, offline_summary
 from collectors.runner import UNREACHABLE, RunSummary
 from config import Config
-from warehouse import Warehouse
+from warehouse import Warehouse, WarehouseError
 from warehouse.lease import Holder, give_up_lease, holder_here, renew_lease, take_lease
-from warehouse.scheduling import JobRow, beat, save_jobs, saved_failures
+from warehouse.scheduling import JobRow, beat, earliest_new_post, save_jobs, saved_failures
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ FAILED = frozenset({"failed", "not_configured"})
 MAX_BACKOFF_FACTOR = 16
 ANALYSIS_CHECK_S = 5.0  # how often a pending analysis is looked for, besides the direct trigger
 MIN_STALE_LEASE = timedelta(seconds=30)  # a lease not renewed for this long (or 3 beats) is stale
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Clock(Protocol):
@@ -95,6 +98,7 @@ class CycleReport:
     analyses: list[AnalysisReport] = field(default_factory=list)
     alerts: int = 0
     digests: list[date] = field(default_factory=list)
+    revisions: list[tuple[date, int]] = field(default_factory=list)  # (day, version)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -140,6 +144,10 @@ class Scheduler:
         self._lease: Holder | None = None
         self._latest: dict[str, RunSummary] = {}  # each source's last run that was not stopped
         self._offline = False
+        # per collection job, its last finished run: when it started (by the scheduler's clock)
+        # and when the earliest post it stored first was published (None: it stored none)
+        self._last_pass: dict[str, tuple[datetime, datetime | None]] = {}
+        self._revised_through: int | None = None  # posts (by seq) checked for late arrivals
 
     # --- one cycle ----------------------------------------------------------------------------
 
@@ -155,6 +163,7 @@ class Scheduler:
     def _one_cycle(self) -> CycleReport:
         self._beat()
         sources, topics = chosen(self.config, [], [])
+        started = self.clock.now()
         with stopping_on_signals(self._stop):
             self.report.runs = asyncio.run(
                 collect(
@@ -168,7 +177,7 @@ class Scheduler:
                 )
             )
         for summary in self.report.runs:
-            self._record_run(self._jobs[_job_id(summary.source, summary.topic)], summary)
+            self._record_run(self._jobs[_job_id(summary.source, summary.topic)], summary, started)
         if self.config.schedule.analyze_after_collect:
             self._analysis_wanted.set()
             self._analyse()
@@ -302,6 +311,7 @@ class Scheduler:
     def _collect(self, job: JobRow) -> None:
         job_id = job.job_id
         assert job.source is not None and job.topic is not None
+        started = self.clock.now()
         try:
             summaries = asyncio.run(
                 collect(
@@ -319,22 +329,32 @@ class Scheduler:
             summaries = [_crashed(job, error)]
         for summary in summaries:
             self.report.runs.append(summary)
-            self._record_run(job, summary)
+            self._record_run(job, summary, started)
             self._watch_network(summary)
             if summary.new and self.config.schedule.analyze_after_collect:
                 self._want_analysis()
 
-    def _record_run(self, job: JobRow, summary: RunSummary) -> None:
+    def _record_run(self, job: JobRow, summary: RunSummary, started: datetime) -> None:
+        earliest = self._earliest_new(summary)
         with self._state:
             job.last_run_at = datetime.now(UTC)
             job.last_status = summary.status
             job.last_error = summary.error
             if summary.status != "interrupted":  # a stop says nothing of the source's health
+                self._last_pass[job.job_id] = (started, earliest)
                 job.failures = job.failures + 1 if summary.status in FAILED else 0
                 job.interval_s = backoff_interval(
                     job.base_interval_s, job.failures, self._max_backoff_s()
                 )
         _say_run(job, summary)
+
+    def _earliest_new(self, summary: RunSummary) -> datetime | None:
+        if not summary.new:
+            return None
+        try:
+            return earliest_new_post(self.warehouse, summary.run_id)
+        except WarehouseError:  # held too long: as if the run had brought an old post
+            return _NEVER
 
     def _watch_network(self, summary: RunSummary) -> None:
         """Say "no network" once, when every source's last run reached none of its hosts (the
@@ -388,22 +408,70 @@ class Scheduler:
         self._beat()
         self._save_jobs()
 
+    def caught_up(self, until: datetime) -> bool:
+        """Whether the warehouse holds, analysed, what was published before `until` (by the
+        scheduler's clock): the last run of every collection job started at or after `until`
+        and brought no post published before it (it found nothing of that time missing), except
+        for the jobs failing (their failure is what the digest reports); no batch waits in
+        staging; and the analysis covers every post stored."""
+        with self._state:
+            waiting = [
+                job.job_id
+                for job in self._jobs.values()
+                if job.failures == 0 and not _passed(self._last_pass.get(job.job_id), until)
+            ]
+        if waiting or self.warehouse.staged():
+            return False
+        return self._analysis_caught_up()
+
+    def _analysis_caught_up(self) -> bool:
+        from digest.publish import analysed_through
+        from warehouse.analysis import snapshot
+
+        with self.warehouse.reading() as con:
+            stored = snapshot(con).through
+        return analysed_through(self.warehouse, self.config) >= stored
+
     def _write_due_digest(self) -> None:
+        """Write each digest due by the scheduler's clock, once the pipeline has caught up with
+        its day (`caught_up`), then revise the digests that posts stored late changed."""
         try:
             # imported when first needed: the digest's chart rendering is a heavy import that a
             # scheduler with no digest due (or `claimwatch --help`) should not pay for
-            from digest.publish import due_day, write_digest
+            from digest.publish import due_days, write_digest
+            from digest.report import day_bounds
 
             now = self.clock.now()
-            day = due_day(self.config, self.warehouse, now)
-            if day is None:
-                return
-            result = write_digest(self.config, self.warehouse, day, now=now)
+            for day in due_days(self.config, self.warehouse, now):
+                if not self.caught_up(day_bounds(day, self.config.digest.zone)[1]):
+                    return  # the next beat looks again
+                result = write_digest(self.config, self.warehouse, day, now=now)
+                self.report.digests.append(day)
+                log.warning("digest for %s written: %s", day, result.markdown_path)
+            self._revise_digests(now)
             self._last_error.pop("digest", None)
-            self.report.digests.append(day)
-            log.warning("digest for %s written: %s", day, result.markdown_path)
         except Exception as error:
             self._failed("digest", "digest", error)
+
+    def _revise_digests(self, now: datetime) -> None:
+        """A revision of each digested day whose figures posts stored since the last look
+        changed (a backfill, an import, a source back from a failure)."""
+        from digest import records
+        from digest.publish import days_to_revise, revise_digest
+        from warehouse.analysis import snapshot
+
+        if self._revised_through is None:  # first look: from what the digests counted
+            counted = records.digested_through(self.warehouse).values()
+            self._revised_through = min(counted, default=0)
+        with self.warehouse.reading() as con:
+            stored = snapshot(con).through
+        if stored <= self._revised_through or not self._analysis_caught_up():
+            return
+        for day in days_to_revise(self.config, self.warehouse, self._revised_through):
+            result = revise_digest(self.config, self.warehouse, day, now=now)
+            if result is not None:
+                self.report.revisions.append((day, result.version))
+        self._revised_through = stored
 
     def _failed(self, job_id: str, what: str, error: Exception) -> None:
         """Record the failure of `what` in the job `job_id`; log it when it is news (the same
@@ -478,6 +546,13 @@ class Scheduler:
 
     def _max_backoff_s(self) -> float:
         return self.config.schedule.max_backoff.total_seconds()
+
+
+def _passed(last_pass: tuple[datetime, datetime | None] | None, until: datetime) -> bool:
+    if last_pass is None:
+        return False
+    started, earliest = last_pass
+    return started >= until and (earliest is None or earliest >= until)
 
 
 def _job_id(source: str, topic: str) -> str:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from claimwatch.records import Rejection, RowChunk
+from config import DEFAULT_TIMEZONE
 from config import Warehouse as WarehouseSettings
 from warehouse.schema import POST_KINDS, REQUIRED_POST_FIELDS
 
@@ -32,6 +34,13 @@ _SOURCE_NAME = "^[a-z0-9][a-z0-9_.-]*$"
 @dataclass(frozen=True)
 class Limits:
     max_text_bytes: int = WarehouseSettings().max_text_bytes  # the config's default
+    # a date without a time ("2026-01-30": a post known only by its day) is read as noon on that
+    # day in this zone (`[schedule] timezone`), the middle of the day the source gives, not as
+    # midnight UTC (the evening before in the Americas)
+    date_zone: str = DEFAULT_TIMEZONE
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.date_zone)  # a zone name, never SQL: it is spliced into the query
 
 
 def validate_chunk(
@@ -144,16 +153,25 @@ def _fields_from_columns(rows: pa.Table, source: str) -> str:
 # Checking `_fields` --------------------------------------------------------------------------
 
 
-def _typed_columns() -> str:
+def _typed_columns(zone: str) -> str:
     """Each value read once: `s_` its trimmed text (blank as absent), `ts_` its time, `n_` its
     number."""
     columns = ["line", "row_json", "shape_problem", "t_raw", "v_raw", "t_text", "v_text"]
     for f in FIELDS:
         if f not in ("raw", "text"):
             columns += [f"t_{f}", f"nullif(trim(v_{f}), '') AS s_{f}"]
-    columns += [f"try_cast(nullif(trim(v_{f}), '') AS TIMESTAMPTZ) AS ts_{f}" for f in _TIMES]
+    columns += [f"{_time(f'trim(v_{f})', zone)} AS ts_{f}" for f in _TIMES]
     columns += [f"try_cast(nullif(trim(v_{f}), '') AS DOUBLE) AS n_{f}" for f in _COUNTS]
     return ", ".join(columns)
+
+
+def _time(value: str, zone: str) -> str:
+    """SQL reading `value` as a time: ISO 8601, or a bare date as noon in `zone` (`Limits`)."""
+    noon = f"timezone('{zone}', try_cast({value} || ' 12:00:00' AS TIMESTAMP))"
+    return (
+        f"CASE WHEN regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN {noon}"
+        f" ELSE try_cast(nullif({value}, '') AS TIMESTAMPTZ) END"
+    )
 
 
 def _quoted(field: str) -> str:
@@ -246,7 +264,7 @@ def _checked_sql(fields: str, limits: Limits) -> str:
     bad = " OR ".join(f"coalesce({condition}, false)" for condition, _ in _problems(limits))
     return f"""
         SELECT {_POST_VALUES}, line AS _line, shape_problem IS NOT NULL OR {bad} AS _bad
-        FROM (SELECT {_typed_columns()} FROM ({fields}))"""
+        FROM (SELECT {_typed_columns(limits.date_zone)} FROM ({fields}))"""
 
 
 def _reasons_sql(fields: str, limits: Limits) -> str:
@@ -259,7 +277,7 @@ def _reasons_sql(fields: str, limits: Limits) -> str:
         SELECT line, coalesce(shape_problem,
                               array_to_string(list_filter([{reasons}], p -> p IS NOT NULL), '; ')),
                left(row_json, 200)
-        FROM (SELECT {_typed_columns()} FROM ({fields})) ORDER BY line"""
+        FROM (SELECT {_typed_columns(limits.date_zone)} FROM ({fields})) ORDER BY line"""
 
 
 def _uid(field: str) -> str:

@@ -104,7 +104,14 @@ async def _collect_source(
                 break
             summaries.append(
                 await run_collector(
-                    collector, topic, config.topics[topic], warehouse, http, on_page, should_stop
+                    collector,
+                    topic,
+                    config.topics[topic],
+                    warehouse,
+                    http,
+                    on_page,
+                    should_stop,
+                    now=now,
                 )
             )
         return summaries

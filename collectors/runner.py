@@ -24,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 
 from collectors.base import BadPage, Collector, Page, PostRecord, TopicQuery
+from collectors.fields import utcnow
 from collectors.http import (
     CollectionStoppedError,
     HttpStats,
@@ -62,6 +63,7 @@ class RunSummary:
     retries: int = 0  # requests repeated after a timeout, a 429 or a 5xx, even if they then worked
     waited_s: float = 0.0  # time spent waiting on rate limits and backoff
     unreachable: str | None = None  # the hosts no connection could be made to, and why
+    clock: Callable[[], datetime] = field(default=utcnow, repr=False)  # the scheduler's
 
     def record(self, finished: bool = False) -> RunRecord:
         limit = self.rate_limit
@@ -70,7 +72,7 @@ class RunSummary:
             source=self.source,
             topic=self.topic,
             started_at=self.started_at,
-            finished_at=datetime.now(UTC) if finished else None,
+            finished_at=self.clock() if finished else None,
             status=self.status,
             fetched=self.fetched,
             new=self.new,
@@ -107,12 +109,15 @@ async def run_collector(
     http: SourceHttp,
     on_page: Callable[[RunSummary], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> RunSummary:
     """Collect `topic_id` from one source. When `should_stop` turns true, the run ends after the
     page in hand is stored with its cursor (status `interrupted`): the next run resumes there.
     `http` looks at the same `should_stop` around every request, so a run that yields no page
-    (a source failing, retried, or hanging) is interrupted as promptly."""
-    summary = RunSummary(collector.source, topic_id)
+    (a source failing, retried, or hanging) is interrupted as promptly. `now` is the
+    scheduler's clock: the run's times and its posts' `collected_at` are read from it (the demo's
+    is simulated time, so its charts by collection time follow the story)."""
+    summary = RunSummary(collector.source, topic_id, started_at=now(), clock=now)
     before = copy.copy(http.stats)
     cursors = await asyncio.to_thread(saved_cursors, warehouse, collector.source, topic_id)
     try:
@@ -187,7 +192,7 @@ def _page_batch(summary: RunSummary, page: Page, topic_id: str, topic: Topic) ->
     summary.pages += 1
     summary.fetched += len(page.posts)
     summary.rate_limit = page.rate_limit or summary.rate_limit
-    posts, post_topics = _matching(page.posts, topic_id, topic)
+    posts, post_topics = _matching(page.posts, topic_id, topic, summary.clock())
     summary.kept += posts.num_rows
     cursor = CursorUpdate(summary.source, topic_id, page.cursor, page.scope, summary.run_id)
     return Batch(
@@ -212,9 +217,12 @@ def _bad_page_batch(summary: RunSummary, page: BadPage) -> Batch:
     return Batch(quarantine=[row], runs=[summary.record()])
 
 
-def _matching(posts: list[PostRecord], topic_id: str, topic: Topic) -> tuple[pa.Table, pa.Table]:
+def _matching(
+    posts: list[PostRecord], topic_id: str, topic: Topic, collected_at: datetime
+) -> tuple[pa.Table, pa.Table]:
     """The page's posts that match the topic, and (post_uid, topic, matched_terms) for each."""
-    table = pa.Table.from_pylist([_as_row(p) for p in posts], schema=POST_ARROW_SCHEMA)
+    rows = [_as_row(p, collected_at) for p in posts]
+    table = pa.Table.from_pylist(rows, schema=POST_ARROW_SCHEMA)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     matched = match_topics(frame, {topic_id: topic}).filter(pl.col(TOPICS).list.len() > 0)
@@ -226,7 +234,12 @@ def _matching(posts: list[PostRecord], topic_id: str, topic: Topic) -> tuple[pa.
     return matched.select(table.column_names).to_arrow(), post_topics.to_arrow()
 
 
-def _as_row(post: PostRecord) -> dict[str, Any]:
-    """A Post record with its raw JSON serialised, ready for the warehouse's Arrow schema."""
+def _as_row(post: PostRecord, collected_at: datetime) -> dict[str, Any]:
+    """A Post record with its raw JSON serialised and the time it was collected, ready for the
+    warehouse's Arrow schema."""
     raw = post.get("raw")
-    return {**post, "raw": raw if raw is None or isinstance(raw, str) else json.dumps(raw)}
+    return {
+        **post,
+        "raw": raw if raw is None or isinstance(raw, str) else json.dumps(raw),
+        "collected_at": post.get("collected_at") or collected_at,
+    }

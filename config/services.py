@@ -6,9 +6,18 @@ import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from config.credentials import SmtpCredentials, _mask
 from config.values import (
@@ -98,16 +107,35 @@ class Alerts(Model):
     spike_cooldown: Duration = dt.timedelta(hours=6)
 
 
+def _page_base(value: str) -> str:
+    """A public URL is the base of links that add a path and a query: it may have a path of its
+    own (a dashboard behind a proxy), never a query or a fragment."""
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        raise ValueError(
+            'expected the dashboard\'s address without "?" or "#", like'
+            ' "https://claimwatch.example.org"'
+        )
+    return value
+
+
+PublicUrl = Annotated[Url, AfterValidator(_page_base)]
+
+
 class Dashboard(Model):
     port: StrictInt = Field(default=8501, ge=1, le=65535)
     address: Host = "127.0.0.1"
-    base_url: Url | None = None  # None: http://{address}:{port}
+    # where people reach the dashboard (None: http://{address}:{port}); `base_url` is its older
+    # name, still read
+    public_url: PublicUrl | None = Field(
+        default=None, validation_alias=AliasChoices("public_url", "base_url")
+    )
 
     @property
     def link_base(self) -> str:
-        """Where links in digests and alerts point: `base_url`, else the app's own address."""
-        if self.base_url is not None:
-            return self.base_url
+        """Where links in digests and alerts point: `public_url`, else the app's own address."""
+        if self.public_url is not None:
+            return self.public_url
         host = f"[{self.address}]" if ":" in self.address else self.address
         return f"http://{host}:{self.port}"
 

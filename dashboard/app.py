@@ -32,5 +32,5 @@ navigation = st.navigation(
         st.Page(PAGES / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
     ]
 )
-common.sidebar()
+common.sidebar(with_facts=navigation.url_path in common.FACTS_PAGES)
 navigation.run()

@@ -10,6 +10,7 @@ correction marks use one red that reads on both.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 import altair as alt
@@ -258,36 +259,28 @@ def _variant_color(data: pl.DataFrame) -> alt.Color:
     return alt.Color(f"{shown}:N", title="Variant", sort=order)
 
 
-def spark(daily: pl.DataFrame, tz: str) -> alt.Chart:
-    """A small daily spread chart of one claim, a line per variant."""
-    data = wall_clock(fill_gaps(daily, "day", tz), "bucket", tz)
-    chart: alt.Chart = (
-        alt.Chart(data)
-        .mark_line()
-        .encode(
-            x=_time_axis("bucket_wall", tz, title=f"Day ({tz})"),
-            y=alt.Y("posts:Q", title="Posts per day"),
-            color=_variant_color(data),
-            tooltip=[
-                alt.Tooltip(f"{_shown(data)}:N", title="Variant"),
-                alt.Tooltip("bucket_label:N", title="Day starting"),
-                alt.Tooltip("posts:Q", title="Posts", format=","),
-            ],
-        )
-        .properties(height=140)
-    )
-    return chart
+def latest_point(spread: pl.DataFrame) -> tuple[datetime, str]:
+    """The bucket and variant of the chart's latest point with posts (a spread has one): the
+    latest bucket with posts, and the first of its variants (in key order) with posts."""
+    point = spread.filter(pl.col("posts") > 0).sort(["bucket", "variant"], descending=[True, False])
+    bucket: datetime = point.item(0, "bucket")
+    variant: str = point.item(0, "variant")
+    return bucket, variant
 
 
 def per_source_chart(per_source: pl.DataFrame, *, grain: str, tz: str, by: str) -> alt.Chart:
     """Posts per source and bucket, stacked bars: a source that stops shows as a gap."""
-    data = wall_clock(per_source, "bucket", tz)
+    data = wall_clock(per_source, "bucket", tz).with_columns(
+        # each bar as wide as its bucket: a single bucket is a bar, not a line of no width
+        bucket_end=pl.col("bucket_wall") + pl.duration(hours=1 if grain == "hour" else 24)
+    )
     what = "collected" if by == "collected_at" else "published"
     chart: alt.Chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=_time_axis("bucket_wall", tz, title=f"Time {what} ({tz})"),
+            x2="bucket_end:T",
             y=alt.Y("posts:Q", title=f"Posts {what} per {grain}", stack=True),
             color=alt.Color("source:N", title="Source"),
             tooltip=[

@@ -1,11 +1,15 @@
 """What every page shares: the warehouse and config in use, the sidebar's filters, cached reads,
 the data's freshness, and showing posts' words safely.
 
-Reading while the scheduler writes (docs/read-while-writing.md): each page's batch of queries runs
-in one short read-only session (`Warehouse.reading()`), closed before anything is drawn, and the
-result is cached for `CACHE_TTL_S` seconds, so reruns (a click, a filter) do not reopen the file.
-A watcher checks the freshness every `WATCH_EVERY_S` seconds (one tiny query, then a pause) and
-reruns the page when new posts arrived.
+One truth per page run: the sidebar reads a snapshot once (`snapshot`: the data's stamp, the
+heartbeats, the sidebar's counts and, for the pages that count with them, the facts), and every
+number the page shows is computed for that snapshot's stamp (`fetch`), kept until the stamp
+changes; so the freshness, the scheduler's state and the counts agree on every page.
+
+Reading while the scheduler writes (docs/read-while-writing.md): each read runs in one short
+read-only session (`Warehouse.reading()`), closed before anything is drawn. A watcher checks the
+stamp every `WATCH_EVERY_S` seconds (one tiny query, then a pause) and reruns the page when the
+data changed.
 
 Post text, handles and matched words are data: they are shown in tables and `st.text`, never
 through Markdown or HTML, so `<script>` or `[link](javascript:...)` in a post shows as written.
@@ -16,11 +20,11 @@ from __future__ import annotations
 import os
 import sys
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -33,10 +37,13 @@ from dashboard.data.overview import digests, overview_page
 from dashboard.data.paths import paths_page
 from dashboard.data.posts import posts_page
 from dashboard.data.shared import (
+    Cache,
+    DataMovedError,
     FactsCache,
     Freshness,
     Scope,
-    freshness,
+    Snapshot,
+    data_stamp,
     is_alive,
     reference_now,
     variant_stats,
@@ -47,9 +54,12 @@ from warehouse import Warehouse, WarehouseError
 
 DEFAULT_DB = Path("data/claimwatch.duckdb")
 DEFAULT_CONFIG = Path("config/claimwatch.toml")
-CACHE_TTL_S = 30
 WATCH_EVERY_S = 30
 ALL_TOPICS = "(all topics)"
+ROW_PX = 35  # a table row, and its header, as Streamlit draws them
+WRAP_FROM_PX = 64  # Streamlit wraps a cell's text in rows taller than 4rem
+POST_ROW_PX = 110  # a row of a table of posts: five lines of its text
+WIDE_TEXTS = ("text", "title")  # the columns of a post's words: given the room to read them
 PRESETS: dict[str, timedelta | None] = {
     "All time": None,
     "Last 24 hours": timedelta(hours=24),
@@ -114,7 +124,6 @@ def facts_cache(db: str) -> FactsCache:
 _QUERIES: dict[str, Callable[..., Any]] = {
     query.__name__: query
     for query in (
-        freshness,
         variant_stats,
         overview_page,
         digests,
@@ -136,28 +145,59 @@ _WITH_CACHE = {
     "paths_page",
     "sources_page",
 }
+# the pages that count with the facts: their snapshot reads the facts too (`snapshot`)
+FACTS_PAGES = {"", "claim", "posts", "paths"}
+MOVES_FOLLOWED = 3  # reruns in a row when the data moves during a page run (then: shown as read)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
-def _cached(db: str, read_timeout: float, name: str, args: tuple[Any, ...]) -> Any:
-    query = _QUERIES[name]
-    with Warehouse(Path(db), read_timeout=read_timeout).reading() as con:
-        if name in _WITH_CACHE:
-            return query(con, *args, cache=facts_cache(db))
-        return query(con, *args)
-
-
-def fetch(name: str, *args: Any) -> Any:
-    """`<name>(con, *args)` (a data function of `_QUERIES`) in one read session, its result
-    cached for CACHE_TTL_S seconds; a warehouse problem stops the page with its message."""
+def snapshot(with_facts: bool = False) -> Snapshot:
+    """The page run's one read of the warehouse (`FactsCache.snapshot`); a warehouse problem
+    stops the page with its message."""
     wh = warehouse()
     try:
-        with st.spinner("Reading the warehouse…"):
-            return _cached(str(wh.path), wh.read_timeout, name, args)
+        with wh.reading() as con:
+            return facts_cache(str(wh.path)).snapshot(con, with_facts)
     except WarehouseError as error:
         st.error(str(error))
         st.stop()
         raise
+
+
+def fetch(name: str, *args: Any) -> Any:
+    """`<name>(con, *args)` (a data function of `_QUERIES`) for this page run's snapshot: kept
+    until the data changes, so a rerun on the same data reads nothing. When the data moved since
+    the snapshot, the page runs again on a new one, so that it never shows two states at once."""
+    wh = warehouse()
+    cache = facts_cache(str(wh.path))
+    stamp = st.session_state["_cw_view"].snapshot.stamp  # drawn by `view()` before
+    query = _QUERIES[name]
+
+    def compute(pinned: Cache) -> Any:
+        with wh.reading() as con:
+            return query(con, *args, cache=pinned) if name in _WITH_CACHE else query(con, *args)
+
+    try:
+        with st.spinner("Reading the warehouse…"):
+            try:
+                return cache.result(stamp, _key(name, args), lambda: compute(cache.at(stamp)))
+            except DataMovedError:
+                moves = st.session_state.get("_cw_moves", 0)
+                if moves < MOVES_FOLLOWED:
+                    st.session_state["_cw_moves"] = moves + 1
+                    st.rerun()
+                return compute(cache)  # still moving: the newest, this once
+    except WarehouseError as error:
+        st.error(str(error))
+        st.stop()
+        raise
+
+
+def _key(name: str, args: tuple[Any, ...]) -> Hashable:
+    try:
+        hash(args)
+    except TypeError:  # config models: their text says what they are
+        return (name, repr(args))
+    return (name, args)
 
 
 # --- the sidebar --------------------------------------------------------------------------------
@@ -172,16 +212,26 @@ class View:
     range_label: str
     now: datetime  # the reference "now" (a live demo's simulated clock, else the wall clock)
     tz: str
-    fresh: Freshness
+    snapshot: Snapshot  # the page run's one read: freshness, heartbeats, the data's stamp
     scheduler_alive: bool
 
+    @property
+    def fresh(self) -> Freshness:
+        return self.snapshot.fresh
 
-def sidebar() -> View:
-    """Draw the filters and the freshness in the sidebar (every page: the entry script calls it),
-    and keep the result for the page in session state."""
+
+def sidebar(with_facts: bool = False) -> View:
+    """Draw the filters and the freshness in the sidebar (every page: the entry script calls it,
+    `with_facts` for a page of FACTS_PAGES), and keep the result for the page in session state.
+    Everything the page shows comes from the snapshot read here."""
     cfg = config()
     tz = cfg.schedule.timezone
-    fresh = fetch("freshness")
+    snap = snapshot(with_facts)
+    if snap.stamp != st.session_state.get("_cw_stamp"):
+        st.session_state["_cw_stamp"] = snap.stamp
+    else:  # the data held still for a whole run: a later move is followed again
+        st.session_state["_cw_moves"] = 0
+    fresh = snap.fresh
     wall = datetime.now(UTC)
     alive = is_alive(fresh.heartbeat, cfg.schedule.heartbeat, wall)
     # to the minute: "the last 24 hours" move on each minute, and results stay cached meanwhile
@@ -213,7 +263,7 @@ def sidebar() -> View:
         range_label=_range_label(preset, since, until, tz),
         now=now,
         tz=tz,
-        fresh=fresh,
+        snapshot=snap,
         scheduler_alive=alive,
     )
     st.session_state["_cw_rendered_at"] = clock.monotonic()
@@ -270,27 +320,26 @@ def _freshness(view: View, wall: datetime) -> None:
         last = f" Last heartbeat: {local_text(beat['beat_at'], view.tz)}." if beat else ""
         bar.warning(f"No scheduler running: nothing new is being collected.{last}")
     if bar.button("Refresh now", key="refresh"):
-        _cached.clear()
+        facts_cache(str(warehouse().path)).clear()
         st.rerun()
     if bar.toggle("Auto-refresh", value=True, key="f_auto"):
-        _watch(fresh.posts, fresh.latest_collected_at)
+        _watch(view.snapshot.stamp)
 
 
 @st.fragment(run_every=timedelta(seconds=WATCH_EVERY_S))
-def _watch(posts: int, latest: datetime | None) -> None:
-    """Every WATCH_EVERY_S seconds: one short read of the freshness (uncached); a whole rerun
-    only when posts arrived. The pause between reads lets the scheduler's writes in."""
+def _watch(stamp: tuple[Any, ...]) -> None:
+    """Every WATCH_EVERY_S seconds: one short read of the data's stamp; a whole rerun only when
+    the data changed. The pause between reads lets the scheduler's writes in."""
     rendered = st.session_state.get("_cw_rendered_at", 0.0)
     if clock.monotonic() - rendered < WATCH_EVERY_S / 2:
         return  # the page itself was just drawn (this is the fragment's run within it)
     wh = warehouse()
     try:
         with wh.reading() as con:
-            now = freshness(con)
+            now = data_stamp(con)
     except WarehouseError:
         return
-    if (now.posts, now.latest_collected_at) != (posts, latest):
-        _cached.clear()
+    if now != stamp:
         st.rerun(scope="app")
 
 
@@ -349,9 +398,12 @@ def table(
     links: tuple[str, ...] = ("url",),
     height: int | None = None,
     column_config: dict[str, Any] | None = None,
+    row_height: int | None = None,
 ) -> Any:
     """A data frame as a sortable table: times in `tz` (named in the header), links as links
-    (only http and https ones reach the table), every text cell shown as plain text."""
+    (only http and https ones reach the table), every text cell shown as plain text. `height`
+    is the most it takes: a table of fewer rows is as tall as they are, with no blank rows.
+    A `row_height` over WRAP_FROM_PX wraps long texts over several lines in their cells."""
     shown = local_columns(frame, tz)
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
@@ -364,6 +416,8 @@ def table(
             )
         elif name in links:
             config[name] = st.column_config.LinkColumn(name, display_text="open")
+        elif name in WIDE_TEXTS:
+            config[name] = st.column_config.TextColumn(name, width="large")
         elif dtype == pl.String:
             config[name] = st.column_config.TextColumn(name)
     return st.dataframe(
@@ -371,9 +425,17 @@ def table(
         column_config=config,
         hide_index=True,
         key=key,
-        height=height if height is not None else "auto",
+        height=_fitted(frame.height, height, row_height),
         width="stretch",
+        row_height=row_height,
     )
+
+
+def _fitted(rows: int, most: int | None, row_height: int | None) -> int | Literal["auto"]:
+    if most is None and row_height is None:
+        return "auto"  # Streamlit's: up to ten rows, as tall as they are
+    tall = (max(rows, 1) + 1) * (row_height or ROW_PX) + 3  # the rows, the header, the border
+    return min(tall, most or 10 * (row_height or ROW_PX) + ROW_PX + 3)
 
 
 def generated_notice(generated: int, total: int | None = None) -> None:

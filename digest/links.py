@@ -1,4 +1,5 @@
-"""Links into the dashboard (`[dashboard] base_url`), as the dashboard's pages read them."""
+"""Links into the dashboard, built on `[dashboard] public_url` (`Dashboard.link_base`), as the
+dashboard's pages read them."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """What the digest and the alerts keep in the warehouse: digests written, alerts raised, every
-delivery attempt. Reads go through the documented views (`digests`, `alerts`, `deliveries`);
-writes go to the tables under them (`store.digests`, `store.alerts`, `store.deliveries`), each in
-its own short transaction.
+delivery attempt. Reads go through the documented views (`digests`, `alerts`, `deliveries`), but
+for each digest version's figures and the posts they were computed from (the revision check's
+own state, in `store.digest_versions`); writes go to the tables under them (`store.digests`,
+`store.digest_versions`, `store.alerts`, `store.deliveries`), each in its own short transaction.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,46 +17,131 @@ from warehouse import Warehouse
 
 
 @dataclass(frozen=True)
-class DigestRecord:
+class DigestVersion:
+    """One version of a day's digest: 1 as first written, then each revision."""
+
     day: date
+    version: int
     markdown_path: str
     html_path: str
     written_at: datetime
-    rewrites: int
+    changes: str | None  # what changed from the version before; None for the first
+    figures: dict[str, int] | None  # None for a digest written before versions were kept
+    posts_through: int  # the posts (by insertion order) its figures were computed from
 
 
-def digest_written(warehouse: Warehouse, day: date) -> DigestRecord | None:
-    """The digest of `day` as recorded, or None if none was written (or no warehouse exists)."""
+def latest_version(warehouse: Warehouse, day: date) -> DigestVersion | None:
+    """The latest version of the digest of `day`, or None if none was written."""
+    versions = digest_versions(warehouse, day)
+    return versions[-1] if versions else None
+
+
+def digest_versions(warehouse: Warehouse, day: date) -> list[DigestVersion]:
+    """Every version of the digest of `day`, oldest first."""
     if not warehouse.path.exists():
-        return None
+        return []
     with warehouse.reading() as con:
-        row = con.execute(
-            "SELECT day, markdown_path, html_path, written_at, rewrites FROM digests WHERE day = ?",
+        # the figures and what they were computed from are the revision check's, not the view's
+        rows = con.execute(
+            "SELECT day, version, markdown_path, html_path, written_at, changes, figures,"
+            " coalesce(posts_through, 0) FROM store.digest_versions WHERE day = ?"
+            " ORDER BY version",
             [day],
-        ).fetchone()
-    return DigestRecord(*row) if row else None
+        ).fetchall()
+    return [
+        DigestVersion(
+            day=day,
+            version=int(version),
+            markdown_path=markdown,
+            html_path=html,
+            written_at=written_at,
+            changes=changes,
+            figures=json.loads(figures) if figures else None,
+            posts_through=int(through),
+        )
+        for day, version, markdown, html, written_at, changes, figures, through in rows
+    ]
 
 
-def save_digest(
-    warehouse: Warehouse,
-    day: date,
-    timezone: str,
-    markdown_path: Path,
-    html_path: Path,
-    sha256: str,
-    at: datetime,
-) -> None:
+def digested_through(warehouse: Warehouse) -> dict[date, int]:
+    """Each digested day, with the posts (by insertion order) its latest version counted."""
+    if not warehouse.path.exists():
+        return {}
+    with warehouse.reading() as con:
+        rows = con.execute(
+            "SELECT day, coalesce(max_by(posts_through, version), 0)"
+            " FROM store.digest_versions GROUP BY day"
+        ).fetchall()
+    return {day: int(through) for day, through in rows}
+
+
+@dataclass(frozen=True)
+class Written:
+    """A version of a digest as it is saved."""
+
+    day: date
+    version: int
+    timezone: str
+    markdown_path: Path
+    html_path: Path
+    sha256: str
+    at: datetime
+    changes: str | None
+    figures: dict[str, int]
+    posts_through: int
+
+
+def save_digest(warehouse: Warehouse, written: Written) -> None:
+    """Record a version of a digest (a new one, or the same one written again) and point the
+    day's row of `digests` at it; writing the same version again counts in `rewrites`."""
+    version_row = [
+        written.day,
+        written.version,
+        written.timezone,
+        str(written.markdown_path),
+        str(written.html_path),
+        written.sha256,
+        written.at,
+        written.changes,
+        json.dumps(written.figures, sort_keys=True),
+        written.posts_through,
+    ]
     with warehouse.writing() as con:
         con.execute(
             """
-            INSERT INTO store.digests
-                (day, timezone, markdown_path, html_path, content_sha256, written_at, rewrites)
-            VALUES (?, ?, ?, ?, ?, ?, 0)
+            INSERT INTO store.digest_versions
+                (day, version, timezone, markdown_path, html_path, content_sha256, written_at,
+                 changes, figures, posts_through)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (day, version) DO UPDATE SET
+                timezone = excluded.timezone, markdown_path = excluded.markdown_path,
+                html_path = excluded.html_path, content_sha256 = excluded.content_sha256,
+                written_at = excluded.written_at, figures = excluded.figures,
+                posts_through = excluded.posts_through""",
+            version_row,
+        )
+        con.execute(
+            """
+            INSERT INTO store.digests AS d
+                (day, timezone, markdown_path, html_path, content_sha256, written_at, rewrites,
+                 version, changes)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
             ON CONFLICT (day) DO UPDATE SET
                 timezone = excluded.timezone, markdown_path = excluded.markdown_path,
                 html_path = excluded.html_path, content_sha256 = excluded.content_sha256,
-                written_at = excluded.written_at, rewrites = store.digests.rewrites + 1""",
-            [day, timezone, str(markdown_path), str(html_path), sha256, at],
+                written_at = excluded.written_at,
+                rewrites = d.rewrites + CASE WHEN d.version = excluded.version THEN 1 ELSE 0 END,
+                version = excluded.version, changes = excluded.changes""",
+            [
+                written.day,
+                written.timezone,
+                str(written.markdown_path),
+                str(written.html_path),
+                written.sha256,
+                written.at,
+                written.version,
+                written.changes,
+            ],
         )
 
 

@@ -36,7 +36,20 @@ def long_day(day: date) -> str:
 
 
 def title(report: DayReport) -> str:
-    return f"claimwatch digest: {long_day(report.day)} ({report.timezone})"
+    revised = f", revision {report.revision.version}" if report.revision else ""
+    return f"claimwatch digest: {long_day(report.day)} ({report.timezone}){revised}"
+
+
+def revision_note(report: DayReport) -> str | None:
+    """What a revision says of itself, under its title: why it was written and what changed."""
+    revision = report.revision
+    if revision is None:
+        return None
+    return (
+        f"Revision {revision.version} of this digest: posts of the day were stored after the "
+        f"version written {report.local(revision.previous_written_at):%Y-%m-%d %H:%M}, and "
+        f"its figures changed. What changed: {revision.changes}."
+    )
 
 
 def number(value: int) -> str:
@@ -177,6 +190,7 @@ def markdown(report: DayReport, *, chart_src: str) -> str:
         f"({report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC), each figure with its "
         f"change from the day before. Written {report.local(report.generated_at):%Y-%m-%d %H:%M}.",
         "",
+        *([f"**{md(note)}**", ""] if (note := revision_note(report)) else []),
         SUMMARY_START,
         *(f"- {md_summary}" for md_summary in _md_summary(report)),
         SUMMARY_END,
@@ -407,6 +421,7 @@ def html(report: DayReport, *, chart_src: str) -> str:
         f"{h(report.timezone)} ({report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} "
         "UTC), each figure with its change from the day before. Written "
         f"{report.local(report.generated_at):%Y-%m-%d %H:%M}.</p>",
+        *([f"<p><strong>{h(note)}</strong></p>"] if (note := revision_note(report)) else []),
         "<ul>"
         + "".join(f"<li>{_h_line_with_links(line)}</li>" for line in summary_lines(report))
         + "</ul>",

@@ -6,8 +6,9 @@ documented views (`claim_mentions`, `posts`, `corrections`, `variant_summary`, `
 `scheduler_jobs`), with bound parameters, in one short read; the files are written and delivered
 with the warehouse closed. docs/digest.md says what each section counts.
 
-`due_day` and `write_digest` are what the scheduler calls; `claimwatch digest` calls
-`write_digest` for the day it is given.
+`digest.publish.due_days`, `write_digest` and `revise_digest` are what the scheduler calls;
+`claimwatch digest` calls `write_digest` for the day it is given. `figures` are what a revision
+is decided on.
 """
 
 from __future__ import annotations
@@ -199,6 +200,15 @@ class HourCount:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """What a revision of a digest says of itself: which version it is and what changed."""
+
+    version: int  # 2 for the first revision
+    changes: str  # the figures that changed from the version before, "old → new"
+    previous_written_at: datetime
+
+
+@dataclass(frozen=True)
 class DayReport:
     day: date
     timezone: str
@@ -210,6 +220,7 @@ class DayReport:
     sources: list[SourceHealth]
     hourly: list[HourCount]
     generated_at: datetime
+    revision: Revision | None = None  # None: the digest as first written
 
     @property
     def zone(self) -> ZoneInfo:
@@ -227,6 +238,35 @@ class DayReport:
 
     def posts_link(self, claim_id: str, variant: str | None) -> str:
         return links.posts_link(self.link_base, claim_id, variant)
+
+
+def figures(report: DayReport) -> dict[str, int]:
+    """The day's figures that posts arriving late can change, by name: posts of each topic,
+    claim and variant (and of the day before, so that a day's digest and the next one's "day
+    before" never disagree), corrections of each claim by kind. Reach is left out: it grows with
+    engagement counts collected again, which is no news of the day."""
+    out: dict[str, int] = {}
+    for topic in report.topics:
+        out[f"{topic.title}: posts"] = topic.posts
+        out[f"{topic.title}: posts the day before"] = topic.posts_before
+        for claim in topic.claims:
+            out[f"{claim.title}: posts"] = claim.posts
+            out[f"{claim.title}: posts the day before"] = claim.posts_before
+            for variant in claim.variants:
+                out[f"{claim.title}, variant {variant.label}: posts"] = variant.posts
+            for kind, count in claim.correction_counts.items():
+                out[f"{claim.title}: {kind} corrections"] = count
+    return {name: count for name, count in out.items() if count}
+
+
+def changed_figures(before: dict[str, int], after: dict[str, int]) -> str:
+    """The figures that differ, in words: "name: old → new", in the order of `after`."""
+    names = list(dict.fromkeys([*after, *before]))
+    return "; ".join(
+        f"{name}: {before.get(name, 0):,} → {after.get(name, 0):,}"
+        for name in names
+        if before.get(name, 0) != after.get(name, 0)
+    )
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -21,7 +21,9 @@ The day after (T = 2026-01-31 12:00 UTC, 07:00 in Toronto), ice-offices-canada:
     x:g1           x          g1       T+3h30  4        asserts    provenance: generated
 
 So ice-offices-canada: 14 posts (variant 4: 7, 5: 5, none: 2), 13 authors; in the 24 hours before
-the demo clock (T+4h): 10 posts, 9 authors. A demo scheduler beats with its clock at T+4h.
+the demo clock (T+4h): 11 posts, 10 authors (dailyhive's correction, at noon on Jan 30 in
+Toronto as `claimwatch import` reads a date, among them). A demo scheduler beats with its clock
+at T+4h.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Any, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
+from claimwatch.cli import served_on_port
 from config import Config, ConfigError, load_config, render_effective
 
 ROOT = Path(__file__).parents[1]
@@ -95,6 +96,27 @@ def test_a_minimal_file_gets_every_default(tmp_path: Path) -> None:
     assert config.warehouse.lock_timeout == dt.timedelta(seconds=10)
     assert (config.dashboard.port, config.dashboard.address) == (8501, "127.0.0.1")
     assert config.digest.time == dt.time(7, 0)
+
+
+def test_links_are_built_on_the_dashboards_public_url(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, TOPIC), env={}).dashboard
+    assert default.link_base == "http://127.0.0.1:8501"
+    served = served_on_port(load_config(write(tmp_path, TOPIC), env={}), 8600).dashboard
+    assert served.link_base == "http://127.0.0.1:8600"  # `claimwatch run --port 8600`
+    behind = '[dashboard]\npublic_url = "https://example.org/claimwatch/"\n'
+    assert load_config(write(tmp_path, TOPIC + behind), env={}).dashboard.link_base == (
+        "https://example.org/claimwatch"
+    )
+    older = '[dashboard]\nbase_url = "https://claims.example.org"\n'
+    assert load_config(write(tmp_path, TOPIC + older), env={}).dashboard.link_base == (
+        "https://claims.example.org"
+    )
+
+
+@pytest.mark.parametrize("url", ["https://example.org/?page=1", "ftp://example.org", "example"])
+def test_a_public_url_that_cannot_carry_links_is_refused(tmp_path: Path, url: str) -> None:
+    message = error_of(tmp_path, TOPIC + f'[dashboard]\npublic_url = "{url}"\n')
+    assert message.startswith("FILE: dashboard.public_url: expected ")
 
 
 def test_the_digest_time_zone_defaults_to_the_schedules(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from dashboard_story import (
 from streamlit.testing.v1 import AppTest
 
 from config import Quantity, load_config
+from dashboard.charts import per_source_chart
 from dashboard.common import verified_written
 from dashboard.data.claim import summary_of
 from dashboard.data.overview import leading_variants
@@ -45,6 +46,7 @@ from dashboard.data.shared import (
     Scope,
     bucket_bounds,
     load_facts,
+    reference_now,
     spread_of,
     variant_stats,
     variant_stats_of,
@@ -130,9 +132,11 @@ def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
     table = frame(at, "overview_table").set_index("claim_id")
     offices = table.loc[CLAIM]
     assert offices["posts"] == 14
-    assert offices["posts_24h"] == 10  # the day after; the story's posts are older than 24 h
+    # the day after, and dailyhive's correction (noon on Jan 30 in Toronto, 23 h before the
+    # demo's clock); the story's other posts are older than 24 h
+    assert offices["posts_24h"] == 11
     assert offices["authors"] == 13
-    assert offices["authors_24h"] == 9
+    assert offices["authors_24h"] == 10
     assert offices["variants"] == 2
     assert offices["leading_variant"] == "4"
     assert offices["latest_correction_by"] == "afp"
@@ -140,12 +144,12 @@ def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
     # 13:30 UTC is 08:30 in Toronto: tables show the config's time zone
     assert offices["latest_correction_at"] == pd.Timestamp("2026-01-31 08:30")
     armed = table.loc[OTHER]
-    assert (armed["posts"], armed["posts_24h"], armed["variants"]) == (2, 0, 0)
+    assert (armed["posts"], armed["posts_24h"], armed["variants"]) == (2, 2, 0)  # Jan 30
     assert armed["latest_correction_by"] == "dailyhive"
     shown = metrics(at)
     assert shown[:5] == [
-        ("Posts, last 24 h", "10"),
-        ("Authors, last 24 h", "9"),
+        ("Posts, last 24 h", "11"),
+        ("Authors, last 24 h", "10"),
         ("Variants", "2"),
         ("Leading variant", "4"),
         ("Latest correction", "Jan 31"),  # the time and who in the caption under it
@@ -153,8 +157,9 @@ def test_overview_shows_each_claims_numbers(app: AppTest) -> None:
     # each claim's variants, in the last 24 hours and overall
     variants = frame(at, "claim_variants").set_index("variant")
     assert dict(variants["posts"]) == {"4": 7, "5": 5, "(none)": 2}
-    assert dict(variants["posts_24h"]) == {"4": 6, "5": 3, "(none)": 1}  # s1-s3, s6, s8, g1
-    assert dict(variants["authors_24h"]) == {"4": 6, "5": 3, "(none)": 1}  # m1 twice on 5
+    # "4": s1-s3, s6, s8, g1; "5": dailyhive, s4, s5, s10
+    assert dict(variants["posts_24h"]) == {"4": 6, "5": 4, "(none)": 1}
+    assert dict(variants["authors_24h"]) == {"4": 6, "5": 4, "(none)": 1}
     # each claim's race: its variants' posts so far against the corrections so far
     drawn = vega_charts(at)
     assert len(drawn) == 2
@@ -197,8 +202,8 @@ def test_overview_filters_by_source_and_time(app: AppTest) -> None:
     at.sidebar.selectbox(key="f_range").set_value("Last 24 hours")
     at = run(at)
     table = frame(at, "overview_table").set_index("claim_id")
-    assert table.loc[CLAIM, "posts"] == 10
-    assert table.loc[OTHER, "posts"] == 0
+    assert table.loc[CLAIM, "posts"] == 11
+    assert table.loc[OTHER, "posts"] == 2
     assert "last 24 hours" in "\n".join(c.value for c in at.caption)
 
 
@@ -223,12 +228,12 @@ def test_claim_page_spread_corrections_variants(app: AppTest) -> None:
     assert variants.loc["(none)", "posts"] == 2
     assert bool(variants.loc["5", "verified"]) is True
     assert bool(variants.loc["4", "verified"]) is False
-    # first correction Jan 30 00:00 UTC (dailyhive): 6 of the 7 posts of "4" came after it
+    # first correction Jan 30 17:00 UTC (dailyhive): 6 of the 7 posts of "4" came after it
     assert variants.loc["4", "share_after_correction"] == pytest.approx(6 / 7)
     assert variants.loc["5", "share_after_correction"] == pytest.approx(4 / 5)
     # "4": 1 post in the 72 h from Jan 27 to Jan 30
     assert variants.loc["4", "rate_before"] == pytest.approx(1 / 72)
-    assert variants.loc["4", "first_seen"] == pd.Timestamp("2026-01-26 19:00")  # Toronto
+    assert variants.loc["4", "first_seen"] == pd.Timestamp("2026-01-27 12:00")  # Toronto
     corrections = frame(at, "corrections_table")
     assert list(corrections["author_handle"]) == ["afp", "dailyhive"]
     # the chart: a line per variant by day, a labelled rule per correction
@@ -407,7 +412,13 @@ def test_sources_page_says_no_scheduler_runs(
     at = switch(at, "sources")
     assert any(e.value.startswith("No scheduler running") for e in at.error)
     assert any("No scheduler running" in w.value for w in at.sidebar.warning)
-    # without a live demo clock, "now" is the wall clock: nothing in the last 24 hours
+    # a demo that stopped leaves "now" where its clock stopped: its last day still shows
+    at = switch(at, "overview")
+    assert frame(at, "overview_table").set_index("claim_id").loc[CLAIM, "posts_24h"] > 0
+    # a scheduler of the real world (not a demo) that stopped: the wall clock, nothing recent
+    with warehouse.writing() as con:
+        con.execute("UPDATE store.heartbeats SET mode = 'run', clock_at = NULL")
+    at = switch(at, "sources")
     at = switch(at, "overview")
     assert frame(at, "overview_table").set_index("claim_id").loc[CLAIM, "posts_24h"] == 0
 
@@ -750,3 +761,65 @@ def test_the_verified_value_is_keyed_and_shown_like_the_variants() -> None:
     assert verified_written(money) == ("1300000000", "$1.3 billion")
     assert verified_written(Quantity(kind="percent", verified=25)) == ("25", "25%")
     assert verified_written(Quantity(kind="count", verified=10000)) == ("10000", "10,000")
+
+
+# --- one truth per page run, and the small things a person sees -----------------------------------
+
+
+def test_the_posts_behind_a_point_default_to_a_bucket_with_posts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A late post of "5" alone in the last hour: the default is that hour and "5", not the
+    first variant, "(none)", which has no post there."""
+    warehouse = build(tmp_path / "late.duckdb")
+    write_posts(warehouse, [("x", "late", "z1", 300, "5", "asserts", "5 ICE stations!", {})])
+    at = start(next(app_on(warehouse, monkeypatch)))
+    at = switch(at, "claim", claim=CLAIM)
+    at.radio(key="grain").set_value("hour")
+    at = run(at)
+    assert "1 post mentions variant 5 in the hour starting 2026-01-31 12:00 EST" in texts(at)
+    assert list(frame(at, "point_posts")["post_uid"]) == ["x:late"]
+
+
+def test_a_single_bucket_is_a_bar_as_wide_as_it() -> None:
+    one = pl.DataFrame(
+        {"source": ["x"], "bucket": [datetime(2026, 1, 31, 5, tzinfo=UTC)], "posts": [3]}
+    )
+    spec = per_source_chart(one, grain="day", tz=TZ, by="collected_at").to_dict()
+    assert spec["encoding"]["x2"]["field"] == "bucket_end"
+    (row,) = next(iter(spec["datasets"].values()))
+    assert (row["bucket_wall"], row["bucket_end"]) == (
+        "2026-01-31T00:00:00+0000",
+        "2026-02-01T00:00:00+0000",
+    )
+
+
+def test_every_page_says_what_its_snapshot_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts arrive and the scheduler stops between two page runs: the next page says both, in
+    its sidebar and in its numbers, though the page before was computed a moment ago."""
+    warehouse = build(tmp_path / "moving.duckdb")
+    at = start(next(app_on(warehouse, monkeypatch)))
+    at = switch(at, "posts", claim=CLAIM, variant="5")
+    assert "Scheduler running (demo)" in [s.value.split(",")[0] for s in at.sidebar.success]
+    assert "15 posts" in texts(at) and "5 posts; time range all time" in texts(at)
+    write_posts(warehouse, [("x", "late", "z1", 300, "5", "asserts", "5 ICE stations!", {})])
+    stop_scheduler(warehouse)
+    at = switch(at, "posts", claim=CLAIM, variant="5")
+    assert at.sidebar.success == [] and "No scheduler running" in at.sidebar.warning[0].value
+    assert "16 posts" in texts(at) and "6 posts; time range all time" in texts(at)
+
+
+def test_the_last_24_hours_of_a_demo_are_on_its_clock_running_or_stopped() -> None:
+    wall = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    clock_at = datetime(2026, 1, 31, 13, 0, tzinfo=UTC)  # where the story's clock stopped
+    beat = {
+        "mode": "demo",
+        "clock_at": clock_at,
+        "beat_at": datetime(2026, 12, 4, 11, 59, 58, tzinfo=UTC),
+    }
+    assert reference_now(beat, True, wall) == datetime(2026, 1, 31, 13, 0, 2, tzinfo=UTC)
+    assert reference_now(beat, False, wall) == clock_at  # the demo is over: its last moment
+    assert reference_now({**beat, "mode": "run"}, True, wall) == wall
+    assert reference_now(None, False, wall) == wall

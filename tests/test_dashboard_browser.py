@@ -12,17 +12,22 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from dashboard_story import CLAIM, CONFIG, beat, build
+from dashboard_story import CLAIM, CONFIG, at, beat, build, write_posts
+from digest_story import story_config
 from playwright.sync_api import Page, sync_playwright
 from test_correction_marks import CROWD, add_crowd
 
+from dashboard.common import POST_ROW_PX
 from dashboard.launch import streamlit_command, wait_until_serving
+from digest.publish import revise_digest, write_digest
 from warehouse import Warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
+DIGESTED = date(2026, 1, 31)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "dashboard"
 CHROMIUM_ARGS = [
     "--headless",
@@ -65,13 +70,31 @@ def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from serving(warehouse, folder)
 
 
-def serving(warehouse: Warehouse, folder: Path) -> Iterator[str]:
-    beat(warehouse)
+@pytest.fixture(scope="module")
+def revised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The story with the digest of 2026-01-31 written, then a post of that day stored late,
+    and the digest revised (docs/digest.md, "Revisions")."""
+    folder = tmp_path_factory.mktemp("revised")
+    warehouse = build(folder / "claimwatch.duckdb")
+    config = story_config(folder)
+    write_digest(config, warehouse, DIGESTED, now=at(20 * 60))
+    write_posts(warehouse, [("x", "late", "late1", 240, "4", "asserts", "4 ICE stations", {})])
+    assert revise_digest(config, warehouse, DIGESTED, now=at(22 * 60)) is not None
+    yield from serving(warehouse, folder)
+
+
+def serving(
+    warehouse: Warehouse, folder: Path, config: Path = CONFIG, beat_first: bool = True
+) -> Iterator[str]:
+    """The app served on a free port over `warehouse` (a demo scheduler beating first, unless
+    not `beat_first`); yields its base URL."""
+    if beat_first:
+        beat(warehouse)
     port = free_port()
-    env = {**os.environ, "CLAIMWATCH_DB": str(warehouse.path), "CLAIMWATCH_CONFIG": str(CONFIG)}
+    env = {**os.environ, "CLAIMWATCH_DB": str(warehouse.path), "CLAIMWATCH_CONFIG": str(config)}
     log = (folder / "streamlit.log").open("wb")
     server = subprocess.Popen(
-        streamlit_command(warehouse.path, CONFIG, "127.0.0.1", port),
+        streamlit_command(warehouse.path, config, "127.0.0.1", port),
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
@@ -165,14 +188,14 @@ def test_overview(served: str, browser: object, shots: Path) -> None:
     page.wait_for_selector("text=First authority correction", timeout=60_000)
     settle(page, 2)
     keep(page, shots, "1-overview")
-    assert metric(page, "Posts, last 24 h") == "10"
+    assert metric(page, "Posts, last 24 h") == "11"
     assert metric(page, "Leading variant") == "4"
     assert metric(page, "Latest correction") == "Jan 31"
     body = page.inner_text("body")
     assert "7 posts · verified value: 5" in body  # beside the leading variant
     assert "08:30 EST by afp (factcheck)" in body
     # the embassy's correction, named as the config names it, with who and when
-    assert "U.S. Embassy Ottawa (@usembassyottawa on x)\n2026-01-29 19:00 EST" in body
+    assert "U.S. Embassy Ottawa (@usembassyottawa on x)\n2026-01-30 12:00 EST" in body
     # no metric is cut off: none is wider than its box, none ends in an ellipsis
     values = page.evaluate(METRIC_VALUES_JS)
     assert len(values) == 10  # five per claim
@@ -214,6 +237,21 @@ def test_posts_with_the_hostile_post(served: str, browser: object, shots: Path) 
     # the post's <script> never ran and its Markdown link is no link
     assert not dialogs
     assert page.locator("a[href^='javascript']").count() == 0
+
+
+def test_a_short_post_table_is_as_tall_as_its_rows(
+    served: str, browser: object, shots: Path
+) -> None:
+    """Two posts: two rows (tall enough for their text, wrapped) under the header, no blank
+    rows below them."""
+    page, dialogs = open_page(browser, f"{served}/posts?claim={CLAIM}&variant=%28none%29")
+    page.wait_for_selector("text=2 posts", timeout=60_000)
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    page.wait_for_timeout(1500)
+    keep(page, shots, "3-posts-two")
+    table = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert table is not None and table["height"] <= 3 * POST_ROW_PX + 10
+    assert not dialogs
 
 
 def test_paths(served: str, browser: object, shots: Path) -> None:
@@ -325,4 +363,31 @@ def test_claim_corrections_are_a_few_labelled_marks(
     assert "Correction by afp (factcheck)" in flags[1]
     crowd = [t for t in found if f"Community corrections {CROWD}" in t]
     assert len(crowd) == 1 and "fixer0, fixer1, fixer2 and 197 more" in crowd[0]
+    assert not dialogs
+
+
+def test_overview_shows_the_latest_digest_with_its_history(
+    revised: str, browser: object, shots: Path
+) -> None:
+    page, dialogs = open_page(browser, revised)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_selector("text=Revised 1 time(s)", timeout=60_000)
+    settle(page, 2)
+    notice = page.locator('[data-testid="stAlert"]', has_text="Revised 1 time(s)")
+    notice.scroll_into_view_if_needed()
+    keep(page, shots, "1-overview-digest-revised")
+    offices = 'How many ICE/HSI offices ("stations") there are in Canada'
+    assert f"{offices}, variant 4: posts: 6 → 7" in notice.inner_text()
+    body = page.inner_text("body")
+    # the latest is shown: the revision, which says what changed
+    assert "claimwatch digest: Saturday 31 January 2026 (America/Toronto), revision 2" in body
+    assert "Revision 2 of this digest: posts of the day were stored after the version" in body
+    # and the first version, as written, is one choice away
+    page.locator('[data-testid="stSelectbox"]', has_text="Version").click()
+    page.get_by_role("option", name="first version").click()
+    page.wait_for_selector("text=(America/Toronto), revision 2", state="detached", timeout=60_000)
+    keep(page, shots, "1-overview-digest-first-version")
+    body = page.inner_text("body")
+    assert "claimwatch digest: Saturday 31 January 2026 (America/Toronto)" in body
+    assert "Revision 2 of this digest" not in body
     assert not dialogs

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import httpx
 import polars as pl
 import pytest
 
 from claimwatch.demo.run import (
     DemoOptions,
+    default_speed,
     fresh_paths,
     load_demo_config,
     record_provenance,
@@ -33,7 +35,7 @@ from collectors.hackernews import HackerNewsCollector
 from collectors.http import SourceHttp
 from collectors.matching import TOPICS, match_topics
 from collectors.runner import RunSummary, query_of, run_collector
-from config import Config
+from config import Config, load_config
 from warehouse import Warehouse
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "claimwatch.toml"
@@ -96,7 +98,6 @@ def test_story_is_deterministic_and_every_post_is_marked(story: Story) -> None:
 
 def test_story_texts_give_the_variants_stances_and_corrections(story: Story) -> None:
     from claims.engine import analyze_posts
-    from config import load_config
 
     config = load_config(CONFIG)
     posts = pl.DataFrame(
@@ -173,6 +174,22 @@ def _demo_config(tmp_path: Path, url: str) -> Config:
     return load_demo_config(write_demo_config(CONFIG, url, folder, interval_s=1.0))
 
 
+def test_the_demos_links_point_at_its_own_dashboard_never_the_users(tmp_path: Path) -> None:
+    users = tmp_path / "claimwatch.toml"
+    users.write_text(
+        CONFIG.read_text(encoding="utf-8").replace(
+            '# public_url = "https://claimwatch.example.org"',
+            'public_url = "https://claims.example.org/watch"',
+        ),
+        encoding="utf-8",
+    )
+    assert "claims.example.org" in load_config(users, env={}).dashboard.link_base
+    folder = fresh_paths(tmp_path / "demo.duckdb")
+    options = DemoOptions(db=tmp_path / "demo.duckdb", config=users, port=8642)
+    written = write_demo_config(users, "http://127.0.0.1:1", folder, 1.0, options)
+    assert load_demo_config(written).dashboard.link_base == "http://127.0.0.1:8642"
+
+
 async def _run_direct(
     collector: Collector, config: Config, warehouse: Warehouse
 ) -> list[RunSummary]:
@@ -226,6 +243,25 @@ def test_each_collector_gets_what_is_visible_at_that_time_and_none_twice(
     assert requests >= 2
 
 
+def test_a_collection_on_the_demos_clock_is_stamped_with_its_time(
+    story: Story, tmp_path: Path
+) -> None:
+    """The posts' collected_at and the run's times come from the scheduler's clock, so that the
+    demo's Sources chart by collection time shows the story's days, not the minute it ran."""
+    clock = FixedClock(T1)
+    warehouse = Warehouse(tmp_path / "demo.duckdb", lock_timeout=5, read_timeout=5)
+    with DemoServer(story, clock) as server:
+        config = _demo_config(tmp_path, server.url)
+        asyncio.run(collect(config, warehouse, ["mastodon"], [TOPIC], now=clock.now))
+    with warehouse.reading() as con:
+        posts = con.execute("SELECT DISTINCT collected_at FROM posts").fetchall()
+        runs = con.execute(
+            "SELECT DISTINCT started_at, finished_at FROM collector_runs WHERE source = 'mastodon'"
+        ).fetchall()
+    assert posts == [(T1,)]
+    assert runs == [(T1, T1)]
+
+
 def test_bluesky_search_needs_the_session_token(story: Story) -> None:
     with DemoServer(story, FixedClock(T2)) as server:
         search = f"{server.url}/xrpc/app.bsky.feed.searchPosts?q=ICE+Canada"
@@ -265,31 +301,90 @@ def test_the_demo_refuses_the_main_warehouse(tmp_path: Path) -> None:
 # --- the whole demo -------------------------------------------------------------------------------
 
 
-def test_demo_from_a_fresh_database_to_the_digest_of_the_30th(tmp_path: Path) -> None:
+DAY_30 = (datetime(2026, 1, 30, 5, tzinfo=UTC), datetime(2026, 1, 31, 5, tzinfo=UTC))  # Toronto
+DAY_29 = (datetime(2026, 1, 29, 5, tzinfo=UTC), DAY_30[0])
+
+
+@pytest.mark.parametrize("speed", [default_speed(), 25_000.0], ids=["default-speed", "25000x"])
+def test_the_demo_plays_the_story_to_its_end_and_its_digest_of_the_30th_is_right_as_written(
+    tmp_path: Path, speed: float
+) -> None:
     db = tmp_path / "demo.duckdb"
     db.write_bytes(b"an old demo file, to be replaced")
+    said: list[str] = []
     summary = run_demo(
-        DemoOptions(db=db, config=CONFIG, dashboard=False, exit_when_done=True, timeout_s=115),
-        say=lambda line: None,
+        DemoOptions(
+            db=db, config=CONFIG, speed=speed, dashboard=False, exit_when_done=True, timeout_s=1200
+        ),
+        say=said.append,
     )
-    assert summary.done, summary
-    assert summary.elapsed_s < 120
+    assert summary.done, said[-5:]
+    assert summary.clock_at == END  # the clock stopped at the end of the story, 08:00 Toronto
+    # a digest for each day, none skipped, none of the empty days after the story
+    assert summary.digests == [date(2026, 1, day) for day in range(25, 31)]
     assert summary.variants["ice-offices-canada:5"] > 200
     assert 30 < summary.variants["ice-offices-canada:4"] < summary.variants["ice-offices-canada:5"]
-    assert summary.corrections["authority"] >= 1 and summary.corrections["community"] > 50
-    assert date(2026, 1, 30) in summary.digests
+    assert summary.corrections["authority"] == 1 and summary.corrections["community"] > 50
     assert summary.posts["real"] == 5 and summary.posts["generated"] > 400
     assert "unmarked" not in summary.posts  # every stored post is marked real or generated
 
     warehouse = Warehouse(db, lock_timeout=5, read_timeout=5)
     with warehouse.reading(sandboxed=False) as con:
-        embassy = con.execute(
-            "SELECT count(*) FROM corrections WHERE author_handle = 'usembassyottawa'"
-            " AND kind = 'authority'"
-        ).fetchone()
-        digest = con.execute(
-            "SELECT markdown_path FROM digests WHERE day = DATE '2026-01-30'"
-        ).fetchone()
-    assert embassy == (1,)
-    assert digest is not None and Path(digest[0]).exists()
-    assert "2026-01-30" in Path(digest[0]).read_text(encoding="utf-8")
+        versions = con.execute(
+            "SELECT day, version, markdown_path FROM digest_versions ORDER BY day, version"
+        ).fetchall()
+        day_posts, day_before = (
+            one(con, "SELECT count(DISTINCT post_uid) FROM claim_mentions" + WITHIN, *bounds)
+            for bounds in (DAY_30, DAY_29)
+        )
+        claim_posts = dict(
+            con.execute(
+                "SELECT claim_id, count(DISTINCT post_uid) FROM claim_mentions"
+                + WITHIN
+                + " GROUP BY ALL",
+                list(DAY_30),
+            ).fetchall()
+        )
+        corrections = con.execute(
+            "SELECT claim_id, kind, count(*) FROM corrections" + WITHIN + " GROUP BY ALL",
+            list(DAY_30),
+        ).fetchall()
+    # each digest written once, when its day was complete: none needed a revision
+    assert [version for _, version, _ in versions] == [1] * 6
+    written = {day: Path(path).read_text(encoding="utf-8") for day, _, path in versions}
+    markdown = written[date(2026, 1, 30)]
+    assert "authority by U.S. Embassy Ottawa (@usembassyottawa) on x" in markdown
+    assert "an ICE spokesperson confirmed that Homeland Security Investigations" in markdown
+    # its numbers are those of SQL over the views for that day
+    assert f"{day_posts:,} posts mentioned its claims ({day_before:,} the day before" in markdown
+    assert claim_posts["ice-offices-canada"] > 100 and claim_posts["ice-armed-operations-canada"]
+    for claim_id, posts in claim_posts.items():
+        assert f"{posts:,} posts (" in _section(markdown, claim_id), claim_id
+    for claim_id in claim_posts:
+        counts = {kind: n for cid, kind, n in corrections if cid == claim_id}
+        kinds = ", ".join(f"{counts[k]} {k}" for k in KINDS if k in counts)
+        line = f"Corrections published on this day: {sum(counts.values())} ({kinds})"
+        assert line in _section(markdown, claim_id), claim_id
+    # the day before, as this digest counts it, is what the digest of that day said
+    assert f"{day_before:,} posts mentioned its claims" in written[date(2026, 1, 29)]
+
+
+WITHIN = " WHERE created_at >= ? AND created_at < ?"
+KINDS = ("authority", "factcheck", "community")
+
+
+def one(con: duckdb.DuckDBPyConnection, query: str, *params: object) -> int:
+    row = con.execute(query, list(params)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _section(markdown: str, claim_id: str) -> str:
+    """The part of a digest about one claim: from its heading to the next."""
+    titles = {
+        "ice-offices-canada": '### How many ICE/HSI offices ("stations") there are in Canada',
+        "ice-armed-operations-canada": "### ICE agents in Canada are armed or make arrests",
+    }
+    start = markdown.index(titles[claim_id])
+    end = markdown.find("\n### ", start + 1)
+    return markdown[start : end if end > 0 else None]

@@ -4,15 +4,19 @@ against SQL over the documented views, the files written, when a digest is due, 
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
+import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import tomli_w
 from conftest import CliResult
 from digest_story import (
     BEFORE_START,
@@ -27,11 +31,15 @@ from digest_story import (
     story_config,
     utc,
 )
+from digest_story import (
+    FIVE as FIVE_TEXT,
+)
 
 from claims.job import analyze_warehouse
-from config import Config
+from claimwatch.scheduler import Scheduler
+from config import Config, load_config
 from digest import chart, render
-from digest.publish import due_day, write_digest
+from digest.publish import days_to_revise, due_day, revise_digest, write_digest
 from digest.report import DayReport, build_report, day_bounds
 from warehouse import Batch, Warehouse
 
@@ -443,3 +451,104 @@ def test_the_chart_counts_each_variants_posts_per_local_hour_with_the_correction
     rules = sorted((r["claim"], r["hour"]) for r in values if r["row"] == "correction")
     assert rules == sorted([(armed, 10.0), (armed, 13.0), (offices, 13.0)])
     assert spec["spec"]["layer"][0]["encoding"]["y"]["axis"]["values"] == [0, 1]
+
+
+# --- revisions -----------------------------------------------------------------------------------
+
+LATE_POSTS = [  # posts of 2026-01-30 (local) that reach the warehouse after its digest
+    {"source": "mastodon", "source_id": f"late-{n}", "created_at": f"2026-01-30T{h}:00:00Z",
+     "text": FIVE_TEXT.format(n), "author_handle": f"late{n}"}
+    for n, h in ((1, 14), (2, 15), (3, 22))
+]  # fmt: skip
+
+
+def no_source_config(tmp_path: Path) -> Path:
+    """The shipped config with digests in tmp_path and no source enabled: a scheduler that
+    only analyses and writes digests."""
+    config = tomllib.loads(config_file(tmp_path).read_text(encoding="utf-8"))
+    for source in config["sources"].values():
+        source["enabled"] = False
+    path = tmp_path / "no-sources.toml"
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    return path
+
+
+@dataclass
+class FixedClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_posts_imported_for_a_digested_day_make_a_revision_kept_beside_the_first(
+    digest_seeded: Path, db_path: Path, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    shutil.copy(digest_seeded, db_path)
+    config_path = no_source_config(tmp_path)
+    config = load_config(config_path, env={})
+    warehouse = Warehouse(db_path, lock_timeout=5, read_timeout=5)
+    first = write_digest(config, warehouse, DAY, now=utc(31, 12))
+    as_sent = first.markdown_path.read_bytes()
+    late = tmp_path / "late.jsonl"
+    late.write_text("".join(json.dumps(p) + "\n" for p in LATE_POSTS), encoding="utf-8")
+    assert cli("--config", str(config_path), "import", str(late)).code == 0
+
+    cycle = Scheduler(config, warehouse, clock=FixedClock(utc(31, 13)), mode="once").run_once()
+
+    assert cycle.revisions == [(DAY, 2)] and cycle.digests == []
+    versions = sql(
+        warehouse,
+        "SELECT version, markdown_path, changes FROM digest_versions WHERE day = ? ORDER BY 1",
+        DAY,
+    )
+    assert [(v, Path(p).name) for v, p, _ in versions] == [
+        (1, "digest-2026-01-30.md"),
+        (2, "digest-2026-01-30.r2.md"),
+    ]
+    assert first.markdown_path.read_bytes() == as_sent  # the first, as sent, is kept
+    changes = versions[1][2]
+    offices = 'How many ICE/HSI offices ("stations") there are in Canada'
+    assert changes == (
+        f"ICE / HSI presence in Canada: posts: 18 → 21; {offices}: posts: 15 → 18;"
+        f" {offices}, variant 5: posts: 10 → 13"
+    )
+    # the posts now counted are SQL's over the views for that day
+    assert variant_counts_by_sql(warehouse, OFFICES, DAY_START, DAY_END)["5"][0] == 13
+    latest = "SELECT version, markdown_path, changes FROM digests WHERE day = ?"
+    assert sql(warehouse, latest, DAY) == [(2, versions[1][1], changes)]
+    revised = Path(versions[1][1]).read_text(encoding="utf-8")
+    assert revised.startswith(
+        "# claimwatch digest: Friday 30 January 2026 (America/Toronto), revision 2\n"
+    )
+    assert "**Revision 2 of this digest: posts of the day were stored after the version written" \
+        " 2026-01-31 07:00" in revised  # fmt: skip
+    assert "21 posts mentioned its claims (9 the day before" in revised
+    # nothing new since: no other revision
+    again = Scheduler(config, warehouse, clock=FixedClock(utc(31, 14)), mode="once").run_once()
+    assert again.revisions == []
+
+
+def test_a_revised_day_before_revises_the_next_days_digest_so_both_agree(
+    story: tuple[Warehouse, Config],
+) -> None:
+    warehouse, config = story
+    for day in (DAY - timedelta(days=1), DAY):
+        write_digest(config, warehouse, day, now=utc(31, 12))
+    late_on_29 = P("late-29", "x", "late", utc(29, 15), FIVE_TEXT.format("late"), 10)
+    warehouse.write(Batch(posts=posts_table((late_on_29,))))
+    analyze_warehouse(warehouse, config)
+    assert days_to_revise(config, warehouse, 0) == [DAY - timedelta(days=1), DAY]
+
+    revisions = [
+        revise_digest(config, warehouse, day, now=utc(31, 14))
+        for day in (DAY - timedelta(days=1), DAY)
+    ]
+
+    assert [r.version if r else None for r in revisions] == [2, 2]
+    assert revisions[1] is not None and revisions[1].changes is not None
+    assert "ICE / HSI presence in Canada: posts the day before: 9 → 10" in revisions[1].changes
+    day_before = revisions[0].markdown_path.read_text(encoding="utf-8") if revisions[0] else ""
+    day_of = revisions[1].markdown_path.read_text(encoding="utf-8")
+    assert "10 posts mentioned its claims (" in day_before
+    assert "mentioned its claims (10 the day before" in day_of

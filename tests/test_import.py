@@ -50,6 +50,34 @@ def test_the_seed_story_imports_and_reimports_once(cli: Cli, db_path: Path) -> N
     ) == [(5, 5, "ok"), (5, 0, "ok")]
 
 
+def test_a_date_without_a_time_is_noon_in_the_configs_time_zone(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    """A post known only by its day stands at noon that day in Toronto (EST, then EDT); a time
+    given is kept as given."""
+    rows = [good(1, created_at="2026-01-30"), good(2, created_at="2026-07-01")]
+    rows.append(good(3, created_at="2026-01-30T00:00:00Z"))
+    assert cli("import", str(jsonl(tmp_path / "days.jsonl", *rows))).code == 0
+    assert stored(
+        db_path,
+        "SELECT source_id, strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') FROM posts"
+        " ORDER BY source_id",
+    ) == [("1", "2026-01-30 17:00"), ("2", "2026-07-01 16:00"), ("3", "2026-01-30 00:00")]
+
+
+def test_the_seed_posts_stand_where_the_demo_serves_them(cli: Cli, db_path: Path) -> None:
+    """Imported or replayed by the demo, each real post of the story has one time: the
+    embassy's correction of 2026-01-30 is on the 30th in Toronto, not the evening before."""
+    from claimwatch.demo.traffic import build_story
+
+    assert cli("import", str(FIXTURES / "seed_posts.jsonl")).code == 0
+    imported = dict(stored(db_path, "SELECT text, created_at FROM posts"))
+    real = [post for post in build_story(2026).posts if post.provenance == "real"]
+    assert imported == {post.text: post.created_at for post in real}
+    embassy = stored(db_path, "SELECT created_at FROM posts WHERE source_id = 'seed-2edd4d7abbfd'")
+    assert str(embassy[0][0]) == "2026-01-30 17:00:00+00:00"
+
+
 @pytest.mark.parametrize(
     ("row", "reason"),
     [

@@ -24,7 +24,7 @@ from warehouse import Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TZ = "America/Toronto"
-EMBASSY_POST = datetime(2026, 1, 30, tzinfo=UTC)  # the seed's date, at midnight UTC
+EMBASSY_POST = datetime(2026, 1, 30, 17, tzinfo=UTC)  # the seed's date, at noon in Toronto
 
 
 def utc(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -81,20 +81,21 @@ def test_first_seen_and_peak_of_each_variant(data: OverviewData) -> None:
     assert data.grain == "hour"  # the story spans less than a week
     variants = by_variant(of(data.variants, CLAIM), "first_seen", "peak", "peak_posts")
     assert variants == {
-        "4": (utc(27), utc(31, 12), 2),  # s1 and s2 at 12:xx; s8 and g1 tie at 15:xx, later
-        "5": (utc(28), utc(31, 13), 2),  # b1 and afp
-        NO_VARIANT: (utc(29), utc(29), 1),
+        "4": (utc(27, 17), utc(31, 12), 2),  # s1 and s2 at 12:xx; s8 and g1 tie at 15:xx, later
+        "5": (utc(28, 17), utc(31, 13), 2),  # b1 and afp
+        NO_VARIANT: (utc(29, 17), utc(29, 17), 1),
     }
 
 
 def test_each_variants_spread_before_and_after_the_turn(data: OverviewData) -> None:
     """After afp's fact-check (T+1h30): of "4", s6, s8 and g1 (3 of 7) in the 2 hours to the
-    claim's last post; before it, 4 posts in the 109.5 hours from Jan 27 00:00."""
+    claim's last post; before it, 4 posts in the 92.5 hours from Jan 27 17:00 UTC (noon in
+    Toronto)."""
     variants = by_variant(
         of(data.variants, CLAIM), "share_after_correction", "rate_before", "rate_after"
     )
-    assert variants["4"] == pytest.approx((3 / 7, 4 / 109.5, 3 / 2))
-    assert variants["5"] == pytest.approx((2 / 5, 3 / 85.5, 2 / 2))  # afp itself counts after
+    assert variants["4"] == pytest.approx((3 / 7, 4 / 92.5, 3 / 2))
+    assert variants["5"] == pytest.approx((2 / 5, 3 / 68.5, 2 / 2))  # afp itself counts after
 
 
 def test_the_turn_at_the_first_correction_agrees_with_variant_summary(
@@ -119,8 +120,8 @@ def test_the_race_counts_each_variant_and_the_corrections_so_far(data: OverviewD
     assert sorted(final.select("series", "variant", "so_far").rows(), key=str) == sorted(
         [("variant", "4", 7), ("variant", "5", 5), ("corrections", None, 2)], key=str
     )
-    # every hour of the axis, quiet ones included: Jan 27 00:00 to Jan 31 15:00 UTC
-    assert set(final.get_column("len")) == {4 * 24 + 16}
+    # every hour of the axis, quiet ones included: Jan 27 17:00 to Jan 31 15:00 UTC
+    assert set(final.get_column("len")) == {3 * 24 + 23}
     rising = race.group_by("series", "variant").agg(pl.col("so_far").diff().min())
     assert rising.get_column("so_far").min() == 0  # never falls
 
@@ -201,7 +202,7 @@ def test_the_overview_draws_each_claims_race(page: AppTest) -> None:
 
 def test_the_overview_names_the_authority_with_a_link_where_there_is_one(page: AppTest) -> None:
     shown = "\n".join(str(t.value) for t in page.text)
-    assert "U.S. Embassy Ottawa (@usembassyottawa on x)\n2026-01-29 19:00 EST" in shown
+    assert "U.S. Embassy Ottawa (@usembassyottawa on x)\n2026-01-30 12:00 EST" in shown
     headings = [m.value for m in page.markdown]
     assert "**First authority correction**" in headings
     assert "**No authority correction yet. First fact-check**" in headings
@@ -218,5 +219,5 @@ def test_the_verified_value_stands_beside_the_leading_variant(page: AppTest) -> 
 def test_metric_values_stay_short(page: AppTest) -> None:
     """The time and who of the latest correction go under its metric, which shows the day."""
     latest = [m.value for m in page.metric if m.label == "Latest correction"]
-    assert latest == ["Jan 31", "Jan 29"]
+    assert latest == ["Jan 31", "Jan 30"]
     assert "08:30 EST by afp (factcheck)" in [str(t.value) for t in page.text]

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pyarrow as pa
@@ -86,6 +86,32 @@ def _states(con: duckdb.DuckDBPyConnection) -> dict[str, ClaimState]:
             "SELECT claim_id, claim_version, analyzed_through FROM store.analysis_state"
         ).fetchall()
     }
+
+
+def analysed_through(con: duckdb.DuckDBPyConnection, versions: dict[str, str]) -> int:
+    """The highest `seq` up to which every claim of `versions` (claim id -> the version of its
+    definition) has been analysed with that version; 0 while any has not been at all."""
+    states = _states(con)
+    done = [
+        states[claim_id].analyzed_through
+        if claim_id in states and states[claim_id].claim_version == version
+        else 0
+        for claim_id, version in versions.items()
+    ]
+    return min(done, default=snapshot(con).through)
+
+
+def days_stored_after(
+    con: duckdb.DuckDBPyConnection, after: int, through: int, timezone: str
+) -> set[date]:
+    """The local days (of `timezone`) that posts stored with `seq` in (after, through] were
+    published on: the days a late post changed."""
+    rows = con.execute(
+        "SELECT DISTINCT (created_at AT TIME ZONE ?)::DATE FROM store.posts"
+        " WHERE seq > ? AND seq <= ? AND created_at IS NOT NULL",
+        [timezone, after, through],
+    ).fetchall()
+    return {day for (day,) in rows}
 
 
 def count_posts(con: duckdb.DuckDBPyConnection, after: int, through: int) -> int:

@@ -251,6 +251,36 @@ def _variant_labels(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _digest_versions(con: duckdb.DuckDBPyConnection) -> None:
+    """Every version of a day's digest: the first as written, then each revision, written when
+    posts of the day arrived later (docs/digest.md, "Revisions"). `store.digests` keeps pointing
+    at the latest."""
+    con.execute("""
+        CREATE TABLE store.digest_versions (
+            day DATE NOT NULL,
+            version INTEGER NOT NULL,         -- 1 as first written, then 2, 3... (revisions)
+            timezone VARCHAR NOT NULL,
+            markdown_path VARCHAR,
+            html_path VARCHAR,
+            content_sha256 VARCHAR,
+            written_at TIMESTAMPTZ NOT NULL,
+            changes VARCHAR,                  -- what changed from the version before; NULL for 1
+            figures JSON,                     -- the day's figures, to tell when a revision is due
+            posts_through BIGINT,             -- the posts (by seq) its figures were computed from
+            PRIMARY KEY (day, version)
+        )""")
+    # Digests written before are their first version; their figures unknown, they count as
+    # computed from every post stored now, so that no revision of them is made from the past.
+    con.execute("""
+        INSERT INTO store.digest_versions
+        SELECT day, 1, timezone, markdown_path, html_path, content_sha256, written_at, NULL,
+               NULL, (SELECT coalesce(max(seq), 0) FROM store.posts)
+        FROM store.digests""")
+    con.execute("ALTER TABLE store.digests ADD COLUMN version INTEGER DEFAULT 1")
+    con.execute("ALTER TABLE store.digests ADD COLUMN changes VARCHAR")
+    con.execute("UPDATE store.digests SET version = 1")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, edges, engagement snapshots, collector runs, cursors", _core),
     Migration(2, "claim mentions and corrections", _analysis),
@@ -267,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _operations,
     ),
     Migration(7, "variants' units and labels (counts, money, percentages)", _variant_labels),
+    Migration(8, "every version of a day's digest: the first and its revisions", _digest_versions),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

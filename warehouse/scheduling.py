@@ -117,3 +117,13 @@ def beat(
         log.warning("heartbeat not recorded this time: %s", busy)
         return False
     return True
+
+
+def earliest_new_post(warehouse: Warehouse, run_id: str) -> datetime | None:
+    """When the earliest of the posts that the run `run_id` stored first was published (None if
+    it stored none): a run that brought a post older than a day's end had not all of that day."""
+    with warehouse.reading() as con:
+        row = con.execute(
+            "SELECT min(created_at) FROM store.posts WHERE first_run_id = ?", [run_id]
+        ).fetchone()
+    return row[0] if row else None

@@ -173,6 +173,18 @@ VIEWS: dict[str, tuple[tuple[int, str], ...]] = {
             "SELECT day, timezone, markdown_path, html_path, written_at, rewrites"
             " FROM store.digests",
         ),
+        (
+            8,
+            "SELECT day, timezone, markdown_path, html_path, written_at, rewrites, version,"
+            " changes FROM store.digests",
+        ),
+    ),
+    "digest_versions": (
+        (
+            8,
+            "SELECT day, version, timezone, markdown_path, html_path, written_at, changes"
+            " FROM store.digest_versions",
+        ),
     ),
     "alerts": (
         (

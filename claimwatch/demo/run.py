@@ -7,17 +7,21 @@ What it does, in order:
 2. The story (`traffic.build_story`): the real posts and the generated traffic, every one of them
    recorded in `post_provenance` as `real` or `generated` before anything is collected, so the
    dashboard never shows a post unmarked.
-3. A `SimulatedClock` from 2026-01-26 00:00 Toronto, running `speed` simulated seconds per real
-   second (by default the story to 2026-01-31 08:00 in about 60 s), shared by the server and the
-   scheduler.
+3. The story's clock (`StoryClock`) from 2026-01-26 00:00 Toronto, running `speed` simulated
+   seconds per real second (by default the story to 2026-01-31 08:00 in about 60 s), shared by
+   the server and the scheduler. It waits for the pipeline rather than outrunning it: it stops
+   at each digest's time until the scheduler has written that digest (which it does once the
+   day is collected and analysed: docs/digest.md), and at the end of the story for good.
 4. The local server (`server.DemoServer`) on 127.0.0.1, and a config written beside the warehouse
    (`<db stem>/claimwatch-demo.toml`): the user's config with the served sources' `base_url` (and
    Mastodon's `instances`) pointed at the server, only those sources enabled, intervals of a
    second or two, no jitter, a heartbeat every second, digests written into the demo's folder and
    delivered nowhere. Bluesky and X get dummy credentials through the config's environment only.
 5. The scheduler (`claimwatch.scheduler.Scheduler`, mode `demo`) in a thread, and the dashboard
-   (`dashboard.launch`) as a child process; progress (simulated time, posts, mentions) printed as
-   it goes; with `exit_when_done`, a stop once the digest of 2026-01-30 is written.
+   (`dashboard.launch`) as a child process; progress (simulated time, posts, mentions, the digest
+   waited for) printed as it goes. Once the story is over (the clock at its end, the digest of
+   2026-01-30 written, every post collected and analysed) the demo says so and serves on until
+   Ctrl-C; with `exit_when_done`, it stops then.
 6. On the way out (done, Ctrl-C or SIGTERM): the scheduler finishes the batch in hand, one last
    analysis, the dashboard and the server are stopped, and a summary is printed.
 """
@@ -31,9 +35,9 @@ import shutil
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +47,7 @@ from rich.console import Console
 
 from claimwatch.demo.server import DEMO_X_TOKEN, DemoServer
 from claimwatch.demo.traffic import END, START, Story, build_story
-from claimwatch.scheduler import Clock, Scheduler, SimulatedClock, stopping_on_signals
+from claimwatch.scheduler import Scheduler, stopping_on_signals
 from claimwatch.services import dashboard_beside
 from config import Config, load_config
 from warehouse import Warehouse
@@ -117,8 +121,12 @@ def fresh_paths(db: Path, main_db: Path | None = None) -> Path:
     return folder
 
 
-def write_demo_config(base: Path, server_url: str, folder: Path, interval_s: float) -> Path:
-    """The user's config file with the demo's changes (module docstring), written into `folder`."""
+def write_demo_config(
+    base: Path, server_url: str, folder: Path, interval_s: float, options: DemoOptions | None = None
+) -> Path:
+    """The user's config file with the demo's changes (module docstring), written into `folder`:
+    its links point at the demo's own dashboard (`options.address`, `options.port`), never at the
+    user's public one."""
     with base.open("rb") as file:
         data: dict[str, Any] = tomllib.load(file)
     sources: dict[str, Any] = data.setdefault("sources", {})
@@ -142,7 +150,15 @@ def write_demo_config(base: Path, server_url: str, folder: Path, interval_s: flo
     digest["output_dir"] = str(folder / "digests")
     for delivery in ("smtp", "webhook"):  # a demo's digest and alerts are delivered nowhere
         digest.pop(delivery, None)
-    data.setdefault("dashboard", {}).pop("base_url", None)
+    dashboard = data.setdefault("dashboard", {})
+    for key in ("base_url", "public_url"):
+        dashboard.pop(key, None)
+    if options is not None:
+        dashboard |= {
+            key: value
+            for key, value in (("address", options.address), ("port", options.port))
+            if value is not None
+        }
     path = folder / "claimwatch-demo.toml"
     header = (
         f"# Written by `claimwatch demo` from {base}: sources pointed at the demo's local\n"
@@ -192,17 +208,64 @@ def record_provenance(warehouse: Warehouse, story: Story) -> int:
 
 
 class StoryClock:
-    """The story's clock: at START until `begin()`, then a `SimulatedClock` from START."""
+    """The story's clock: at START until `begin()`, then `speed` simulated seconds per real
+    second, but never past END (the story ends there), nor past a digest's time (`gates`: the
+    moment each day's digest is due) until the pipeline has written it (`passed`): the clock
+    waits for the pipeline rather than outrunning it, at any speed."""
 
-    def __init__(self, speed: float) -> None:
+    def __init__(self, speed: float, gates: dict[datetime, date] | None = None) -> None:
         self.speed = speed
-        self._clock: SimulatedClock | None = None
+        self._gates = dict(sorted((gates or {}).items()))  # due at -> the day whose digest
+        self._from = START
+        self._t0: float | None = None
+        self._lock = threading.Lock()
 
     def begin(self) -> None:
-        self._clock = SimulatedClock(START, self.speed)
+        with self._lock:
+            self._t0 = time.monotonic()
 
     def now(self) -> datetime:
-        return START if self._clock is None else self._clock.now()
+        with self._lock:
+            return self._now()
+
+    def _now(self) -> datetime:
+        if self._t0 is None:
+            return START
+        free = self._from + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+        return min(free, next(iter(self._gates), END), END)
+
+    @property
+    def held_for(self) -> date | None:
+        """The day whose digest the clock is waiting for, once it has reached its time."""
+        with self._lock:
+            gate = next(iter(self._gates), None)
+            return self._gates[gate] if gate is not None and self._now() >= gate else None
+
+    def passed(self, written: Collection[date]) -> None:
+        """Let the clock run past the time of each digest in `written`."""
+        with self._lock:
+            for gate, day in list(self._gates.items()):
+                if day in written:
+                    self._from, self._t0 = self._now(), time.monotonic()
+                    del self._gates[gate]
+
+    @property
+    def ended(self) -> bool:
+        return self.now() >= END
+
+
+def digest_gates(config: Config) -> dict[datetime, date]:
+    """When each digest of the story is due (`[digest] time` local, the day after), between
+    START and END: the times the story's clock waits at."""
+    zone, at = config.digest.zone, config.digest.time
+    first = START.astimezone(zone).date()
+    days = (END.astimezone(zone).date() - first).days + 1
+    gates = {}
+    for n in range(days):
+        due = datetime.combine(first + timedelta(days=n), at, tzinfo=zone).astimezone(UTC)
+        if START <= due <= END:
+            gates[due] = first + timedelta(days=n - 1)
+    return gates
 
 
 Say = Callable[[str], None]
@@ -220,11 +283,13 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         f"story: {marked} posts ({counts.get('real', 0)} real, {counts.get('generated', 0)}"
         f" generated), {START:%Y-%m-%d} to {END:%Y-%m-%d %H:%M} UTC, at {options.speed:,.0f}x"
     )
-    clock = StoryClock(options.speed)
+    clock = StoryClock(options.speed, digest_gates(load_config(options.config, env={})))
     rate_window = max(300.0 / options.speed, 1.0)
     stop = threading.Event()
     with DemoServer(story, clock, rate_window=rate_window) as server:
-        config_path = write_demo_config(options.config, server.url, folder, options.interval_s)
+        config_path = write_demo_config(
+            options.config, server.url, folder, options.interval_s, options
+        )
         config = load_demo_config(config_path)
         say(f"local APIs on {server.url}; config {config_path}")
         scheduler = Scheduler(config, warehouse, clock=clock, mode="demo")
@@ -232,7 +297,7 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
         with stopping_on_signals(stop), _dashboard(options, config, config_path, say, stop):
             clock.begin()  # the story starts once the dashboard can show it
             thread.start()
-            done = _follow(warehouse, clock, stop, options, started, say)
+            done = _follow(warehouse, clock, scheduler, stop, options, started, say)
             ended_at = clock.now()
             stop.set()
             thread.join()
@@ -245,65 +310,64 @@ def run_demo(options: DemoOptions, say: Say = print, main_db: Path | None = None
 
 def _follow(
     warehouse: Warehouse,
-    clock: Clock,
+    clock: StoryClock,
+    scheduler: Scheduler,
     stop: threading.Event,
     options: DemoOptions,
     started: float,
     say: Say,
 ) -> bool:
-    """Print the simulated time and what is stored as it goes; True once the story's digest is
-    written (and, with `exit_when_done`, return then)."""
+    """Let the clock past each digest the scheduler writes, and print the simulated time and
+    what is stored as it goes; True once the story is over: the clock at END, the digest of
+    DONE_DAY written and every post of the story collected and analysed. With
+    `exit_when_done`, return then; otherwise serve on until stopped."""
     done = False
-    caught_up: _CatchingUp | None = None
     last_line = ""
-    while not stop.wait(1.0):
-        now = clock.now()
-        with contextlib.suppress(Exception):  # a busy file just skips one progress line
-            posts, mentions, corrections, digests = _progress(warehouse)
-            done = done or DONE_DAY in digests
-            line = (
-                f"{_bar(now)} {now.astimezone(_TORONTO):%a %d %b %H:%M} Toronto | posts {posts}"
-                f" | mentions {mentions} | corrections {corrections}"
-                + (f" | digest {digests[-1]}" if digests else "")
+    next_line = 0.0
+    while not stop.wait(0.2):
+        clock.passed(scheduler.report.digests)
+        if time.monotonic() >= next_line:
+            next_line = time.monotonic() + 1.0
+            last_line = _say_progress(warehouse, clock, last_line, say)
+        if not done and _story_over(clock, scheduler):
+            done = True
+            say(
+                f"the story is over ({END.astimezone(_TORONTO):%Y-%m-%d %H:%M} Toronto) and its"
+                f" digests are written, the last of {DONE_DAY}"
+                + ("" if options.exit_when_done else "; serving until Ctrl-C")
             )
-            if line != last_line:
-                say(line)
-                last_line = line
-        if done and options.exit_when_done:
-            # the digest can be written before every source has collected its day: let each
-            # one finish one more run first, so that a stop never cuts a post of the story off
-            caught_up = caught_up or _CatchingUp(warehouse)
-            if caught_up.done(warehouse):
+            if options.exit_when_done:
                 return True
         if options.timeout_s is not None and time.monotonic() - started > options.timeout_s:
-            say(f"gave up after {options.timeout_s:.0f} s without the digest of {DONE_DAY}")
+            say(f"gave up after {options.timeout_s:.0f} s, before the end of the story")
             return done
     return done
 
 
-class _CatchingUp:
-    """Whether every source has finished a run since this was made."""
-
-    def __init__(self, warehouse: Warehouse) -> None:
-        self.before = _finished_runs(warehouse)
-
-    def done(self, warehouse: Warehouse) -> bool:
-        if not self.before:  # the file was busy (or nothing has run yet): look again
-            self.before = _finished_runs(warehouse)
-            return False
-        now = _finished_runs(warehouse)
-        return all(now.get(source, 0) > count for source, count in self.before.items())
+def _story_over(clock: StoryClock, scheduler: Scheduler) -> bool:
+    if not clock.ended or DONE_DAY not in scheduler.report.digests:
+        return False
+    with contextlib.suppress(Exception):  # a busy file: look again
+        return scheduler.caught_up(END)
+    return False
 
 
-def _finished_runs(warehouse: Warehouse) -> dict[str, int]:
-    """Finished collector runs per source (not imports nor analyses)."""
-    with contextlib.suppress(Exception), warehouse.reading() as con:
-        rows = con.execute(
-            "SELECT source, count(*) FROM collector_runs WHERE finished_at IS NOT NULL"
-            " AND source NOT IN ('import', 'analysis') GROUP BY source"
-        ).fetchall()
-        return {str(source): int(count) for source, count in rows}
-    return {}
+def _say_progress(warehouse: Warehouse, clock: StoryClock, last_line: str, say: Say) -> str:
+    """A line of progress when it changed (a busy file just skips one)."""
+    now = clock.now()
+    with contextlib.suppress(Exception):
+        posts, mentions, corrections, digests = _progress(warehouse)
+        held = clock.held_for
+        line = (
+            f"{_bar(now)} {now.astimezone(_TORONTO):%a %d %b %H:%M} Toronto | posts {posts}"
+            f" | mentions {mentions} | corrections {corrections}"
+            + (f" | digest {digests[-1]}" if digests else "")
+            + (f" | waiting for the digest of {held}" if held else "")
+        )
+        if line != last_line:
+            say(line)
+        return line
+    return last_line
 
 
 def _bar(now: datetime, width: int = 24) -> str:

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from dashboard.data.shared import (
-    FactsCache,
+    Cache,
     Grain,
     PostQuery,
     PostsData,
@@ -40,7 +40,7 @@ def claim_page(
     claim_id: str,
     grain: Grain,
     tz: str,
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> ClaimData:
     facts = facts_of(con, cache)
     one = scope.only(claim_id)
@@ -102,7 +102,7 @@ def point_posts(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,
     query: PostQuery,
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> PostsData:
     """The posts behind a point of a chart (the Claim page), without their text: the Posts page
     shows the text and the links."""

@@ -24,7 +24,7 @@ from config import Authority
 from dashboard.data.claim import summary_of
 from dashboard.data.shared import (
     NO_VARIANT,
-    FactsCache,
+    Cache,
     Grain,
     Scope,
     bucket_of,
@@ -59,7 +59,7 @@ def overview_page(
     now: datetime,
     tz: str,
     authorities: Sequence[Authority] = (),
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> OverviewData:
     """Per claim: variants, posts and authors overall and in the 24 hours before `now`, the
     leading variant, the latest correction, and the story (the module's docstring). Corrections
@@ -312,9 +312,15 @@ def short_list(corrections: pl.DataFrame) -> pl.DataFrame:
 
 
 def digests(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The daily digests written, newest first (view `digests`)."""
+    """Every version of the daily digests written, the newest day first and each day's latest
+    version first (views `digest_versions` and `digests`): `latest` marks the one `digests`
+    points at."""
     return frame(
         con,
-        "SELECT day, timezone, markdown_path, written_at, rewrites FROM digests ORDER BY day DESC",
+        """
+        SELECT v.day, v.version, v.version = d.version AS latest, v.timezone, v.markdown_path,
+               v.written_at, v.changes, d.rewrites
+        FROM digest_versions v JOIN digests d USING (day)
+        ORDER BY v.day DESC, v.version DESC""",
         {},
     )

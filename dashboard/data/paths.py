@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from dashboard.data.shared import FactsCache, Scope, facts_of, generated_of, of_variant
+from dashboard.data.shared import Cache, Scope, facts_of, generated_of, of_variant
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def paths_page(
     scope: Scope,
     claim_id: str,
     variant: str | None,
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> PathsData:
     """How a variant (or every variant, `variant` None) travelled."""
     facts = facts_of(con, cache)

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from dashboard.data.shared import (
-    FactsCache,
+    Cache,
     PostQuery,
     PostsData,
     Scope,
@@ -24,7 +24,7 @@ def posts_page(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,
     query: PostQuery,
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> PostsData:
     """The posts of the Posts page, with their text and link; `search` looks in the text, the
     title, the author and the matched words, ignoring case."""

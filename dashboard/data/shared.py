@@ -5,13 +5,15 @@ data's freshness, and the posts' query.
 Why a cache of facts. Every documented view over mentions joins the posts by `post_uid`, so any
 query of `claim_mentions`, `corrections`, `variant_spread` or `variant_summary` scans the whole
 posts table: about 1 s at 5 million posts on a small machine, several per page. So the mentions
-are read once, with the post fields the pages need (`load_facts`: one query, plus one for the
-corrections), and kept in memory (`FactsCache`); a refresh asks only whether the data changed
-(`data_stamp`: the posts' count and latest `collected_at`, and the latest analysis run, each a
-cheap read) and then computes the page in Polars from memory, in milliseconds. The facts are read
-again when the stamp changes, or after `max_age_s` (engagement counts of posts collected again
-change reach without changing the stamp). Without a cache (`cache=None`) a page reads everything
-itself, which is what a cold start costs.
+are read once, with the post fields the pages need (`load_facts`: one join of the store's tables,
+plus the corrections' own rows), and kept in memory (`FactsCache`), with the pages computed from
+them. All of it is valid for one `data_stamp` (posts stored, runs, provenance marks, jobs,
+digests: a few milliseconds to read): each page run reads it once, in its `Snapshot` (with the
+heartbeats and the sidebar's counts, and the facts when its page counts with them), and every
+number the page shows is computed for that stamp (`StampedCache`), so a page never mixes two
+states of the warehouse. Everything is read again when the stamp changes, or after `max_age_s`
+(engagement counts of posts collected again change reach without changing the stamp). Without a
+cache (`cache=None`) a page reads everything itself, which is what a cold start costs.
 
 Times are UTC in and out; buckets are cut on the wall clock of the display time zone (`tz`), so
 that a "day" is a day where the analysts are. A post's reach, the authors and the leading variant
@@ -23,11 +25,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -40,6 +43,7 @@ GRAINS: tuple[Grain, ...] = ("hour", "day")
 NO_VARIANT = "(none)"  # how the mentions without a value are shown and linked
 POSTS_LIMIT = 10_000  # rows of a post table (shown and exported)
 FACTS_MAX_AGE_S = 600.0
+RESULTS_KEPT = 256  # page results kept for the current stamp
 
 REACH = " + ".join(
     f"greatest(coalesce(p.{c}, 0), 0)"
@@ -52,36 +56,44 @@ def _safe_url(column: str) -> str:
     return f"CASE WHEN regexp_matches({column}, '^https?://', 'i') THEN {column} END"
 
 
-# What every page counts with: each mention with its post's fields (not the text, title and
-# url: reading those for 5M posts doubles the time; `details` reads them for one claim). Every
-# column read from `posts` is read for every post: the handle comes from the mention instead.
+# What every page counts with: each mention with its post's fields, in one join of the store's
+# tables. The views (docs/views.md) are what users query; each of them over mentions joins the
+# 5M posts again (`claim_mentions` and `corrections` each scan them, 0.7-0.8 s at 5M), so the
+# dashboard, which reads them all at once, joins once itself. Not the text and title: reading
+# those for 5M posts doubles the time; `details` reads them for one claim.
 FACTS_SQL = f"""
-    SELECT m.claim_id, m.variant, {{label}} AS variant_label, m.stance, m.post_uid,
-           m.created_at, m.source, m.author_handle, m.matched_text, m.copy_of,
-           coalesce(p.author_id, m.author_handle) AS author,
-           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid,
+    SELECT m.claim_id, m.variant, m.variant_label, m.stance, m.post_uid,
+           p.created_at, p.source, p.author_handle, m.matched_text, m.copy_of,
+           coalesce(p.author_id, p.author_handle) AS author,
+           ({REACH})::BIGINT AS reach, p.kind, p.parent_uid, {_safe_url("p.url")} AS url,
            coalesce(pp.provenance, 'collected') AS provenance
-    FROM claim_mentions m JOIN posts p USING (post_uid)
-    LEFT JOIN post_provenance pp USING (post_uid)"""
-# The corrections' own columns; their time, source and author come from the facts (a correction
-# is a mention of the claim). Asking the view for them would read them for every post again.
-CORRECTIONS_SQL = f"""
-    SELECT c.post_uid, c.claim_id, c.variant, c.kind, {_safe_url("c.url")} AS url
-    FROM corrections c"""
+    FROM store.claim_mentions m JOIN store.posts p USING (post_uid)
+    LEFT JOIN store.post_provenance pp USING (post_uid)"""
+# The corrections' own columns; their time, source, author and link come from the facts (a
+# correction is a mention of the claim).
+CORRECTIONS_SQL = "SELECT post_uid, claim_id, variant, kind FROM store.corrections"
 CORRECTIONS_FULL_SQL = f"""
     SELECT c.claim_id, c.created_at, c.author_handle, c.kind, c.variant, c.source,
            {_safe_url("c.url")} AS url, c.post_uid
     FROM corrections c"""
-DETAILS_SQL = f"""
-    SELECT m.post_uid, p.text, p.title, {_safe_url("p.url")} AS url
-    FROM claim_mentions m JOIN posts p USING (post_uid)
+DETAILS_SQL = """
+    SELECT m.post_uid, p.text, p.title
+    FROM store.claim_mentions m JOIN store.posts p USING (post_uid)
     WHERE m.claim_id = $claim_id"""
+# What changes when anything a page shows changes, each a read of table metadata or of a small
+# table (a few milliseconds at 5M posts, so every page run can afford it): posts stored, runs of
+# collectors, imports and analyses, provenance marks, the scheduler's jobs, the digests written.
 STAMP_SQL = """
     SELECT (SELECT count(*) FROM posts), (SELECT max(collected_at) FROM posts),
-           (SELECT count(*) FROM collector_runs WHERE source = 'analysis'),
-           (SELECT max(coalesce(finished_at, started_at)) FROM collector_runs
-            WHERE source = 'analysis'),
-           (SELECT count(*) FROM post_provenance)"""
+           (SELECT count(*) FROM collector_runs),
+           (SELECT max(coalesce(finished_at, started_at)) FROM collector_runs),
+           (SELECT count(*) FROM post_provenance),
+           (SELECT max(updated_at) FROM scheduler_jobs),
+           (SELECT count(*) FROM digests), (SELECT max(written_at) FROM digests)"""
+# The sidebar's counts, read once per stamp (the maxima come from the columns' statistics).
+COUNTS_SQL = "SELECT count(*), max(collected_at), max(created_at) FROM posts"
+HEARTBEATS_SQL = "SELECT * FROM heartbeats ORDER BY beat_at DESC"
+SOURCES_SQL = "SELECT DISTINCT source FROM posts WHERE source IS NOT NULL ORDER BY source"
 
 
 @dataclass(frozen=True)
@@ -122,9 +134,9 @@ class Facts:
 
 
 def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
-    mentions = frame(con, FACTS_SQL.replace("{label}", _label_column(con)), {})
+    mentions = frame(con, FACTS_SQL, {})
     own = frame(con, CORRECTIONS_SQL, {})
-    post = mentions.select("post_uid", "claim_id", "created_at", "source", "author_handle")
+    post = mentions.select("post_uid", "claim_id", "created_at", "source", "author_handle", "url")
     corrections = own.join(post, on=["post_uid", "claim_id"], how="inner")
     if corrections.height < own.height:  # a correction that is no mention: ask the view
         corrections = frame(con, CORRECTIONS_FULL_SQL, {})
@@ -144,29 +156,55 @@ def load_facts(con: duckdb.DuckDBPyConnection) -> Facts:
 
 
 def details(con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
-    """The text, title and url of every post mentioning `claim_id`."""
+    """The text and title of every post mentioning `claim_id`."""
     return frame(con, DETAILS_SQL, {"claim_id": claim_id})
 
 
 def data_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
-    """What changes when the facts change: posts stored, analysis runs, provenance marks."""
+    """What changes when what the pages show changes (`STAMP_SQL`): a few milliseconds."""
     return tuple(con.execute(STAMP_SQL).fetchone() or ())
 
 
-class FactsCache:
-    """The facts of one warehouse in memory, read again when `data_stamp` changes or after
-    `max_age_s`. Shared by every session of the dashboard process (thread-safe)."""
+class DataMovedError(Exception):
+    """The warehouse changed between a page run's snapshot and a read the page still needed:
+    what it would show would not agree with its snapshot (the page runs again)."""
 
-    def __init__(self, max_age_s: float = FACTS_MAX_AGE_S) -> None:
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one page run knows of the warehouse, read once at its start (`FactsCache.snapshot`):
+    every page draws its freshness, its scheduler state and its numbers from this."""
+
+    stamp: tuple[Any, ...]
+    fresh: Freshness
+    heartbeats: pl.DataFrame  # every scheduler's last beat, newest first
+
+
+T = TypeVar("T")
+
+
+class FactsCache:
+    """The facts of one warehouse in memory, and the pages computed from them, each valid for one
+    `data_stamp`: read again when the stamp changes or after `max_age_s`. Shared by every
+    session of the dashboard process (thread-safe)."""
+
+    def __init__(self, max_age_s: float = FACTS_MAX_AGE_S, results: int = RESULTS_KEPT) -> None:
         self.max_age_s = max_age_s
         self._lock = threading.Lock()
         self._stamp: tuple[Any, ...] | None = None
         self._read_at = 0.0
         self._facts: Facts | None = None
+        self._counts: Freshness | None = None
         self._per_source: dict[str, pl.DataFrame] = {}
         self._details: dict[str, pl.DataFrame] = {}
+        self._results: OrderedDict[Hashable, Any] = OrderedDict()
+        self._results_kept = results
         self._keeper: threading.Thread | None = None
         self.loads = 0  # how many times the facts were read (tests and the benchmark look)
+
+    @property
+    def stamp(self) -> tuple[Any, ...] | None:
+        return self._stamp
 
     def keep_fresh(self, reading: Reader, every_s: float, until: Callable[[], bool]) -> None:
         """Read the facts again in a background thread as soon as the data changes (checked
@@ -201,37 +239,123 @@ class FactsCache:
             except Exception as error:  # a thread must not die on a busy or moved file
                 log.warning("dashboard: could not check the warehouse for new data: %s", error)
 
-    def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
+    def snapshot(self, con: duckdb.DuckDBPyConnection, with_facts: bool = False) -> Snapshot:
+        """The page run's one read: the stamp, the heartbeats (read every time: a scheduler's
+        pulse is not data), the sidebar's counts (once per stamp) and, for a page that counts
+        with them, the facts (once per stamp), all in this one session, so they agree."""
+        beats = frame(con, HEARTBEATS_SQL, {})
         with self._lock:
             self._check(con)
+            if self._counts is None:
+                self._counts = _counts(con)
+            if with_facts and self._facts is None:
+                self._load(con)
+            assert self._stamp is not None
+            stamp, counts = self._stamp, self._counts
+        return Snapshot(stamp, _with_beat(counts, beats), beats)
+
+    def at(self, stamp: tuple[Any, ...]) -> StampedCache:
+        """This cache as a page run of `stamp` reads it (`StampedCache`)."""
+        return StampedCache(self, stamp)
+
+    def result(self, stamp: tuple[Any, ...], key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` (a page's data for the snapshot `stamp`), kept until the stamp changes:
+        a page run again on the same data costs a look-up. `compute` raises DataMovedError when
+        the data it read is not of `stamp`; nothing is kept then."""
+        with self._lock:
+            if stamp == self._stamp and key in self._results:
+                self._results.move_to_end(key)
+                kept: T = self._results[key]
+                return kept
+        value = compute()
+        with self._lock:
+            if stamp == self._stamp:
+                self._results[key] = value
+                while len(self._results) > self._results_kept:
+                    self._results.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything: the next read reads the warehouse again ("Refresh now")."""
+        with self._lock:
+            self._forget(None)
+
+    def facts(self, con: duckdb.DuckDBPyConnection, stamp: tuple[Any, ...] | None = None) -> Facts:
+        with self._lock:
+            if not self._pinned(stamp) or self._facts is None:
+                self._check(con, stamp)
             if self._facts is None:
-                self._facts = load_facts(con)
-                self.loads += 1
+                self._load(con)
+            assert self._facts is not None
             return self._facts
 
-    def details(self, con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+    def details(
+        self, con: duckdb.DuckDBPyConnection, claim_id: str, stamp: tuple[Any, ...] | None = None
+    ) -> pl.DataFrame:
         with self._lock:
-            self._check(con)
+            if not self._pinned(stamp) or claim_id not in self._details:
+                self._check(con, stamp)
             if claim_id not in self._details:
                 self._details[claim_id] = details(con, claim_id)
             return self._details[claim_id]
 
-    def per_source(self, con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+    def per_source(
+        self, con: duckdb.DuckDBPyConnection, by: str, stamp: tuple[Any, ...] | None = None
+    ) -> pl.DataFrame:
         with self._lock:
-            self._check(con)
+            if not self._pinned(stamp) or by not in self._per_source:
+                self._check(con, stamp)
             if by not in self._per_source:
                 self._per_source[by] = per_source_hours(con, by)
             return self._per_source[by]
 
-    def _check(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _pinned(self, stamp: tuple[Any, ...] | None) -> bool:
+        """Whether what is in memory is of `stamp`, which a page run asked for: then it is
+        used as it is, without reading the stamp again."""
+        return stamp is not None and stamp == self._stamp
+
+    def _load(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._facts = load_facts(con)
+        self.loads += 1
+
+    def _check(self, con: duckdb.DuckDBPyConnection, wanted: tuple[Any, ...] | None = None) -> None:
         stamp = data_stamp(con)
         stale = time.monotonic() - self._read_at > self.max_age_s
         if stamp != self._stamp or stale:
-            self._stamp, self._read_at = stamp, time.monotonic()
-            self._facts, self._per_source, self._details = None, {}, {}
+            self._read_at = time.monotonic()
+            self._forget(stamp)
+        if wanted is not None and stamp != wanted:
+            raise DataMovedError(f"the data changed since the page's snapshot: {stamp}")
+
+    def _forget(self, stamp: tuple[Any, ...] | None) -> None:
+        self._stamp, self._facts, self._counts = stamp, None, None
+        self._per_source, self._details, self._results = {}, {}, OrderedDict()
 
 
-def facts_of(con: duckdb.DuckDBPyConnection, cache: FactsCache | None) -> Facts:
+@dataclass(frozen=True)
+class StampedCache:
+    """A FactsCache as one page run reads it: what is in memory for the run's snapshot `stamp`
+    is used without another look at the warehouse; what must still be read is read only if the
+    warehouse still is at that stamp (else DataMovedError), so the page agrees with its
+    snapshot."""
+
+    cache: FactsCache
+    stamp: tuple[Any, ...]
+
+    def facts(self, con: duckdb.DuckDBPyConnection) -> Facts:
+        return self.cache.facts(con, self.stamp)
+
+    def details(self, con: duckdb.DuckDBPyConnection, claim_id: str) -> pl.DataFrame:
+        return self.cache.details(con, claim_id, self.stamp)
+
+    def per_source(self, con: duckdb.DuckDBPyConnection, by: str) -> pl.DataFrame:
+        return self.cache.per_source(con, by, self.stamp)
+
+
+Cache = FactsCache | StampedCache
+
+
+def facts_of(con: duckdb.DuckDBPyConnection, cache: Cache | None) -> Facts:
     return cache.facts(con) if cache is not None else load_facts(con)
 
 
@@ -253,12 +377,6 @@ def shown_label() -> pl.Expr:
 def row_label() -> pl.Expr:
     """A mention's variant as people read it, column `variant` (for tables of posts)."""
     return pl.coalesce("variant_label", "variant").fill_null(NO_VARIANT).alias("variant")
-
-
-def _label_column(con: duckdb.DuckDBPyConnection) -> str:
-    """`m.variant_label`, or (a warehouse before schema 7) the variant itself."""
-    columns = con.execute("SELECT * FROM claim_mentions LIMIT 0").description or []
-    return "m.variant_label" if any(c[0] == "variant_label" for c in columns) else "m.variant"
 
 
 def distinct(column: str) -> pl.Expr:
@@ -333,18 +451,19 @@ class Freshness:
 
 
 def freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
-    row = con.execute(
-        "SELECT count(*), max(collected_at), max(created_at) FROM posts"
-    ).fetchone() or (0, None, None)
-    beats = frame(con, "SELECT * FROM heartbeats ORDER BY beat_at DESC LIMIT 1", {})
-    sources = con.execute("SELECT DISTINCT source FROM posts ORDER BY source").fetchall()
-    return Freshness(
-        posts=int(row[0]),
-        latest_collected_at=row[1],
-        latest_created_at=row[2],
-        heartbeat=beats.row(0, named=True) if beats.height else None,
-        sources=tuple(s[0] for s in sources),
-    )
+    """The warehouse's freshness read now, without a cache."""
+    return _with_beat(_counts(con), frame(con, HEARTBEATS_SQL + " LIMIT 1", {}))
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> Freshness:
+    """The freshness without the heartbeat: what changes only with the data's stamp."""
+    posts, collected, created = con.execute(COUNTS_SQL).fetchone() or (0, None, None)
+    sources = con.execute(SOURCES_SQL).fetchall()
+    return Freshness(int(posts), collected, created, None, tuple(s[0] for s in sources))
+
+
+def _with_beat(counts: Freshness, beats: pl.DataFrame) -> Freshness:
+    return replace(counts, heartbeat=beats.row(0, named=True) if beats.height else None)
 
 
 def is_alive(heartbeat: dict[str, Any] | None, interval: timedelta, now: datetime) -> bool:
@@ -356,11 +475,12 @@ def is_alive(heartbeat: dict[str, Any] | None, interval: timedelta, now: datetim
 
 
 def reference_now(heartbeat: dict[str, Any] | None, alive: bool, wall: datetime) -> datetime:
-    """ "Now" for "the last 24 hours": the wall clock, or a live demo's simulated clock."""
-    if alive and heartbeat and heartbeat["mode"] == "demo" and heartbeat["clock_at"] is not None:
+    """ "Now" for "the last 24 hours": the wall clock, or a demo's simulated clock (running, or
+    where it stopped: a demo's warehouse opened afterwards shows the story's last day)."""
+    if heartbeat and heartbeat["mode"] == "demo" and heartbeat["clock_at"] is not None:
         clock_at: datetime = heartbeat["clock_at"]
         beat_at: datetime = heartbeat["beat_at"]
-        return clock_at + (wall - beat_at)
+        return clock_at + (wall - beat_at) if alive else clock_at
     return wall
 
 
@@ -368,7 +488,7 @@ def reference_now(heartbeat: dict[str, Any] | None, alive: bool, wall: datetime)
 
 
 def variant_stats(
-    con: duckdb.DuckDBPyConnection, scope: Scope, cache: FactsCache | None = None
+    con: duckdb.DuckDBPyConnection, scope: Scope, cache: Cache | None = None
 ) -> pl.DataFrame:
     """Per claim and variant within the scope (the variant pickers of the pages)."""
     return variant_stats_of(scope.filter(facts_of(con, cache).mentions))

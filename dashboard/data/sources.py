@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from collectors.runner import UNREACHABLE
-from dashboard.data.shared import FactsCache, Grain, Scope, bucket_of, frame, per_source_hours
+from dashboard.data.shared import Cache, Grain, Scope, bucket_of, frame, per_source_hours
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def sources_page(
     grain: Grain,
     tz: str,
     by: Literal["collected_at", "created_at"] = "collected_at",
-    cache: FactsCache | None = None,
+    cache: Cache | None = None,
 ) -> SourcesData:
     runs = frame(
         con,

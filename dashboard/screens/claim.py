@@ -159,7 +159,10 @@ if picked:
         st.session_state["point_variant"] = clicked[1]
 st.caption("Click a point of the chart, or choose a bucket and a variant.")
 if st.session_state.get("point_bucket") not in labels:
-    st.session_state["point_bucket"] = buckets[-1].isoformat()
+    # the latest bucket with posts, and its first variant with posts: never an empty list
+    bucket, first_variant = charts.latest_point(data.spread)
+    st.session_state["point_bucket"] = bucket.isoformat()
+    st.session_state["point_variant"] = first_variant
 if st.session_state.get("point_variant") not in variant_names:
     st.session_state["point_variant"] = variant_names[0]
 pick_bucket, pick_variant = st.columns(2)

@@ -244,6 +244,46 @@ def claim_panel(row: dict[str, Any]) -> None:
         )
 
 
+def version_name(row: dict[str, Any]) -> str:
+    name = "first version" if row["version"] == 1 else f"revision {row['version']}"
+    when = common.local_text(row["written_at"], view.tz)
+    return f"{name}{' (latest)' if row['latest'] else ''}, written {when}"
+
+
+def digest_versions(versions: pl.DataFrame) -> None:
+    """A day's digest: its latest version, and its history when posts of the day arrived late
+    and it was revised (each version kept as written)."""
+    rows = versions.rows(named=True)  # the latest first
+    if len(rows) > 1:
+        st.info(
+            f"Revised {len(rows) - 1} time(s): posts of the day were stored after it was first"
+            f" written. Latest, {version_name(rows[0])}: {rows[0]['changes']}",
+            icon=":material/history:",
+        )
+        shown = st.selectbox(
+            "Version",
+            range(len(rows)),
+            format_func=lambda i: version_name(rows[i]),
+            key=f"digest_version_{rows[0]['day']}",
+        )
+        common.table(
+            versions.select(
+                pl.when(pl.col("version") == 1)
+                .then(pl.lit("first version"))
+                .otherwise(pl.format("revision {}", pl.col("version")))
+                .alias("version"),
+                "written_at",
+                pl.col("changes").fill_null("(as first written)").alias("what changed"),
+            ),
+            view.tz,
+            key=f"digest_history_{rows[0]['day']}",
+        )
+        chosen = rows[shown]
+    else:
+        chosen = rows[0]
+    common.digest(Path(chosen["markdown_path"]))
+
+
 claims = pl.DataFrame({"claim_id": list(view.scope.claim_ids)}).join(
     data.claims, on="claim_id", how="left"
 )
@@ -254,9 +294,9 @@ for claim_row in claims.iter_rows(named=True):
 st.subheader("Daily digests")
 written: pl.DataFrame = common.fetch("digests")
 if written.height:
-    day = st.selectbox("Digest of", written.get_column("day").to_list(), key="digest_day")
-    chosen = written.filter(pl.col("day") == day).row(0, named=True)
-    common.digest(Path(chosen["markdown_path"]))
+    days = written.get_column("day").unique(maintain_order=True).to_list()
+    day = st.selectbox("Digest of", days, key="digest_day")
+    digest_versions(written.filter(pl.col("day") == day))
 else:
     st.text(
         "No digest written yet: the scheduler writes the day before's at [digest] time"

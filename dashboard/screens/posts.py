@@ -75,7 +75,8 @@ st.text(
     + ("" if variant != NO_VARIANT else "; variant (none): mentions that give no value")
 )
 posts = data.posts  # the columns and order of posts_page (data/posts.py)
-common.table(posts, view.tz, key="posts_table", height=560)
+# rows tall enough for a post's text, wrapped in its cell, never cut at one line
+common.table(posts, view.tz, key="posts_table", height=720, row_height=common.POST_ROW_PX)
 
 csv_col, parquet_col = st.columns(2)
 name = f"claimwatch-{claim_id}-{'all' if variant == ALL_VARIANTS else variant}"

@@ -25,8 +25,9 @@ by: str = right.radio(
 data: SourcesData = common.fetch("sources_page", view.scope, grain, view.tz, by)
 
 st.subheader("Scheduler")
+beats = view.snapshot.heartbeats  # the sidebar's: the same state on every page
 if view.scheduler_alive:
-    beat = data.heartbeats.row(0, named=True)
+    beat = beats.row(0, named=True)
     st.success(
         f"Scheduler running: {common.mode_name(beat['mode'])} mode, last heartbeat"
         f" {common.local_text(beat['beat_at'], view.tz)}"
@@ -34,18 +35,16 @@ if view.scheduler_alive:
     st.text(f"host {beat['host']}, pid {beat['pid']}, process {beat['process_id']}")
 else:
     last_beat = (
-        common.local_text(data.heartbeats.row(0, named=True)["beat_at"], view.tz)
-        if data.heartbeats.height
-        else ""
+        common.local_text(beats.row(0, named=True)["beat_at"], view.tz) if beats.height else ""
     )
     st.error(
         "No scheduler running: no live heartbeat"
-        + (f" (the last one: {last_beat})" if data.heartbeats.height else "")
+        + (f" (the last one: {last_beat})" if beats.height else "")
         + ". Nothing is being collected, so the spread shown stops where collection stopped."
     )
-if data.heartbeats.height:
+if beats.height:
     with st.expander("Heartbeats"):
-        common.table(data.heartbeats, view.tz, key="beats_table")
+        common.table(beats, view.tz, key="beats_table")
 
 st.subheader("Jobs")
 if data.jobs.height:
