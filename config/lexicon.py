@@ -148,6 +148,8 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "wasn't",
             "was not",
             "won't",
+            "rather than",
+            "instead of",
         ],
         "denials": [
             "fake",
@@ -453,6 +455,10 @@ LEXICONS: dict[str, dict[str, Any]] = {
             "n'a pas",
             "n'ont pas",
             "il n'y a aucun",
+            "et non",
+            "non pas",
+            "plutôt que",
+            "au lieu de",
         ],
         "denials": [
             "faux",

@@ -321,6 +321,11 @@ def test_the_verified_value_said_against_another_corrects(config: Config) -> Non
         "The tariff on Canadian goods is 10%, not 25%.",  # a wrong value against the right one
     ]
     assert readings(config, "tariff", texts) == [("corrects", "25"), ("asserts", "10")]
+    rather = [  # "et non", "rather than": the value after it is the one set aside
+        "Le tarif sur les produits canadiens, c'était 25 % et non 10 %.",
+        "The tariff on Canadian goods is 25% rather than 10%.",
+    ]
+    assert readings(config, "tariff", rather) == [("corrects", "25"), ("corrects", "25")]
 
 
 def test_a_correction_that_names_the_wrong_value_and_the_right_one_corrects(
