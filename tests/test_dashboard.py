@@ -82,7 +82,7 @@ TABLES = {
     "variants_table": ("variant", "verified"),
     "corrections_table": ("created_at", "author_handle", "kind"),
     "point_posts": ("created_at", "source", "author_handle", "stance"),
-    "posts_table": ("created_at", "source", "author_handle", "kind", "variant"),
+    "posts_table": ("created_at", "text", "source", "author_handle", "kind", "variant"),
     "first_table": ("source", "first_seen"),
     "cascades_table": ("root", "posts"),
     "tree_table": ("depth", "created_at"),

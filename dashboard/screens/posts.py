@@ -74,9 +74,17 @@ st.text(
     + f"; time range {view.range_label}"
     + ("" if variant != NO_VARIANT else "; variant (none): mentions that give no value")
 )
-posts = data.posts  # the columns and order of posts_page (data/posts.py)
-# rows tall enough for a post's text, wrapped in its cell, never cut at one line
-common.table(posts, view.tz, key="posts_table", height=720, row_height=common.POST_ROW_PX)
+posts = data.posts  # the columns and order of posts_page (data/posts.py), as exported
+# on screen, the words right after the time, so they are read without scrolling sideways; rows
+# tall enough for a post's text, wrapped in its cell, never cut at one line
+words = [c for c in common.WIDE_TEXTS if c in posts.columns]
+common.table(
+    posts.select(posts.columns[0], *words, pl.exclude(posts.columns[0], *words)),
+    view.tz,
+    key="posts_table",
+    height=720,
+    row_height=common.POST_ROW_PX,
+)
 
 csv_col, parquet_col = st.columns(2)
 name = f"claimwatch-{claim_id}-{'all' if variant == ALL_VARIANTS else variant}"
