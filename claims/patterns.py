@@ -74,10 +74,11 @@ def names_masked(texts: pl.Series) -> pl.Series:
     holding = texts.gather(rows)
     names = holding.str.extract_all(_NAMED_NUMBER_IN_TEXT).explode().drop_nulls()
     found = sorted(set(names.to_list()), key=len, reverse=True)  # "F-35A" before "F-35"
-    kept = [(name, _as_name(name)) for name in found if _as_name(name) != name]
+    kept = {name: _as_name(name) for name in found}
+    kept = {name: mask for name, mask in kept.items() if mask != name}
     if not kept:
         return texts
-    masked = holding.str.replace_many([name for name, _ in kept], [mask for _, mask in kept])
+    masked = holding.str.replace_many(list(kept), list(kept.values()))
     return texts.scatter(rows, masked)
 
 
@@ -304,6 +305,7 @@ class ClaimRules:
         quantity = claim.quantity
         context = all_terms(claim.context)
         kind = quantity.kind if quantity else "count"
+        named = [term for term in subject_terms if names_in([term])]  # "F-35": names a thing
         minimum, maximum = quantity.bounds() if quantity else (0.0, 0.0)
         return cls(
             claim_id=claim_id,
@@ -327,12 +329,7 @@ class ClaimRules:
             units=any_of(
                 all_terms(claim.object)
                 + (all_terms(quantity.units) if quantity else [])
-                + [
-                    name + plural
-                    for name in subject_terms
-                    if re.search(r"[A-Za-z]-?[0-9]", name)
-                    for plural in ("", "s")
-                ]
+                + [form for name in named for form in (name, name + "s")]
             ),
             parts=[term_pattern(t) for t in all_terms(quantity.parts)] if quantity else [],
             places=[any_of(spellings) for spellings in quantity.places] if quantity else [],

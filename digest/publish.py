@@ -62,11 +62,6 @@ def due_days(config: Config, warehouse: Warehouse, now: datetime) -> list[date]:
     return [day for day in days if day not in written]
 
 
-def due_day(config: Config, warehouse: Warehouse, now: datetime) -> date | None:
-    """The first of `due_days`, or None."""
-    return next(iter(due_days(config, warehouse, now)), None)
-
-
 def digest_paths(config: Config, day: date, version: int = 1) -> tuple[Path, Path, Path]:
     """The Markdown, HTML and chart (PNG) files of a version of a day's digest: the first as
     `digest-YYYY-MM-DD.*`, a revision beside it as `digest-YYYY-MM-DD.rN.*`."""

@@ -118,20 +118,24 @@ def test_the_sets_written_blind_stay_at_the_level_reached(config: Config, name: 
 # The stories of other quantities (tests/eval/README.md), each with its own config: a floor at the
 # level reached, below the targets where the README says why.
 _METRICS = ("mention precision", "mention recall", "variant accuracy", "stance accuracy")
+# floors per set: mention precision, recall, variant and stance accuracy
+FLOORS = {
+    "border_personnel": (0.94, 0.89, 0.94, 0.87),
+    "tmx_cost": (0.95, 0.96, 0.91, 0.87),
+    "tariff_rate": (0.88, 0.97, 0.95, 0.87),
+    "immigration_target": (0.95, 0.94, 0.96, 0.95),
+    "arrivecan_cost": (0.96, 0.98, 0.94, 0.94),
+    "inflation_peak": (0.91, 0.97, 0.91, 0.94),
+    "quebec_fires": (0.97, 0.88, 0.93, 0.89),
+    "federal_deficit": (0.95, 0.96, 0.92, 0.9),
+    "policy_rate": (0.92, 0.89, 0.95, 0.93),
+    "population": (0.88, 0.86, 0.91, 0.92),
+    "defence_spending": (0.95, 0.98, 0.93, 0.94),
+    "fighter_jets": (0.88, 0.85, 0.79, 0.88),
+    "rebate_cheque": (0.93, 0.9, 0.9, 0.84),
+}
 OTHER_STORIES = {
-    "border_personnel": dict(zip(_METRICS, (0.94, 0.89, 0.94, 0.87), strict=True)),
-    "tmx_cost": dict(zip(_METRICS, (0.95, 0.96, 0.91, 0.87), strict=True)),
-    "tariff_rate": dict(zip(_METRICS, (0.88, 0.97, 0.95, 0.87), strict=True)),
-    "immigration_target": dict(zip(_METRICS, (0.95, 0.94, 0.96, 0.95), strict=True)),
-    "arrivecan_cost": dict(zip(_METRICS, (0.96, 0.98, 0.94, 0.94), strict=True)),
-    "inflation_peak": dict(zip(_METRICS, (0.91, 0.97, 0.91, 0.94), strict=True)),
-    "quebec_fires": dict(zip(_METRICS, (0.97, 0.88, 0.93, 0.89), strict=True)),
-    "federal_deficit": dict(zip(_METRICS, (0.95, 0.96, 0.92, 0.9), strict=True)),
-    "policy_rate": dict(zip(_METRICS, (0.92, 0.89, 0.95, 0.93), strict=True)),
-    "population": dict(zip(_METRICS, (0.88, 0.86, 0.91, 0.92), strict=True)),
-    "defence_spending": dict(zip(_METRICS, (0.95, 0.98, 0.93, 0.94), strict=True)),
-    "fighter_jets": dict(zip(_METRICS, (0.88, 0.85, 0.79, 0.88), strict=True)),
-    "rebate_cheque": dict(zip(_METRICS, (0.93, 0.9, 0.9, 0.84), strict=True)),
+    story: dict(zip(_METRICS, floors, strict=True)) for story, floors in FLOORS.items()
 }
 
 

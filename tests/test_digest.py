@@ -39,7 +39,7 @@ from claims.job import analyze_warehouse
 from claimwatch.scheduler import Scheduler
 from config import Config, load_config
 from digest import chart, render
-from digest.publish import days_to_revise, due_day, revise_digest, write_digest
+from digest.publish import days_to_revise, due_days, revise_digest, write_digest
 from digest.report import DayReport, build_report, day_bounds
 from warehouse import Batch, Warehouse
 
@@ -395,12 +395,14 @@ def test_the_digest_of_the_day_before_is_due_from_seven_local(
     story: tuple[Warehouse, Config],
 ) -> None:
     warehouse, config = story
-    assert due_day(config, warehouse, datetime(2026, 1, 31, 11, 59, tzinfo=UTC)) is None
-    assert due_day(config, warehouse, datetime(2026, 1, 31, 12, 0, tzinfo=UTC)) == DAY
-    assert due_day(config, warehouse, datetime(2026, 2, 1, 4, 59, tzinfo=UTC)) == DAY  # 23:59
+    assert due_days(config, warehouse, datetime(2026, 1, 31, 11, 59, tzinfo=UTC)) == []
+    assert due_days(config, warehouse, datetime(2026, 1, 31, 12, 0, tzinfo=UTC)) == [DAY]
+    assert due_days(config, warehouse, datetime(2026, 2, 1, 4, 59, tzinfo=UTC)) == [DAY]  # 23:59
     write_digest(config, warehouse, DAY, now=datetime(2026, 1, 31, 12, tzinfo=UTC))
-    assert due_day(config, warehouse, datetime(2026, 1, 31, 12, 5, tzinfo=UTC)) is None
-    assert due_day(config, warehouse, datetime(2026, 2, 1, 12, 0, tzinfo=UTC)) == date(2026, 1, 31)
+    assert due_days(config, warehouse, datetime(2026, 1, 31, 12, 5, tzinfo=UTC)) == []
+    assert due_days(config, warehouse, datetime(2026, 2, 1, 12, 0, tzinfo=UTC)) == [
+        date(2026, 1, 31)
+    ]
 
 
 # --- the command ---------------------------------------------------------------------------------
